@@ -1,0 +1,52 @@
+"""The FastAPI application, built from explicit settings (nothing happens at import time)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from api.errors import install_error_handlers
+from api.pages import district_map
+from api.pages.assets import mount_vendor
+from api.routers import health, places
+from gis.settings import Settings
+from gis.store.database import Database, open_database
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:
+    """Build the app. With `database` given (tests, tools) the caller owns it; otherwise it is opened
+    at start-up (embedded cluster if no URL is configured) and closed at shutdown."""
+    settings = settings or Settings.from_env()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        owned = None
+        if getattr(app.state, "database", None) is None:
+            owned = open_database(settings)
+            app.state.database = owned
+        try:
+            yield
+        finally:
+            if owned is not None:
+                owned.close()
+                app.state.database = None
+
+    app = FastAPI(
+        title="gridmap",
+        summary="Grid-management map service for urban community governance",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.database = database
+    install_error_handlers(app)
+    app.include_router(health.router)
+    app.include_router(places.router)
+    app.include_router(district_map.router)
+    mount_vendor(app)
+    return app

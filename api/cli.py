@@ -1,0 +1,161 @@
+"""The `gridmap` command: serve, import, export, check, sample."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from gis.errors import GridmapError
+from gis.settings import PROJECT_ROOT, Settings
+
+log = logging.getLogger("gridmap")
+
+SAMPLE_DIR = PROJECT_ROOT / "data" / "grids" / "yuzhong"
+SAMPLE_FILES = (
+    ("communities", "communities.geojson"),
+    ("grids", "grids.gpkg"),
+    ("buildings", "buildings.geojson"),
+    ("teams", "teams.csv"),
+)
+
+
+def _progress(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    import uvicorn
+
+    from api.app import create_app
+
+    uvicorn.run(create_app(settings), host=args.host or settings.host, port=args.port or settings.port,
+                log_level="info")
+    return 0
+
+
+def import_file(settings: Settings, kind: str, path: Path, *, crs: str | None = None, layer: str | None = None,
+                repair: bool = False) -> dict[str, int]:
+    """Read, check and load one file in one transaction; nothing is written if any check fails."""
+    from gis.importing import check_file, read_source
+    from gis.store.database import open_database
+    from gis.store.loaders import load
+
+    _progress(f"{kind}: reading {path}")
+    frame = read_source(path, layer=layer, kind=kind)  # type: ignore[arg-type]
+    _progress(f"{kind}: checking {len(frame)} features")
+    checked = check_file(kind, frame, declared_crs=crs, repair=repair, source=path.name)  # type: ignore[arg-type]
+    for fixed in checked.repaired:
+        _progress(f"{kind}: repaired feature {fixed.index}: {fixed.reason}")
+    database = open_database(settings)
+    try:
+        with database.session() as session:
+            result = load(session, checked, progress=_progress)
+    finally:
+        database.close()
+    _progress(f"{kind}: done {result}")
+    return result
+
+
+def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
+    import_file(settings, args.kind, Path(args.file), crs=args.crs, layer=args.layer, repair=args.repair)
+    return 0
+
+
+def cmd_sample(args: argparse.Namespace, settings: Settings) -> int:
+    """Load (or refresh) the sample district; idempotent."""
+    for kind, name in SAMPLE_FILES:
+        import_file(settings, kind, SAMPLE_DIR / name)
+    return 0
+
+
+def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
+    from gis.store.database import open_database
+    from gis.store.export import export_grids
+
+    database = open_database(settings)
+    try:
+        with database.session() as session:
+            count = export_grids(session, Path(args.file))
+    finally:
+        database.close()
+    _progress(f"grids: {count} written to {args.file}")
+    return 0
+
+
+def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
+    from gis.store.database import open_database
+    from gis.store.export import buildings_outside_grids
+
+    database = open_database(settings)
+    try:
+        with database.session() as session:
+            outside = buildings_outside_grids(session)
+    finally:
+        database.close()
+    print(f"buildings outside every grid: {len(outside)}")
+    for row in outside:
+        print(f"  {row['code']}\t{row['lon']:.6f},{row['lat']:.6f}\t{row['street_code'] or '-'}\t{row['address']}")
+    return 0
+
+
+def cmd_db(args: argparse.Namespace, settings: Settings) -> int:
+    from gis.store.embedded import EmbeddedCluster
+
+    cluster = EmbeddedCluster(settings.data_dir, settings.embedded_port)
+    if args.action == "start":
+        cluster.ensure_running()
+        print(f"embedded PostgreSQL running: {cluster.url()}")
+    elif args.action == "stop":
+        cluster.stop()
+    else:
+        print("running" if cluster.is_running() else "stopped")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="gridmap", description="Grid-management map service")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="run the web service")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    serve.set_defaults(run=cmd_serve)
+
+    imp = commands.add_parser("import", help="import communities, grids, buildings or teams from a file")
+    imp.add_argument("kind", choices=["communities", "grids", "buildings", "teams"])
+    imp.add_argument("file", help="GeoJSON, GeoPackage, zipped Shapefile (or CSV for teams)")
+    imp.add_argument("--crs", help="coordinate system of a file that declares none, e.g. EPSG:4490")
+    imp.add_argument("--layer", help="layer name in a multi-layer file")
+    imp.add_argument("--repair", action="store_true", help="fix invalid polygons with make_valid")
+    imp.set_defaults(run=cmd_import)
+
+    exp = commands.add_parser("export", help="export grids to a GeoPackage QGIS opens")
+    exp.add_argument("what", choices=["grids"])
+    exp.add_argument("file")
+    exp.set_defaults(run=cmd_export)
+
+    commands.add_parser("check", help="list buildings outside every grid").set_defaults(run=cmd_check)
+    commands.add_parser("sample", help="load the sample district (idempotent)").set_defaults(run=cmd_sample)
+
+    db = commands.add_parser("db", help="the embedded database")
+    db.add_argument("action", choices=["start", "stop", "status"])
+    db.set_defaults(run=cmd_db)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    args = build_parser().parse_args(argv)
+    try:
+        return args.run(args, Settings.from_env())
+    except GridmapError as error:
+        print(f"gridmap: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,67 @@
+"""Request dependencies as typed aliases: one place that opens sessions and parses shared parameters."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Query, Request
+from sqlalchemy.orm import Session
+
+from gis.errors import InvalidInput
+from gis.settings import Settings
+from gis.store.database import Database
+from gis.store.places import BBox
+
+
+def get_database(request: Request) -> Database:
+    return request.app.state.database
+
+
+def get_settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+def get_session(database: Annotated[Database, Depends(get_database)]) -> Iterator[Session]:
+    with database.session() as session:
+        yield session
+
+
+DbSession = Annotated[Session, Depends(get_session)]
+AppSettings = Annotated[Settings, Depends(get_settings)]
+
+
+def parse_bbox(value: str | None) -> BBox | None:
+    """`minLon,minLat,maxLon,maxLat` in WGS84; errors name the value and the rule."""
+    if value is None or value == "":
+        return None
+    parts = value.split(",")
+    if len(parts) != 4:
+        raise InvalidInput(f"bbox {value!r} must be four numbers: minLon,minLat,maxLon,maxLat")
+    try:
+        minx, miny, maxx, maxy = (float(p) for p in parts)
+    except ValueError as exc:
+        raise InvalidInput(f"bbox {value!r} must be four numbers: minLon,minLat,maxLon,maxLat") from exc
+    if not (-180 <= minx <= 180 and -180 <= maxx <= 180 and -90 <= miny <= 90 and -90 <= maxy <= 90):
+        raise InvalidInput(f"bbox {value!r} is outside WGS84 longitude/latitude ranges (EPSG:4326 expected)")
+    if minx >= maxx or miny >= maxy:
+        raise InvalidInput(f"bbox {value!r}: min must be below max for both longitude and latitude")
+    return (minx, miny, maxx, maxy)
+
+
+def _bbox(bbox: Annotated[str | None, Query(description="minLon,minLat,maxLon,maxLat (WGS84)")] = None) -> BBox | None:
+    return parse_bbox(bbox)
+
+
+BBoxParam = Annotated[BBox | None, Depends(_bbox)]
+Limit = Annotated[int, Query(ge=1, le=5000, description="page size")]
+Offset = Annotated[int, Query(ge=0, description="features to skip")]
+
+
+def grid_code_param(code: str) -> str:
+    if not (len(code) == 15 and code.isdigit()):
+        raise InvalidInput(f"grid code {code!r} must be exactly 15 digits")
+    return code
+
+
+GridCode = Annotated[str, Depends(grid_code_param)]

@@ -1,0 +1,57 @@
+"""Grids and buildings as GeoJSON."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+
+from api.deps import BBoxParam, DbSession, GridCode, Limit, Offset
+from gis.errors import InvalidInput
+from gis.store import places
+
+router = APIRouter(prefix="/api", tags=["places"])
+
+
+def _collection(request: Request, page: places.Page, limit: int, offset: int) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "type": "FeatureCollection",
+        "numberMatched": page.matched,
+        "numberReturned": len(page.features),
+        "features": page.features,
+        "links": [],
+    }
+    if offset + limit < page.matched:
+        body["links"].append(
+            {"rel": "next", "href": str(request.url.include_query_params(offset=offset + limit, limit=limit))}
+        )
+    return body
+
+
+@router.get("/grids", summary="Current grids as a GeoJSON FeatureCollection")
+def list_grids(request: Request, session: DbSession, bbox: BBoxParam, limit: Limit = 500, offset: Offset = 0):
+    return _collection(request, places.list_grids(session, bbox=bbox, limit=limit, offset=offset), limit, offset)
+
+
+@router.get("/grids/{code}", summary="One grid with its party branch, service team and counts")
+def get_grid(code: GridCode, session: DbSession, on: Annotated[date | None, Query()] = None):
+    return places.grid_detail(session, code, on=on)
+
+
+@router.get("/grids/{code}/buildings", summary="Buildings of one grid")
+def grid_buildings(request: Request, code: GridCode, session: DbSession, limit: Limit = 1000, offset: Offset = 0):
+    page = places.list_buildings(session, grid_code=code, limit=limit, offset=offset)
+    return _collection(request, page, limit, offset)
+
+
+@router.get("/buildings", summary="Buildings in a bbox, or outside every grid")
+def list_buildings(
+    request: Request, session: DbSession, bbox: BBoxParam,
+    outside: Annotated[bool, Query(description="only buildings outside every grid")] = False,
+    limit: Limit = 1000, offset: Offset = 0,
+):
+    if bbox is None and not outside:
+        raise InvalidInput("bbox is required (minLon,minLat,maxLon,maxLat), or outside=true")
+    page = places.list_buildings(session, bbox=bbox, outside=outside, limit=limit, offset=offset)
+    return _collection(request, page, limit, offset)

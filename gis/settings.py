@@ -1,0 +1,47 @@
+"""Runtime settings, built explicitly (never at import time) so tests and tools can make their own."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything gridmap needs to know about where it runs.
+
+    `database_url` None means: manage an embedded PostgreSQL cluster under `data_dir`.
+    """
+
+    database_url: str | None = None
+    data_dir: Path = field(default_factory=lambda: PROJECT_ROOT / "var")
+    embedded_port: int = 54329
+    host: str = "127.0.0.1"
+    port: int = 8000
+    default_language: str = "zh-CN"
+    households_per_worker_target: int = 500
+    api_keys: tuple[str, ...] = ()
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> Settings:
+        """Read GRIDMAP_* variables; unset ones keep their defaults."""
+        env = dict(os.environ if env is None else env)
+        kwargs: dict[str, object] = {}
+        if env.get("GRIDMAP_DATABASE_URL"):
+            kwargs["database_url"] = env["GRIDMAP_DATABASE_URL"]
+        if env.get("GRIDMAP_DATA_DIR"):
+            kwargs["data_dir"] = Path(env["GRIDMAP_DATA_DIR"]).resolve()
+        if env.get("GRIDMAP_EMBEDDED_PORT"):
+            kwargs["embedded_port"] = int(env["GRIDMAP_EMBEDDED_PORT"])
+        if env.get("GRIDMAP_HOST"):
+            kwargs["host"] = env["GRIDMAP_HOST"]
+        if env.get("GRIDMAP_PORT"):
+            kwargs["port"] = int(env["GRIDMAP_PORT"])
+        if env.get("GRIDMAP_HOUSEHOLDS_PER_WORKER"):
+            kwargs["households_per_worker_target"] = int(env["GRIDMAP_HOUSEHOLDS_PER_WORKER"])
+        if env.get("GRIDMAP_API_KEYS"):
+            kwargs["api_keys"] = tuple(k.strip() for k in env["GRIDMAP_API_KEYS"].split(",") if k.strip())
+        return cls(**kwargs)  # type: ignore[arg-type]

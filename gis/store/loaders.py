@@ -1,0 +1,289 @@
+"""Write checked import frames into the database: upsert by code, one transaction per file.
+
+Each loader takes a frame already checked by `gis.importing.check_file` (EPSG:4326, clean values)
+and returns counts of what it did. Problems that only the database can see (an unknown community or
+grid) are raised as ImportRejected before anything is written.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import date
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from gis.geometry import Problem
+from gis.importing import CheckedFile, ImportRejected
+from gis.store.assign import CurrentGrids, fill_keys_outside_grids, reassign_buildings
+from gis.store.bulk import copy_frame, ewkb_hex
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[str], None]
+
+
+def load(session: Session, checked: CheckedFile, *, progress: Progress = log.info) -> dict[str, int]:
+    """Dispatch a checked file to the loader of its kind."""
+    loaders = {
+        "communities": load_communities,
+        "grids": load_grids,
+        "buildings": load_buildings,
+        "teams": load_teams,
+    }
+    return loaders[checked.kind](session, checked.frame, progress=progress)
+
+
+def _text(value: object) -> str | None:
+    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
+        return None
+    value = str(value).strip()
+    return value or None
+
+
+# -- communities (and the streets, district and party organisations above them) -----------------
+
+
+def load_communities(session: Session, frame: pd.DataFrame, *, progress: Progress = log.info) -> dict[str, int]:
+    stage = pd.DataFrame(
+        {
+            "district_code": frame["district_code"].astype(str),
+            "district_name": frame["district_name"].astype(str),
+            "street_code": frame["street_code"].astype(str),
+            "street_name": frame["street_name"].astype(str),
+            "code": frame["code"].astype(str),
+            "name": frame["name"].astype(str),
+            "party_secretary": frame["party_secretary"].map(_text),
+            "party_members": pd.to_numeric(frame["party_members"], errors="coerce").fillna(0).astype(int),
+            "geom": ewkb_hex(frame.geometry.values),
+        }
+    )
+    copy_frame(
+        session, "community_stage",
+        "district_code text, district_name text, street_code text, street_name text, code text, name text, "
+        "party_secretary text, party_members integer, geom geometry",
+        stage,
+    )
+    progress(f"communities: {len(stage)} staged")
+    session.execute(text(
+        "INSERT INTO district (code, name) SELECT DISTINCT ON (district_code) district_code, district_name "
+        "FROM community_stage ORDER BY district_code "
+        "ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name"
+    ))
+    session.execute(text(
+        "INSERT INTO street (code, name, district_code) "
+        "SELECT DISTINCT ON (street_code) street_code, street_name, district_code FROM community_stage "
+        "ORDER BY street_code ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name"
+    ))
+    inserted = session.execute(text(
+        "INSERT INTO community (code, name, district_code, street_code, geom) "
+        "SELECT code, name, district_code, street_code, ST_Multi(geom) FROM community_stage "
+        "ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name, street_code = EXCLUDED.street_code, "
+        "district_code = EXCLUDED.district_code, geom = EXCLUDED.geom "
+        "WHERE community.name IS DISTINCT FROM EXCLUDED.name "
+        "OR community.street_code IS DISTINCT FROM EXCLUDED.street_code "
+        "OR NOT ST_OrderingEquals(community.geom, EXCLUDED.geom)"
+    )).rowcount
+    # Streets and the district are the union of their communities.
+    session.execute(text(
+        "UPDATE street AS s SET geom = u.geom FROM ("
+        "  SELECT street_code, ST_Multi(ST_Union(geom)) AS geom FROM community GROUP BY street_code"
+        ") AS u WHERE s.code = u.street_code AND s.code IN (SELECT street_code FROM community_stage)"
+    ))
+    session.execute(text(
+        "UPDATE district AS d SET geom = u.geom FROM ("
+        "  SELECT district_code, ST_Multi(ST_Union(geom)) AS geom FROM street GROUP BY district_code"
+        ") AS u WHERE d.code = u.district_code AND d.code IN (SELECT district_code FROM community_stage)"
+    ))
+    # The party organisations mirroring streets and communities.
+    _upsert_party_orgs(session, "street_committee",
+        "SELECT DISTINCT ON (street_code) street_code, street_name || '党工委', NULL, 0, district_code, "
+        "street_code FROM community_stage ORDER BY street_code")
+    _upsert_party_orgs(session, "community_org",
+        "SELECT code, name || '党委', party_secretary, party_members, district_code, street_code "
+        "FROM community_stage")
+    progress(f"communities: {inserted} inserted or changed, {len(stage) - inserted} unchanged")
+    return {"rows": len(stage), "changed": inserted}
+
+
+def _upsert_party_orgs(session: Session, level: str, select_sql: str) -> None:
+    """Upsert current party organisations of one level from a SELECT of
+    (place_code, name, secretary, member_count, district_code, street_code)."""
+    session.execute(text(
+        "INSERT INTO party_org (level, place_code, name, secretary, member_count, district_code, street_code) "
+        f"SELECT CAST(:level AS org_level), q.* FROM ({select_sql}) AS q "
+        "ON CONFLICT (level, place_code) WHERE valid_to IS NULL DO UPDATE SET name = EXCLUDED.name, "
+        "secretary = COALESCE(EXCLUDED.secretary, party_org.secretary), member_count = EXCLUDED.member_count"
+    ), {"level": level})
+
+
+# -- grids --------------------------------------------------------------------------------------
+
+
+def load_grids(session: Session, frame: pd.DataFrame, *, progress: Progress = log.info) -> dict[str, int]:
+    codes = frame["code"].astype(str)
+    community = frame["community_code"].map(_text).fillna(codes.str[:12])
+    valid_from = frame["valid_from"].map(_text).fillna(date.today().isoformat())
+    stage = pd.DataFrame(
+        {"code": codes, "name": frame["name"].astype(str), "community_code": community,
+         "valid_from": valid_from, "geom": ewkb_hex(frame.geometry.values)}
+    )
+    copy_frame(
+        session, "grid_stage",
+        "code text, name text, community_code text, valid_from date, geom geometry", stage,
+    )
+    progress(f"grids: {len(stage)} staged")
+    unknown = session.execute(text(
+        "SELECT s.community_code FROM grid_stage AS s LEFT JOIN community AS c ON c.code = s.community_code "
+        "WHERE c.id IS NULL"
+    )).scalars().all()
+    if unknown:
+        missing = set(unknown)
+        problems = [
+            Problem(i, f"unknown community {c!r}: import communities first")
+            for i, c in enumerate(community) if c in missing
+        ]
+        raise ImportRejected("grids", "grids", problems)
+    # A changed boundary closes the old version (kept as history) and opens a new one today;
+    # a same-day correction of a version opened today is made in place.
+    today = date.today()
+    corrected = session.execute(text(
+        "UPDATE grid AS g SET geom = ST_Multi(s.geom), name = s.name FROM grid_stage AS s "
+        "WHERE g.code = s.code AND g.valid_to IS NULL AND g.valid_from >= :today "
+        "AND NOT ST_OrderingEquals(g.geom, ST_Multi(s.geom))"
+    ), {"today": today}).rowcount
+    closed = session.execute(text(
+        "UPDATE grid AS g SET valid_to = :today FROM grid_stage AS s "
+        "WHERE g.code = s.code AND g.valid_to IS NULL AND g.valid_from < :today "
+        "AND NOT ST_OrderingEquals(g.geom, ST_Multi(s.geom))"
+    ), {"today": today}).rowcount
+    renamed = session.execute(text(
+        "UPDATE grid AS g SET name = s.name FROM grid_stage AS s "
+        "WHERE g.code = s.code AND g.valid_to IS NULL AND g.name <> s.name"
+    )).rowcount
+    inserted = session.execute(text(
+        "INSERT INTO grid (code, name, community_id, district_code, street_code, valid_from, geom) "
+        "SELECT s.code, s.name, c.id, c.district_code, c.street_code, "
+        "CASE WHEN EXISTS (SELECT 1 FROM grid AS old WHERE old.code = s.code) THEN :today ELSE s.valid_from END, "
+        "ST_Multi(s.geom) FROM grid_stage AS s JOIN community AS c ON c.code = s.community_code "
+        "WHERE NOT EXISTS (SELECT 1 FROM grid AS g WHERE g.code = s.code AND g.valid_to IS NULL)"
+    ), {"today": today}).rowcount
+    progress(f"grids: {inserted} new versions, {closed} closed into history, "
+             f"{corrected} corrected, {renamed} renamed")
+    assigned = reassign_buildings(session)
+    progress(f"buildings reassigned: {assigned['changed']} changed, {assigned['outside']} outside every grid")
+    return {"rows": len(stage), "inserted": inserted, "closed": closed, "corrected": corrected,
+            "renamed": renamed, "buildings_changed": assigned["changed"]}
+
+
+# -- buildings ----------------------------------------------------------------------------------
+
+
+def load_buildings(session: Session, frame: pd.DataFrame, *, progress: Progress = log.info) -> dict[str, int]:
+    points = frame.geometry.values
+    progress(f"buildings: assigning {len(frame)} points to grids")
+    assigned = CurrentGrids.load(session).assign(np.asarray(points, dtype=object))
+    stage = pd.DataFrame(
+        {
+            "code": frame["code"].astype(str).to_numpy(),
+            "address": frame["address"].map(lambda v: _text(v) or "").to_numpy(),
+            "households": pd.to_numeric(frame["households"], errors="coerce").fillna(0).astype(int).to_numpy(),
+            "residents": pd.to_numeric(frame["residents"], errors="coerce").fillna(0).astype(int).to_numpy(),
+            "floors": pd.to_numeric(frame["floors"], errors="coerce").astype("Int64").array,
+            "party_group": frame["party_group"].map(_text).to_numpy(),
+            "party_group_leader": frame["party_group_leader"].map(_text).to_numpy(),
+            "grid_id": assigned["grid_id"].array,
+            "district_code": assigned["district_code"].to_numpy(),
+            "street_code": assigned["street_code"].to_numpy(),
+            "geom": ewkb_hex(points),
+        }
+    )
+    progress(f"buildings: copying {len(stage)} rows")
+    copy_frame(
+        session, "building_stage",
+        "code text, address text, households integer, residents integer, floors integer, party_group text, "
+        "party_group_leader text, grid_id integer, district_code text, street_code text, geom geometry",
+        stage,
+    )
+    changed = session.execute(text(
+        "INSERT INTO building (code, address, households, residents, floors, grid_id, district_code, "
+        "street_code, geom) SELECT code, COALESCE(address, ''), households, residents, floors, grid_id, "
+        "district_code, street_code, geom FROM building_stage "
+        "ON CONFLICT (code) DO UPDATE SET address = EXCLUDED.address, households = EXCLUDED.households, "
+        "residents = EXCLUDED.residents, floors = EXCLUDED.floors, grid_id = EXCLUDED.grid_id, "
+        "district_code = COALESCE(EXCLUDED.district_code, building.district_code), "
+        "street_code = COALESCE(EXCLUDED.street_code, building.street_code), geom = EXCLUDED.geom "
+        "WHERE (building.address, building.households, building.residents, building.floors, building.grid_id) "
+        "IS DISTINCT FROM (EXCLUDED.address, EXCLUDED.households, EXCLUDED.residents, EXCLUDED.floors, "
+        "EXCLUDED.grid_id) OR NOT ST_OrderingEquals(building.geom, EXCLUDED.geom)"
+    )).rowcount
+    fill_keys_outside_grids(session)
+    _upsert_party_orgs(session, "building_group",
+        "SELECT s.code, s.party_group, s.party_group_leader, 0, b.district_code, b.street_code "
+        "FROM building_stage AS s JOIN building AS b ON b.code = s.code "
+        "WHERE s.party_group IS NOT NULL AND b.district_code IS NOT NULL")
+    outside = int(stage["grid_id"].isna().sum())
+    progress(f"buildings: {changed} inserted or changed, {len(stage) - changed} unchanged, "
+             f"{outside} outside every grid")
+    return {"rows": len(stage), "changed": changed, "outside": outside}
+
+
+# -- teams and grid party branches --------------------------------------------------------------
+
+
+def load_teams(session: Session, frame: pd.DataFrame, *, progress: Progress = log.info) -> dict[str, int]:
+    stage = pd.DataFrame({
+        column: frame[column].map(_text)
+        for column in ("grid_code", "branch_name", "branch_secretary", "team_name", "person_name", "role",
+                       "phone", "from_date", "to_date")
+    })
+    stage.insert(3, "branch_members",
+                 pd.to_numeric(frame["branch_members"], errors="coerce").fillna(0).astype(int))
+    stage["row"] = np.arange(len(stage))
+    copy_frame(
+        session, "team_stage",
+        "grid_code text, branch_name text, branch_secretary text, branch_members integer, team_name text, "
+        "person_name text, role text, phone text, from_date date, to_date date, row integer",
+        stage,
+    )
+    unknown = session.execute(text(
+        "SELECT s.row, s.grid_code FROM team_stage AS s WHERE NOT EXISTS "
+        "(SELECT 1 FROM grid AS g WHERE g.code = s.grid_code AND g.valid_to IS NULL) ORDER BY s.row"
+    )).all()
+    if unknown:
+        raise ImportRejected(
+            "teams", "teams", [Problem(row, f"unknown grid {code!r}: import grids first") for row, code in unknown]
+        )
+    grid_keys = "JOIN grid AS g ON g.code = s.grid_code AND g.valid_to IS NULL"
+    _upsert_party_orgs(session, "grid_branch",
+        "SELECT DISTINCT ON (s.grid_code) s.grid_code, s.branch_name, s.branch_secretary, s.branch_members, "
+        f"g.district_code, g.street_code FROM team_stage AS s {grid_keys} "
+        "WHERE s.branch_name IS NOT NULL ORDER BY s.grid_code, s.row")
+    teams = session.execute(text(
+        "INSERT INTO service_team (grid_code, name, district_code, street_code) "
+        "SELECT DISTINCT ON (s.grid_code) s.grid_code, s.team_name, g.district_code, g.street_code "
+        f"FROM team_stage AS s {grid_keys} WHERE s.team_name IS NOT NULL ORDER BY s.grid_code, s.row "
+        "ON CONFLICT (grid_code) WHERE valid_to IS NULL DO UPDATE SET name = EXCLUDED.name "
+        "WHERE service_team.name <> EXCLUDED.name"
+    )).rowcount
+    session.execute(text(
+        "INSERT INTO person (name, phone, district_code) "
+        f"SELECT DISTINCT s.person_name, s.phone, g.district_code FROM team_stage AS s {grid_keys} "
+        "WHERE s.person_name IS NOT NULL ON CONFLICT (district_code, name, phone) DO NOTHING"
+    ))
+    members = session.execute(text(
+        "INSERT INTO team_membership (team_id, person_id, role, from_date, to_date, district_code, street_code) "
+        "SELECT t.id, p.id, CAST(s.role AS team_role), COALESCE(s.from_date, CURRENT_DATE), s.to_date, "
+        "t.district_code, t.street_code FROM team_stage AS s "
+        "JOIN service_team AS t ON t.grid_code = s.grid_code AND t.valid_to IS NULL "
+        "JOIN person AS p ON p.name = s.person_name AND p.phone IS NOT DISTINCT FROM s.phone "
+        "AND p.district_code = t.district_code "
+        "WHERE s.role IS NOT NULL "
+        "ON CONFLICT (team_id, person_id, role, from_date) DO UPDATE SET to_date = EXCLUDED.to_date "
+        "WHERE team_membership.to_date IS DISTINCT FROM EXCLUDED.to_date"
+    )).rowcount
+    progress(f"teams: {teams} teams inserted or renamed, {members} memberships inserted or changed")
+    return {"rows": len(stage), "teams_changed": teams, "memberships_changed": members}

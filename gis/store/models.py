@@ -1,0 +1,233 @@
+"""SQLAlchemy models of places, organisations, buildings and visits.
+
+Distribution note: every large table carries `district_code` and `street_code` so the schema can be
+distributed on a Citus cluster by district (reference tables: district, street, community).
+Geometries are stored in WGS84 (EPSG:4326) with a GiST index each.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+
+from geoalchemy2 import Geometry
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Date,
+    DateTime,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    func,
+    text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+SRID = 4326
+
+
+class Base(DeclarativeBase):
+    """Declarative base for every gridmap table."""
+
+
+def _enum(cls: type[enum.Enum], name: str) -> Enum:
+    return Enum(cls, name=name, values_callable=lambda members: [m.value for m in members])
+
+
+class OrgLevel(enum.StrEnum):
+    """The party organisation mirrors the places (DOMAIN.md)."""
+
+    street_committee = "street_committee"  # 街道党工委
+    community_org = "community_org"  # 社区党组织
+    grid_branch = "grid_branch"  # 网格党支部
+    building_group = "building_group"  # 楼栋党小组
+
+
+class TeamRole(enum.StrEnum):
+    """Roles in a grid's service team."""
+
+    leader = "leader"
+    grid_worker = "grid_worker"
+    central_household = "central_household"  # 党员中心户
+    volunteer = "volunteer"
+    caring_resident = "caring_resident"
+
+
+# -- places -------------------------------------------------------------------------------------
+
+
+class District(Base):
+    __tablename__ = "district"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(6), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    geom = mapped_column(Geometry("MULTIPOLYGON", srid=SRID, spatial_index=True), nullable=True)
+
+
+class Street(Base):
+    __tablename__ = "street"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(9), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    district_code: Mapped[str] = mapped_column(String(6), ForeignKey("district.code"), index=True)
+    geom = mapped_column(Geometry("MULTIPOLYGON", srid=SRID, spatial_index=True), nullable=True)
+
+
+class Community(Base):
+    __tablename__ = "community"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(12), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    district_code: Mapped[str] = mapped_column(String(6), index=True)
+    street_code: Mapped[str] = mapped_column(String(9), ForeignKey("street.code"), index=True)
+    geom = mapped_column(Geometry("MULTIPOLYGON", srid=SRID, spatial_index=True), nullable=False)
+
+
+class Grid(Base):
+    """A responsibility field. Several rows may share a code: one per boundary version.
+
+    The current version has `valid_to IS NULL`; a partial unique index keeps one current row per code.
+    """
+
+    __tablename__ = "grid"
+    __table_args__ = (
+        Index("uq_grid_current_code", "code", unique=True, postgresql_where=text("valid_to IS NULL")),
+        CheckConstraint("code ~ '^[0-9]{15}$'", name="ck_grid_code_digits"),
+        CheckConstraint("valid_to IS NULL OR valid_to > valid_from", name="ck_grid_validity"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(15), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    community_id: Mapped[int] = mapped_column(ForeignKey("community.id"), index=True)
+    district_code: Mapped[str] = mapped_column(String(6), index=True)
+    street_code: Mapped[str] = mapped_column(String(9), index=True)
+    valid_from: Mapped[date] = mapped_column(Date, server_default=func.current_date())
+    valid_to: Mapped[date | None] = mapped_column(Date, nullable=True)
+    geom = mapped_column(Geometry("MULTIPOLYGON", srid=SRID, spatial_index=True), nullable=False)
+
+    community: Mapped[Community] = relationship()
+
+
+# -- organisations ------------------------------------------------------------------------------
+
+
+class Person(Base):
+    """Anyone serving in a team or party organisation."""
+
+    __tablename__ = "person"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    phone: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    district_code: Mapped[str] = mapped_column(String(6), index=True)
+    __table_args__ = (Index("uq_person_name_phone", "district_code", "name", "phone", unique=True),)
+
+
+class PartyOrg(Base):
+    """A party organisation at one level, tied to the place it mirrors."""
+
+    __tablename__ = "party_org"
+    __table_args__ = (
+        Index("uq_party_org_current", "level", "place_code", unique=True, postgresql_where=text("valid_to IS NULL")),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    level: Mapped[OrgLevel] = mapped_column(_enum(OrgLevel, "org_level"))
+    name: Mapped[str] = mapped_column(String(200))
+    # The code of the place it answers for: street, community or grid code, or the building code.
+    place_code: Mapped[str] = mapped_column(String(40), index=True)
+    secretary: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    member_count: Mapped[int] = mapped_column(Integer, default=0)
+    district_code: Mapped[str] = mapped_column(String(6), index=True)
+    street_code: Mapped[str | None] = mapped_column(String(9), index=True, nullable=True)
+    valid_from: Mapped[date] = mapped_column(Date, server_default=func.current_date())
+    valid_to: Mapped[date | None] = mapped_column(Date, nullable=True)
+
+
+class ServiceTeam(Base):
+    """A grid's service team; teams change over time, so each has validity dates."""
+
+    __tablename__ = "service_team"
+    __table_args__ = (
+        Index("uq_team_current_grid", "grid_code", unique=True, postgresql_where=text("valid_to IS NULL")),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    grid_code: Mapped[str] = mapped_column(String(15), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    district_code: Mapped[str] = mapped_column(String(6), index=True)
+    street_code: Mapped[str] = mapped_column(String(9), index=True)
+    valid_from: Mapped[date] = mapped_column(Date, server_default=func.current_date())
+    valid_to: Mapped[date | None] = mapped_column(Date, nullable=True)
+
+    memberships: Mapped[list[TeamMembership]] = relationship(back_populates="team")
+
+
+class TeamMembership(Base):
+    """Who served in which team, in which role, from when to when."""
+
+    __tablename__ = "team_membership"
+    __table_args__ = (
+        Index("uq_membership", "team_id", "person_id", "role", "from_date", unique=True),
+        CheckConstraint("to_date IS NULL OR to_date >= from_date", name="ck_membership_dates"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("service_team.id", ondelete="CASCADE"), index=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    role: Mapped[TeamRole] = mapped_column(_enum(TeamRole, "team_role"))
+    from_date: Mapped[date] = mapped_column(Date)
+    to_date: Mapped[date | None] = mapped_column(Date, nullable=True)
+    district_code: Mapped[str] = mapped_column(String(6), index=True)
+    street_code: Mapped[str] = mapped_column(String(9), index=True)
+
+    team: Mapped[ServiceTeam] = relationship(back_populates="memberships")
+    person: Mapped[Person] = relationship()
+
+
+# -- buildings and visits -----------------------------------------------------------------------
+
+
+class Building(Base):
+    """A building point. `grid_id` is the current grid containing it, NULL when outside every grid."""
+
+    __tablename__ = "building"
+    __table_args__ = (
+        CheckConstraint("households >= 0", name="ck_building_households"),
+        CheckConstraint("residents >= 0", name="ck_building_residents"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    address: Mapped[str] = mapped_column(Text, default="")
+    households: Mapped[int] = mapped_column(Integer, default=0)
+    residents: Mapped[int] = mapped_column(Integer, default=0)
+    floors: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    grid_id: Mapped[int | None] = mapped_column(ForeignKey("grid.id", ondelete="SET NULL"), index=True)
+    district_code: Mapped[str | None] = mapped_column(String(6), index=True, nullable=True)
+    street_code: Mapped[str | None] = mapped_column(String(9), index=True, nullable=True)
+    geom = mapped_column(Geometry("POINT", srid=SRID, spatial_index=True), nullable=False)
+
+    grid: Mapped[Grid | None] = relationship()
+
+
+class Visit(Base):
+    """A household visit by a grid worker to a building (service coverage)."""
+
+    __tablename__ = "visit"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    building_id: Mapped[int] = mapped_column(ForeignKey("building.id", ondelete="CASCADE"), index=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    visited_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    note: Mapped[str] = mapped_column(Text, default="")
+    district_code: Mapped[str | None] = mapped_column(String(6), index=True, nullable=True)
+    street_code: Mapped[str | None] = mapped_column(String(9), index=True, nullable=True)

@@ -1,0 +1,440 @@
+"""The case workflow as data: statuses, actions, the table of allowed transitions, and their labels.
+
+The seven steps of digital urban management (信息收集 → 立案 → 派遣 → 处置 → 反馈 → 核查结案 → 评价)
+are encoded once, in `TRANSITIONS`. Everything else — which buttons a worker sees, which timestamp
+column the store fills, whether a move starts the time-limit clock or counts as rework — is derived
+from that table or from small named sets beside it, so no caller compares status labels.
+
+An illegal move raises `IllegalTransition` (a `Conflict`); it is never merely logged.
+
+Supervision (督办) and escalation are *flags*, not statuses: a sweeper marks open cases whose deadline
+has passed (see `SupervisionFlag`, `clock_running`) while they keep their place in the workflow.
+A supervised case is still, say, in handling; it is just also late.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from types import MappingProxyType
+from typing import TypeVar
+
+from gis.errors import IllegalTransition, InvalidInput
+
+__all__ = [
+    "ACTION_LABELS",
+    "CLOCK_STATUSES",
+    "EVALUATIONS",
+    "FIRST_ACTIONS",
+    "FIRST_ACTION_FIELD",
+    "REASON_REQUIRED",
+    "REWORK_ACTIONS",
+    "SATISFACTION_LABELS",
+    "SOURCE_LABELS",
+    "STATUS_CATEGORY",
+    "STATUS_LABELS",
+    "STATUS_TIMESTAMP",
+    "SUPERVISION_LABELS",
+    "TRANSITIONS",
+    "Action",
+    "CaseStatus",
+    "Satisfaction",
+    "Source",
+    "StatusCategory",
+    "SupervisionFlag",
+    "Transition",
+    "allowed_actions",
+    "check_transition",
+    "clock_running",
+    "counts_as_open_case",
+    "evaluation_action",
+    "is_closed",
+    "is_declined",
+    "is_final",
+    "is_open",
+    "label",
+    "next_status",
+    "parse_enum",
+]
+
+
+class CaseStatus(StrEnum):
+    """Where a case stands. Values are stable identifiers stored in the database."""
+
+    reported = "reported"  # 1 信息收集: received from any source, routed to a grid
+    filed = "filed"  # 2 立案
+    declined = "declined"  # 2 不予立案 (with a reason); final
+    dispatched = "dispatched"  # 3 派遣 to a team or an owning department; the deadline clock runs
+    in_handling = "in_handling"  # 4 处置: the handler has accepted and is working on it
+    handled = "handled"  # 5 处置完毕, feedback given to the reporter (反馈)
+    closed = "closed"  # 6 核查结案: verified and closed, awaiting the reporter's evaluation
+    rework = "rework"  # 6/7 返工: sent back after verification or after a "not satisfied" evaluation
+    evaluated = "evaluated"  # 7 评价: the reporter was satisfied; final
+
+
+class StatusCategory(StrEnum):
+    """The coarse state code asks about (`is_open`), after fixmystreet's state categories."""
+
+    open = "open"
+    closed = "closed"
+    declined = "declined"
+
+
+class Action(StrEnum):
+    """What someone does to a case. Each action is one row (or several) in `TRANSITIONS`."""
+
+    file = "file"  # 立案
+    decline = "decline"  # 不予立案, reason required
+    dispatch = "dispatch"  # 派遣
+    accept = "accept"  # 签收: the handler starts handling
+    handle = "handle"  # 处置反馈: handled, feedback to the reporter
+    verify = "verify"  # 核查结案
+    reject = "reject"  # 核查不通过, sent back for rework; reason required
+    evaluate_satisfied = "evaluate_satisfied"  # 评价满意
+    evaluate_unsatisfied = "evaluate_unsatisfied"  # 评价不满意: reopens as rework
+    reassign = "reassign"  # 改派 to another grid, team or department; reason required
+
+
+class Source(StrEnum):
+    """How a case reached us (DOMAIN.md "Cases")."""
+
+    hotline = "hotline"
+    patrol = "patrol"
+    resident = "resident"
+    reception_day = "reception_day"
+    work_day_visit = "work_day_visit"
+    video = "video"
+    referral = "referral"
+
+
+class Satisfaction(StrEnum):
+    """The reporter's rating at step 7. Only `unsatisfied` reopens the case."""
+
+    satisfied = "satisfied"
+    basically_satisfied = "basically_satisfied"
+    unsatisfied = "unsatisfied"
+
+
+class SupervisionFlag(StrEnum):
+    """Flags a sweeper sets on late open cases; they sit beside the status and never replace it.
+
+    `supervised` (督办): open past its deadline. `escalated` (升级督办): still open a further period
+    later, so the level above is told. The store keeps these as columns (e.g. `supervised_at`,
+    `escalated_at`); whether a case may carry them at all is `clock_running(status)`.
+    """
+
+    supervised = "supervised"
+    escalated = "escalated"
+
+
+S, A = CaseStatus, Action
+
+TRANSITIONS: Mapping[tuple[CaseStatus, Action], CaseStatus] = MappingProxyType({
+    (S.reported, A.file): S.filed,
+    (S.reported, A.decline): S.declined,
+    (S.filed, A.dispatch): S.dispatched,
+    (S.filed, A.reassign): S.dispatched,
+    (S.dispatched, A.accept): S.in_handling,
+    (S.dispatched, A.reassign): S.dispatched,
+    (S.in_handling, A.handle): S.handled,
+    (S.in_handling, A.reassign): S.dispatched,
+    (S.handled, A.verify): S.closed,
+    (S.handled, A.reject): S.rework,
+    (S.closed, A.evaluate_satisfied): S.evaluated,
+    (S.closed, A.evaluate_unsatisfied): S.rework,
+    (S.rework, A.accept): S.in_handling,
+    (S.rework, A.reassign): S.dispatched,
+})
+"""Every allowed move, and nothing else. A pair that is absent is illegal.
+
+Rework goes back through `accept` so a second round of handling is visible in the ledger; reassignment
+(改派) always lands in `dispatched`, because the new handler must accept it afresh.
+"""
+
+STATUS_CATEGORY: Mapping[CaseStatus, StatusCategory] = MappingProxyType({
+    S.reported: StatusCategory.open,
+    S.filed: StatusCategory.open,
+    S.declined: StatusCategory.declined,
+    S.dispatched: StatusCategory.open,
+    S.in_handling: StatusCategory.open,
+    S.handled: StatusCategory.open,
+    S.closed: StatusCategory.closed,
+    S.rework: StatusCategory.open,
+    S.evaluated: StatusCategory.closed,
+})
+"""`handled` is still open: it awaits verification. `closed` is closed even before evaluation."""
+
+STATUS_TIMESTAMP: Mapping[CaseStatus, str] = MappingProxyType({
+    S.reported: "reported_at",
+    S.filed: "filed_at",
+    S.declined: "declined_at",
+    S.dispatched: "dispatched_at",
+    S.in_handling: "accepted_at",
+    S.handled: "handled_at",
+    S.closed: "closed_at",
+    S.rework: "reworked_at",
+    S.evaluated: "evaluated_at",
+})
+"""The case column set when a case enters each status (latest entry wins on a second round).
+
+The full history lives in the transition log; these columns make "when was it closed" a plain query.
+"""
+
+FIRST_ACTION_FIELD = "first_action_at"
+"""Set once, by the first transition whose action is in `FIRST_ACTIONS`; never overwritten."""
+
+FIRST_ACTIONS: frozenset[Action] = frozenset({A.dispatch, A.accept, A.reassign})
+"""Response time = first action − reported. Dispatch or acceptance (a reassignment out of `filed`
+is a dispatch to someone else, so it counts too)."""
+
+REWORK_ACTIONS: frozenset[Action] = frozenset({A.reject, A.evaluate_unsatisfied})
+"""Each of these adds one to the case's `rework_count` (返工率 = reworked / handled)."""
+
+REASON_REQUIRED: frozenset[Action] = frozenset({A.decline, A.reject, A.reassign})
+"""Actions that must say why: a declined report, a rejected fix and a reassignment are all
+questioned later, and the ledger must answer."""
+
+EVALUATIONS: Mapping[Action, frozenset[Satisfaction]] = MappingProxyType({
+    A.evaluate_satisfied: frozenset({Satisfaction.satisfied, Satisfaction.basically_satisfied}),
+    A.evaluate_unsatisfied: frozenset({Satisfaction.unsatisfied}),
+})
+"""Which ratings each evaluation action accepts; an evaluation without a rating is refused."""
+
+CLOCK_STATUSES: frozenset[CaseStatus] = frozenset({S.dispatched, S.in_handling, S.handled, S.rework})
+"""Statuses in which the time-limit clock is running and a case can be overdue (and so supervised)."""
+
+
+@dataclass(frozen=True)
+class Transition:
+    """One checked move, with everything the store needs to record it.
+
+    `starts_clock` is true only for the first dispatch (out of `filed`): reassigning or reworking a
+    case keeps its original deadline, so on-time closure cannot be improved by passing a case on.
+    """
+
+    current: CaseStatus
+    action: Action
+    target: CaseStatus
+    timestamp_field: str
+    counts_as_first_action: bool
+    increments_rework: bool
+    starts_clock: bool
+    reason: str | None = None
+    satisfaction: Satisfaction | None = None
+
+
+# --- labels ---------------------------------------------------------------------------------------
+
+STATUS_LABELS: Mapping[CaseStatus, Mapping[str, str]] = MappingProxyType({
+    S.reported: {"zh-CN": "上报", "en": "Reported"},
+    S.filed: {"zh-CN": "立案", "en": "Filed"},
+    S.declined: {"zh-CN": "不予立案", "en": "Declined"},
+    S.dispatched: {"zh-CN": "派遣", "en": "Dispatched"},
+    S.in_handling: {"zh-CN": "处置中", "en": "In handling"},
+    S.handled: {"zh-CN": "已处置", "en": "Handled"},
+    S.closed: {"zh-CN": "结案", "en": "Closed"},
+    S.rework: {"zh-CN": "返工", "en": "Rework"},
+    S.evaluated: {"zh-CN": "已评价", "en": "Evaluated"},
+})
+
+ACTION_LABELS: Mapping[Action, Mapping[str, str]] = MappingProxyType({
+    A.file: {"zh-CN": "立案", "en": "File"},
+    A.decline: {"zh-CN": "不予立案", "en": "Decline"},
+    A.dispatch: {"zh-CN": "派遣", "en": "Dispatch"},
+    A.accept: {"zh-CN": "签收处置", "en": "Accept"},
+    A.handle: {"zh-CN": "处置反馈", "en": "Mark handled"},
+    A.verify: {"zh-CN": "核查结案", "en": "Verify and close"},
+    A.reject: {"zh-CN": "退回返工", "en": "Send back for rework"},
+    A.evaluate_satisfied: {"zh-CN": "评价满意", "en": "Rate satisfied"},
+    A.evaluate_unsatisfied: {"zh-CN": "评价不满意", "en": "Rate not satisfied"},
+    A.reassign: {"zh-CN": "改派", "en": "Reassign"},
+})
+
+SOURCE_LABELS: Mapping[Source, Mapping[str, str]] = MappingProxyType({
+    Source.hotline: {"zh-CN": "12345热线", "en": "12345 hotline"},
+    Source.patrol: {"zh-CN": "网格员巡查", "en": "Grid-worker patrol"},
+    Source.resident: {"zh-CN": "居民上报", "en": "Resident report"},
+    Source.reception_day: {"zh-CN": "接待日", "en": "Reception day"},
+    Source.work_day_visit: {"zh-CN": "社区/楼栋工作日", "en": "Community or building work day"},
+    Source.video: {"zh-CN": "视频监控", "en": "Video"},
+    Source.referral: {"zh-CN": "上级转办", "en": "Referral from above"},
+})
+
+SATISFACTION_LABELS: Mapping[Satisfaction, Mapping[str, str]] = MappingProxyType({
+    Satisfaction.satisfied: {"zh-CN": "满意", "en": "Satisfied"},
+    Satisfaction.basically_satisfied: {"zh-CN": "基本满意", "en": "Basically satisfied"},
+    Satisfaction.unsatisfied: {"zh-CN": "不满意", "en": "Not satisfied"},
+})
+
+SUPERVISION_LABELS: Mapping[SupervisionFlag, Mapping[str, str]] = MappingProxyType({
+    SupervisionFlag.supervised: {"zh-CN": "督办", "en": "Under supervision"},
+    SupervisionFlag.escalated: {"zh-CN": "升级督办", "en": "Escalated"},
+})
+
+_LABEL_TABLES: Mapping[type[StrEnum], Mapping] = MappingProxyType({
+    CaseStatus: STATUS_LABELS,
+    Action: ACTION_LABELS,
+    Source: SOURCE_LABELS,
+    Satisfaction: SATISFACTION_LABELS,
+    SupervisionFlag: SUPERVISION_LABELS,
+})
+
+
+def label(member: StrEnum, language: str = "zh-CN") -> str:
+    """The display label of a status, action, source, rating or flag; unknown languages fall back to zh-CN.
+
+    "zh", "zh-Hans" and "zh_CN" all mean zh-CN; any "en-*" means en.
+    """
+    labels = _LABEL_TABLES[type(member)][member]
+    lang = language.replace("_", "-").lower()
+    key = "en" if lang.startswith("en") else "zh-CN"
+    return labels[key]
+
+
+# --- queries on statuses --------------------------------------------------------------------------
+
+def is_open(status: CaseStatus) -> bool:
+    """True while someone still has to act (including `reported`, awaiting a filing decision)."""
+    return STATUS_CATEGORY[status] is StatusCategory.open
+
+
+def is_closed(status: CaseStatus) -> bool:
+    """Verified and closed, whether or not the reporter has evaluated it yet."""
+    return STATUS_CATEGORY[status] is StatusCategory.closed
+
+
+def is_declined(status: CaseStatus) -> bool:
+    """Not filed (不予立案): never counted in caseloads, closure or overdue measures."""
+    return STATUS_CATEGORY[status] is StatusCategory.declined
+
+
+def counts_as_open_case(status: CaseStatus) -> bool:
+    """The "open cases" measure: filed and not closed — so open, but past the filing decision."""
+    return is_open(status) and status is not CaseStatus.reported
+
+
+def clock_running(status: CaseStatus) -> bool:
+    """Whether the deadline applies now, so the case can be overdue and flagged for supervision."""
+    return status in CLOCK_STATUSES
+
+
+def is_final(status: CaseStatus) -> bool:
+    """No action is allowed any more (declined, or evaluated as satisfied)."""
+    return not _ALLOWED[status]
+
+
+def _build_allowed() -> Mapping[CaseStatus, tuple[Action, ...]]:
+    """Allowed actions per status, in `Action` declaration order so buttons appear in a stable order."""
+    return MappingProxyType({
+        status: tuple(action for action in Action if (status, action) in TRANSITIONS) for status in CaseStatus
+    })
+
+
+_ALLOWED = _build_allowed()
+
+
+def allowed_actions(status: CaseStatus | str) -> list[Action]:
+    """The actions the table allows from `status`, in a stable order; empty for final statuses."""
+    return list(_ALLOWED[parse_enum(CaseStatus, status, "status")])
+
+
+# --- moving a case --------------------------------------------------------------------------------
+
+E = TypeVar("E", bound=StrEnum)
+
+
+def parse_enum(kind: type[E], value: E | str, what: str) -> E:
+    """`value` as a member of `kind`; an unknown value raises InvalidInput naming the allowed ones."""
+    if isinstance(value, kind):
+        return value
+    try:
+        return kind(value)
+    except ValueError:
+        allowed = [member.value for member in kind]
+        raise InvalidInput(
+            f"unknown {what} {value!r}; allowed: {', '.join(allowed)}",
+            details={what: str(value), "allowed": allowed},
+        ) from None
+
+
+def next_status(status: CaseStatus | str, action: Action | str) -> CaseStatus:
+    """Where `action` takes a case in `status`; IllegalTransition names the allowed actions otherwise."""
+    current = parse_enum(CaseStatus, status, "status")
+    act = parse_enum(Action, action, "action")
+    target = TRANSITIONS.get((current, act))
+    if target is None:
+        raise IllegalTransition(current, act, _ALLOWED[current])
+    return target
+
+
+def evaluation_action(satisfaction: Satisfaction | str) -> Action:
+    """The evaluation action a rating implies, for callers that only have the reporter's rating."""
+    rating = parse_enum(Satisfaction, satisfaction, "satisfaction")
+    return next(action for action, ratings in EVALUATIONS.items() if rating in ratings)
+
+
+def check_transition(
+    status: CaseStatus | str,
+    action: Action | str,
+    *,
+    reason: str | None = None,
+    satisfaction: Satisfaction | str | None = None,
+) -> Transition:
+    """Check a move completely (table, reason, rating) and describe what recording it involves.
+
+    Pipeline: the table (`next_status`) → the reason rule → the rating rule → the effects. Raises
+    IllegalTransition (Conflict) for a move the table forbids, InvalidInput for a missing reason or a
+    missing, mismatched or misplaced rating.
+    """
+    target = next_status(status, action)
+    current = parse_enum(CaseStatus, status, "status")
+    act = parse_enum(Action, action, "action")
+    cleaned_reason = _check_reason(act, reason)
+    rating = _check_satisfaction(act, satisfaction)
+    return Transition(
+        current=current,
+        action=act,
+        target=target,
+        timestamp_field=STATUS_TIMESTAMP[target],
+        counts_as_first_action=act in FIRST_ACTIONS,
+        increments_rework=act in REWORK_ACTIONS,
+        starts_clock=current is CaseStatus.filed and target is CaseStatus.dispatched,
+        reason=cleaned_reason,
+        satisfaction=rating,
+    )
+
+
+def _check_reason(action: Action, reason: str | None) -> str | None:
+    """A required reason must have visible text; an optional one is kept (trimmed) when given."""
+    cleaned = reason.strip() if reason is not None else None
+    if action in REASON_REQUIRED and not cleaned:
+        raise InvalidInput(
+            f"{action} requires a reason: say why, it is kept in the ledger",
+            details={"action": str(action), "field": "reason"},
+        )
+    return cleaned or None
+
+
+def _check_satisfaction(action: Action, satisfaction: Satisfaction | str | None) -> Satisfaction | None:
+    """Evaluations need a rating that matches them; other actions must not carry one."""
+    if action not in EVALUATIONS:
+        if satisfaction is not None:
+            raise InvalidInput(
+                f"a satisfaction rating is only given with an evaluation, not with {action}",
+                details={"action": str(action), "field": "satisfaction"},
+            )
+        return None
+    accepted = sorted(EVALUATIONS[action])
+    if satisfaction is None:
+        raise InvalidInput(
+            f"{action} requires a satisfaction rating: one of {', '.join(accepted)}",
+            details={"action": str(action), "field": "satisfaction", "allowed": accepted},
+        )
+    rating = parse_enum(Satisfaction, satisfaction, "satisfaction")
+    if rating not in EVALUATIONS[action]:
+        raise InvalidInput(
+            f"{action} does not go with the rating {rating}; use {evaluation_action(rating)}",
+            details={"action": str(action), "field": "satisfaction", "allowed": accepted},
+        )
+    return rating

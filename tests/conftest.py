@@ -1,0 +1,134 @@
+"""Shared fixtures: a real PostGIS cluster started by the suite, fresh databases cloned from a migrated
+template, the sample district loaded once, and a live server on loopback for API and browser tests."""
+
+from __future__ import annotations
+
+import itertools
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+import uvicorn
+
+from gis.settings import PROJECT_ROOT, Settings
+from gis.store.database import Database, make_engine, open_database, upgrade
+from gis.store.embedded import EmbeddedCluster
+
+TEST_PORT = 54339
+TEMPLATE = "gridmap_template"
+_counter = itertools.count()
+
+
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[EmbeddedCluster]:
+    """A throwaway cluster (fsync off) under var/test, stopped when the session ends."""
+    cluster = EmbeddedCluster(PROJECT_ROOT / "var" / "test", TEST_PORT, database=TEMPLATE, fast_unsafe=True)
+    started = cluster.ensure_running()
+    engine = make_engine(cluster.url(TEMPLATE))
+    upgrade(engine)
+    engine.dispose()
+    yield cluster
+    if started:
+        cluster.stop()
+
+
+def _clone(cluster: EmbeddedCluster, name: str) -> None:
+    with psycopg.connect(cluster.dsn("postgres"), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{TEMPLATE}"')
+
+
+def _drop(cluster: EmbeddedCluster, name: str) -> None:
+    with psycopg.connect(cluster.dsn("postgres"), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def settings_for(cluster: EmbeddedCluster, name: str, **overrides: object) -> Settings:
+    return Settings(database_url=cluster.url(name), **overrides)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def db(pg_cluster: EmbeddedCluster) -> Iterator[Database]:
+    """A fresh, migrated, empty database for one test."""
+    name = f"gridmap_t{next(_counter)}"
+    _clone(pg_cluster, name)
+    database = open_database(settings_for(pg_cluster, name))
+    yield database
+    database.close()
+    _drop(pg_cluster, name)
+
+
+@pytest.fixture
+def db_settings(pg_cluster: EmbeddedCluster, db: Database) -> Settings:
+    """Settings pointing at the `db` fixture's database (for CLI-level calls)."""
+    return Settings(database_url=str(db.engine.url.render_as_string(hide_password=False)))
+
+
+@pytest.fixture(scope="session")
+def sample_db(pg_cluster: EmbeddedCluster) -> Iterator[Database]:
+    """The sample district, loaded once through the real import path. Read-only for tests."""
+    from api.cli import SAMPLE_DIR, SAMPLE_FILES, import_file
+
+    name = "gridmap_sample"
+    _clone(pg_cluster, name)
+    settings = settings_for(pg_cluster, name)
+    for kind, file_name in SAMPLE_FILES:
+        import_file(settings, kind, SAMPLE_DIR / file_name)
+    database = open_database(settings)
+    yield database
+    database.close()
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class LiveServer:
+    """uvicorn in a background thread on a free loopback port."""
+
+    def __init__(self, app: object) -> None:
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="on")
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def __enter__(self) -> LiveServer:
+        self.thread.start()
+        deadline = time.monotonic() + 20
+        while not self.server.started:
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                raise RuntimeError("live server did not start")
+            time.sleep(0.05)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def sample_app(sample_db: Database, pg_cluster: EmbeddedCluster):  # noqa: ANN201
+    from api.app import create_app
+
+    settings = Settings(database_url=str(sample_db.engine.url), api_keys=("test-key",))
+    return create_app(settings, database=sample_db)
+
+
+@pytest.fixture(scope="session")
+def live_server(sample_app: object) -> Iterator[LiveServer]:
+    with LiveServer(sample_app) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def output_dir() -> Path:
+    path = PROJECT_ROOT / "test-output"
+    path.mkdir(exist_ok=True)
+    return path
