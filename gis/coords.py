@@ -110,12 +110,16 @@ def position_problem(
 
     Checked in this order, first hit wins: not finite, swapped, off the globe, outside China (when
     `china`). Swapped means every coordinate fits China only when x and y are exchanged.
+    With `china=False` (plain WGS84 input), only positions off the globe are refused.
     """
     values = (min_lon, min_lat, max_lon, max_lat)
     where = _describe(*values)
     if not all(math.isfinite(v) for v in values):
         return f"coordinates are not finite numbers ({where})"
-    if _extent_in_china(min_lat, min_lon, max_lat, max_lon) and not _extent_in_china(*values):
+    # Without the China rule a swapped-looking pair may be a real place (30 E, 80 N is the Barents Sea);
+    # it is only called swapped when it is also off the globe.
+    swapped = _extent_in_china(min_lat, min_lon, max_lat, max_lon) and not _extent_in_china(*values)
+    if swapped and (china or max_lat > 90):
         return (
             f"latitude and longitude appear swapped: {where} fits China ({_CHINA_SHOWN}) only if the two "
             "are exchanged; write longitude first"

@@ -4,6 +4,7 @@ template, the sample district loaded once, and a live server on loopback for API
 from __future__ import annotations
 
 import itertools
+import os
 import socket
 import threading
 import time
@@ -54,7 +55,7 @@ def settings_for(cluster: EmbeddedCluster, name: str, **overrides: object) -> Se
 @pytest.fixture
 def db(pg_cluster: EmbeddedCluster) -> Iterator[Database]:
     """A fresh, migrated, empty database for one test."""
-    name = f"gridmap_t{next(_counter)}"
+    name = f"gridmap_t{os.getpid()}_{next(_counter)}"  # unique across concurrent pytest runs
     _clone(pg_cluster, name)
     database = open_database(settings_for(pg_cluster, name))
     yield database
@@ -73,7 +74,7 @@ def sample_db(pg_cluster: EmbeddedCluster) -> Iterator[Database]:
     """The sample district, loaded once through the real import path. Read-only for tests."""
     from api.cli import SAMPLE_DIR, SAMPLE_FILES, import_file
 
-    name = "gridmap_sample"
+    name = f"gridmap_sample_{os.getpid()}"
     _clone(pg_cluster, name)
     settings = settings_for(pg_cluster, name)
     for kind, file_name in SAMPLE_FILES:

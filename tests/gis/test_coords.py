@@ -79,6 +79,12 @@ def test_wgs84_and_cgcs2000_pass_through(system: str) -> None:
 
 def test_wgs84_outside_china_is_allowed() -> None:
     assert to_wgs84(2.35, 48.85, "wgs84") == (2.35, 48.85)
+    assert to_wgs84(30.0, 80.0, "wgs84") == (30.0, 80.0)  # Barents Sea: swapped-looking, but real
+
+
+def test_wgs84_swapped_off_the_globe_is_called_swapped() -> None:
+    with pytest.raises(InvalidInput, match="swapped"):
+        to_wgs84(39.9, 116.4, "wgs84")
 
 
 @pytest.mark.parametrize(("name", "expected"), [("GCJ-02", "gcj02"), (" bd09 ", "bd09"), ("WGS 84", "wgs84"),

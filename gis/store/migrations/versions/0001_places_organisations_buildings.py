@@ -52,7 +52,7 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id')
     )
     op.create_index(op.f('ix_person_district_code'), 'person', ['district_code'], unique=False)
-    op.create_index('uq_person_name_phone', 'person', ['district_code', 'name', 'phone'], unique=True)
+    op.create_index('uq_person_name_phone', 'person', ['district_code', 'name', 'phone'], unique=True, postgresql_nulls_not_distinct=True)
     op.create_table('service_team',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('grid_code', sa.String(length=15), nullable=False),
