@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -11,7 +13,8 @@ from fastapi import FastAPI
 from api.errors import install_error_handlers
 from api.pages import district_map
 from api.pages.assets import mount_vendor
-from api.routers import health, places
+from api.routers import cases, health, places
+from api.sweeper import run_sweeper
 from gis.settings import Settings
 from gis.store.database import Database, open_database
 
@@ -29,9 +32,13 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         if getattr(app.state, "database", None) is None:
             owned = open_database(settings)
             app.state.database = owned
+        sweeper = asyncio.create_task(run_sweeper(app.state.database, settings))
         try:
             yield
         finally:
+            sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await sweeper
             if owned is not None:
                 owned.close()
                 app.state.database = None
@@ -47,6 +54,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     install_error_handlers(app)
     app.include_router(health.router)
     app.include_router(places.router)
+    app.include_router(cases.router)
     app.include_router(district_map.router)
     mount_vendor(app)
     return app

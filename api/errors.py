@@ -8,12 +8,16 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from gis.errors import Conflict, GridmapError, InvalidInput, NotFound
+from gis.errors import Conflict, GridmapError, InvalidInput, NotFound, PayloadTooLarge
+from gis.permissions import Forbidden, Unauthenticated
 
 log = logging.getLogger(__name__)
 
 STATUS_BY_ERROR: list[tuple[type[GridmapError], int]] = [
+    (Unauthenticated, 401),
+    (Forbidden, 403),
     (NotFound, 404),
+    (PayloadTooLarge, 413),
     (Conflict, 409),
     (InvalidInput, 422),
     (GridmapError, 400),
@@ -32,7 +36,8 @@ def install_error_handlers(app: FastAPI) -> None:
         details = getattr(error, "details", None)
         if details:
             body["details"] = details
-        return JSONResponse(body, status_code=status)
+        headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+        return JSONResponse(body, status_code=status, headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(request: Request, error: RequestValidationError) -> JSONResponse:

@@ -61,3 +61,7 @@ class GeometryError(InvalidInput):
 
 class CoordinateSystemError(InvalidInput):
     """A coordinate system is missing, unknown, or contradicts the one the data declares."""
+
+
+class PayloadTooLarge(InvalidInput):
+    """An upload (e.g. a photo) is larger than allowed; the message names the limit."""

@@ -24,6 +24,8 @@ class Settings:
     default_language: str = "zh-CN"
     households_per_worker_target: int = 500
     api_keys: tuple[str, ...] = ()
+    escalation_grace_hours: float = 24.0  # overdue this long after the deadline: escalate to the community
+    sweep_interval_seconds: float = 30.0  # how often the overdue sweeper runs inside the server
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -42,6 +44,10 @@ class Settings:
             kwargs["port"] = int(env["GRIDMAP_PORT"])
         if env.get("GRIDMAP_HOUSEHOLDS_PER_WORKER"):
             kwargs["households_per_worker_target"] = int(env["GRIDMAP_HOUSEHOLDS_PER_WORKER"])
+        if env.get("GRIDMAP_ESCALATION_GRACE_HOURS"):
+            kwargs["escalation_grace_hours"] = float(env["GRIDMAP_ESCALATION_GRACE_HOURS"])
+        if env.get("GRIDMAP_SWEEP_INTERVAL_SECONDS"):
+            kwargs["sweep_interval_seconds"] = float(env["GRIDMAP_SWEEP_INTERVAL_SECONDS"])
         if env.get("GRIDMAP_API_KEYS"):
             kwargs["api_keys"] = tuple(k.strip() for k in env["GRIDMAP_API_KEYS"].split(",") if k.strip())
         return cls(**kwargs)  # type: ignore[arg-type]

@@ -33,7 +33,8 @@ def pg_cluster() -> Iterator[EmbeddedCluster]:
     upgrade(engine)
     engine.dispose()
     yield cluster
-    if started:
+    # Several pytest runs may share the cluster while developing: GRIDMAP_TEST_KEEP_CLUSTER=1 leaves it up.
+    if started and not os.environ.get("GRIDMAP_TEST_KEEP_CLUSTER"):
         cluster.stop()
 
 

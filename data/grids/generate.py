@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from importlib import resources
+from itertools import islice
 from pathlib import Path
 
 import geopandas as gpd
@@ -48,6 +49,7 @@ LEFT_DATE = "2025-12-31"  # the deliberately departed grid worker left on this (
 COLUMN_WIDTH_DEG = 0.002  # numbering strips: west to east in 0.002° strips, north to south inside
 TARGET_GRIDS = 245
 WORKER_TARGET = (300, 500)  # households per grid worker
+HOLE_BUILDINGS = 20
 
 # Real street names; seeds (lon, lat) placed after the real layout; community count per street.
 STREETS: tuple[tuple[str, float, float, int], ...] = (
@@ -456,7 +458,8 @@ def choose_gaps(
             centre = line.interpolate(0.5, normalized=True)
             shape_ = ring(centre, 100.0, 14, rng)
             others = [g for g in community.grids if g not in (a, b)]
-            if inner.contains(shape_) and not any(shape_.buffer(25).intersects(grids[g].clean) for g in others):
+            clear = not any(shape_.buffer(25).intersects(grids[g].clean) for g in others)
+            if inner.contains(shape_) and clear:
                 hole = (shape_, c_index, a, b)
                 break
         if hole:
@@ -561,16 +564,19 @@ def building_profile(eastness: float, rng: np.random.Generator) -> tuple[int, in
     p_high = 0.03 + 0.20 * eastness**1.5
     p_mid = 0.14 + 0.14 * eastness
     roll = rng.random()
-    if roll < p_high:
+    if roll < p_high:  # towers: one or two cores, some floors offices or shops
         floors = int(rng.integers(19, 46))
-        per_floor = rng.uniform(2.5, 5.5)
+        per_floor = int(rng.choice([2, 4, 4, 6]))
+        occupied = rng.uniform(0.6, 0.95)
     elif roll < p_high + p_mid:
         floors = int(rng.integers(10, 19))
-        per_floor = rng.uniform(2.0, 4.0)
-    else:
+        per_floor = int(rng.choice([2, 4, 4, 6]))
+        occupied = rng.uniform(0.75, 1.0)
+    else:  # walk-ups: 1-3 stairwells (单元) of two flats per floor
         floors = int(rng.choice([3, 4, 5, 6, 6, 7, 7, 7, 8, 9]))
-        per_floor = rng.uniform(1.6, 3.2)
-    households = int(np.clip(round(floors * per_floor * rng.uniform(0.8, 1.0)), 10, 200))
+        per_floor = 2 * int(rng.choice([1, 1, 2, 2, 3]))
+        occupied = rng.uniform(0.8, 1.0)
+    households = int(np.clip(round(floors * per_floor * occupied), 10, 200))
     return floors, households
 
 
@@ -669,13 +675,13 @@ def build_buildings(
 
     hole_pool = ROADS[streets[communities[gaps.hole_community].street].name]
     hole_roads = [hole_pool[0]]
-    count = 0
-    for x, y in place_points(gaps.hole.buffer(-8), rng, Spacing(16.0)):
+    for x, y in islice(place_points(gaps.hole.buffer(-8), rng, Spacing(16.0)), HOLE_BUILDINGS):
         add(x, y, -1, gaps.hole_community, hole_roads, 0.1)
-        count += 1
-        if count == 20:
-            break
-    buildings.sort(key=lambda b: (communities[b.community].code, grids[b.grid].code if b.grid >= 0 else "~", b.x))
+
+    def sort_key(b: Building) -> tuple[str, str, float]:
+        return (communities[b.community].code, grids[b.grid].code if b.grid >= 0 else "~", b.x)
+
+    buildings.sort(key=sort_key)
     for number, building in enumerate(buildings, start=1):
         building.code = f"B{number:06d}"
         if rng.random() < 0.5:
@@ -708,9 +714,10 @@ class OrgGaps:
 
 
 def choose_org_gaps(grids: list[Grid], gaps: Gaps, rng: np.random.Generator) -> OrgGaps:
-    """Pick distinct grids (not those of the spatial gaps) for missing teams, branch and worker."""
-    taken = {*gaps.hole_grids, *gaps.overlap_grids}
-    pool = [i for i in sorted(range(len(grids)), key=lambda i: grids[i].code) if i not in taken]
+    """Pick distinct grids, away from the communities of the spatial gaps, so each gap stands alone."""
+    taken = {grids[i].community for i in (*gaps.hole_grids, *gaps.overlap_grids)}
+    by_code = sorted(range(len(grids)), key=lambda i: grids[i].code)
+    pool = [i for i in by_code if grids[i].community not in taken]
     picked = [pool[int(i)] for i in rng.choice(len(pool), size=4, replace=False)]
     rest = [i for i in pool if i not in picked]
     # A few understaffed grids: one worker fewer than needed, so households per worker exceed 500.
@@ -764,24 +771,28 @@ def build_teams(
         if not has_team:
             rows.append({**branch, **empty})
             continue
-        team = f"{grid.name}服务团队"
+        base = {**branch, "team_name": f"{grid.name}服务团队"}
 
-        def member(person: str, role: str, since: str, until: str = "", team: str = team) -> None:
-            rows.append({**branch, "team_name": team, "person_name": person, "role": role,
-                         "phone": names.phone(), "from_date": since, "to_date": until})
+        def member(person: str, role: str, since: str, until: str = "", base: dict[str, str] = base) -> None:
+            rows.append({**base, "person_name": person, "role": role, "phone": names.phone(),
+                         "from_date": since, "to_date": until})
 
         member(leader, "leader", random_date(rng, start, end))
         workers = workers_needed(grid.households)
         if g_index in org.understaffed:
             workers = max(1, workers - 1)
-        if g_index == org.worker_left:
+        successor_from = ""
+        if g_index == org.worker_left:  # the only worker left; nobody replaced them
             member(names.person(), "grid_worker", random_date(rng, start, end), LEFT_DATE)
             workers = 0
-        elif rng.random() < 0.08:  # history: a former worker, replaced since
-            left = random_date(rng, date(2023, 1, 1), date(2024, 6, 30))
-            member(names.person(), "grid_worker", random_date(rng, start, date(2022, 6, 30)), left)
-        for _ in range(workers):
-            member(names.person(), "grid_worker", random_date(rng, start, end))
+        elif rng.random() < 0.08:  # history: a former worker, replaced the next day
+            left = date.fromisoformat(random_date(rng, date(2023, 1, 1), date(2024, 6, 30)))
+            since = random_date(rng, start, date(2022, 6, 30))
+            member(names.person(), "grid_worker", since, left.isoformat())
+            successor_from = (left + timedelta(days=1)).isoformat()
+        for number in range(workers):
+            since = successor_from if number == 0 and successor_from else random_date(rng, start, end)
+            member(names.person(), "grid_worker", since)
         workers_per_grid[grid.code] = workers
         for role, low, high in (("central_household", 1, 3), ("volunteer", 2, 5), ("caring_resident", 1, 3)):
             for _ in range(int(rng.integers(low, high + 1))):
@@ -839,7 +850,8 @@ def check_geometry(
     if set(uncovered) != {gaps.hole_community} or set(overlap_pairs) != {tuple(sorted(gaps.overlap_grids))}:
         raise RuntimeError(f"unexpected gaps {uncovered} or overlaps {overlap_pairs}")
     # Snap rounding may nudge the outline by up to ~1 cm where other boundaries meet it.
-    if result["outline_vs_communities_max_m"] > 0.02 or outside > 1e-3 or len(shapely.get_parts(district)) != 1:
+    pieces = len(shapely.get_parts(district))
+    if result["outline_vs_communities_max_m"] > 0.02 or outside > 1e-3 or pieces != 1:
         raise RuntimeError(f"communities do not fill the outline: {result}")
     return result
 
@@ -969,12 +981,14 @@ def main() -> None:
     streets = build_streets(outline_m)
     communities = build_communities(streets, rng)
     grids = build_grids(communities, outline_m.bounds, rng)
-    log(f"{len(streets)} streets, {len(communities)} communities, {len(grids)} grids cut in EPSG:{METRIC_EPSG}")
+    log(f"{len(streets)} streets, {len(communities)} communities, {len(grids)} grids, "
+        f"cut in EPSG:{METRIC_EPSG}")
     gaps = choose_gaps(streets, communities, grids, rng)
     assemble(outline, streets, communities, grids, gaps)
     number_places(streets, communities, grids)
     measures = check_geometry(outline, communities, grids, gaps)
-    log("areas in EPSG:4545: " + ", ".join(f"{k} {v:,.1f}" for k, v in measures.items()))
+    log("in EPSG:4545: " + ", ".join(f"{k} {v:,.3f}" if k.endswith("_m") else f"{k} {v:,.1f}"
+                                      for k, v in measures.items()))
     names = Names(rng)
     buildings = build_buildings(streets, communities, grids, gaps, names, rng)
     outside = check_buildings(buildings, grids)
@@ -984,7 +998,7 @@ def main() -> None:
     write_outputs(streets, communities, grids, buildings, rows)
     read_back()
     manifest = make_manifest(info, streets, communities, grids, buildings, rows, workers, gaps, org, outside,
-                             measures)
+                             measures, len(names.used))
     with (OUT_DIR / "manifest.json").open("w", encoding="utf-8") as handle:
         json.dump(manifest, handle, ensure_ascii=False, indent=2)
         handle.write("\n")
@@ -1003,6 +1017,7 @@ def make_manifest(
     org: OrgGaps,
     outside: list[str],
     measures: dict[str, float],
+    people_named: int,
 ) -> dict[str, object]:
     """Counts and the deliberate-gap codes, for tests."""
     per_worker = {
@@ -1029,18 +1044,20 @@ def make_manifest(
             "residents": sum(bd.residents for bd in buildings),
             "team_rows": len(rows),
             "team_people": len(people),
+            "people_named": people_named,
+            "active_grid_workers": sum(workers.values()),
             "teams": len({r["team_name"] for r in rows if r["team_name"]}),
             "branches": len({r["branch_name"] for r in rows if r["branch_name"]}),
             "party_groups": sum(1 for bd in buildings if bd.party_group),
         },
-        "areas_m2": {k: round(v, 1) for k, v in measures.items()},
+        "areas_m2": {k: round(v, 3 if k.endswith("_m") else 1) for k, v in measures.items()},
         "households_per_worker_target": list(WORKER_TARGET),
         "gaps": {
             "grids_without_team": [grids[i].code for i in org.without_team],
             "grids_without_branch": [grids[i].code for i in org.without_branch],
             "grids_without_active_grid_worker": [grids[org.worker_left].code],
             "worker_left_on": LEFT_DATE,
-            "grids_over_worker_target": sorted(code for code, v in per_worker.items() if v > WORKER_TARGET[1]),
+            "grids_over_worker_target": sorted(c for c, v in per_worker.items() if v > WORKER_TARGET[1]),
             "hole_community_code": communities[gaps.hole_community].code,
             "hole_between_grids": sorted(grids[i].code for i in gaps.hole_grids),
             "hole_area_m2": round(measures["uncovered_m2"], 1),

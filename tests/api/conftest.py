@@ -27,3 +27,26 @@ def client(db: Database, db_settings: Settings, tmp_path: Path) -> Iterator[Test
     load_drawn(db_settings, tmp_path)
     with TestClient(create_app(db_settings, database=db)) as test_client:
         yield test_client
+
+
+KEYS = {
+    "admin": ("admin", None, None),
+    "centre": ("command_centre", None, None),
+    "planner": ("planner", None, None),
+    "worker-west": ("grid_worker", drawn.WEST_CODE, None),
+    "worker-east": ("grid_worker", drawn.EAST_CODE, None),
+    "street-1": ("street_officer", None, "500103001"),
+    "street-2": ("street_officer", None, "500103002"),
+    "hotline-app": ("open311_client", None, None),
+}
+
+
+@pytest.fixture
+def users(client: TestClient, db: Database) -> dict[str, dict[str, str]]:
+    """One user per role; returns headers per username (the key equals 'key-<username>')."""
+    from gis.store.users import create_user
+
+    with db.session() as session:
+        for username, (role, grid, street) in KEYS.items():
+            create_user(session, username, role, grid_code=grid, street_code=street, key=f"key-{username}")
+    return {username: {"Authorization": f"Bearer key-{username}"} for username in KEYS}

@@ -1,0 +1,106 @@
+"""The native JSON API for cases: intake, reading, workflow actions, manual routing, photos."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Query, Response, UploadFile
+from fastapi.responses import JSONResponse
+
+from api.auth import CurrentActor
+from api.deps import DbSession, Limit, Offset
+from api.schemas import CaseAction, CaseCreate, CaseRoute
+from gis.cases import MAX_PHOTO_BYTES, CaseInput, Photo
+from gis.errors import InvalidInput, PayloadTooLarge
+from gis.permissions import scope_filters
+from gis.store import cases as store
+from gis.store.reference import all_categories
+
+router = APIRouter(prefix="/api", tags=["cases"])
+
+
+def to_input(body: CaseCreate, idempotency_key: str | None) -> CaseInput:
+    return CaseInput(
+        source=body.source, category_code=body.category, lon=body.lon, lat=body.lat, crs=body.crs,
+        description=body.description, address=body.address, reporter_name=body.reporter_name,
+        reporter_contact=body.reporter_contact, idempotency_key=idempotency_key or body.idempotency_key,
+        photos=tuple(p.to_photo(i) for i, p in enumerate(body.photos, start=1)),
+    )
+
+
+@router.post("/cases", status_code=201, summary="Report a case; it is routed to its grid by position")
+def create_case(
+    body: CaseCreate, session: DbSession, actor: CurrentActor,
+    idempotency_key: Annotated[str | None, Header(max_length=100)] = None,
+) -> JSONResponse:
+    case_id, created = store.create_case(session, to_input(body, idempotency_key), actor)
+    case = store.get_case(session, case_id, actor)
+    return JSONResponse(case, status_code=201 if created else 200, headers={"Location": f"/api/cases/{case_id}"})
+
+
+@router.get("/cases", summary="Cases, newest first, filtered (and limited to what the caller may see)")
+def list_cases(
+    session: DbSession, actor: CurrentActor,
+    grid: str | None = None, community: str | None = None, street: str | None = None,
+    status: Annotated[list[str] | None, Query()] = None, category: str | None = None,
+    reported_from: datetime | None = None, reported_to: datetime | None = None,
+    overdue: bool | None = None, unrouted: bool | None = None,
+    limit: Limit = 100, offset: Offset = 0,
+) -> dict[str, Any]:
+    forced = scope_filters(actor)
+    filters = store.CaseFilter(
+        grid_code=forced.get("grid_code", grid), community_code=community,
+        street_code=forced.get("street_code", street), statuses=tuple(status or ()), category_code=category,
+        reported_from=reported_from, reported_to=reported_to, overdue=overdue, unrouted=unrouted,
+        created_by=forced.get("created_by"),
+    )
+    items, matched = store.list_cases(session, filters, limit=limit, offset=offset)
+    return {"items": items, "numberMatched": matched, "numberReturned": len(items), "offset": offset}
+
+
+@router.get("/cases/{case_id}", summary="One case")
+def get_case(case_id: int, session: DbSession, actor: CurrentActor) -> dict[str, Any]:
+    return store.get_case(session, case_id, actor)
+
+
+@router.get("/cases/{case_id}/events", summary="The case's ledger: every change, who, when, where")
+def case_events(case_id: int, session: DbSession, actor: CurrentActor) -> list[dict[str, Any]]:
+    return store.case_events(session, case_id, actor)
+
+
+@router.post("/cases/{case_id}/actions", summary="Take a workflow step (409 names the allowed ones)")
+def act(case_id: int, body: CaseAction, session: DbSession, actor: CurrentActor) -> dict[str, Any]:
+    store.apply_action(session, case_id, store.ActionInput(**body.model_dump()), actor)
+    return store.get_case(session, case_id, actor)
+
+
+@router.post("/cases/{case_id}/route", summary="Route an unrouted case to a grid by hand")
+def route(case_id: int, body: CaseRoute, session: DbSession, actor: CurrentActor) -> dict[str, Any]:
+    store.route_by_hand(session, case_id, body.grid_code, actor, note=body.note)
+    return store.get_case(session, case_id, actor)
+
+
+@router.post("/cases/{case_id}/photos", status_code=201, summary="Attach a photo (JPEG, PNG or WebP, ≤ 5 MiB)")
+async def add_photo(case_id: int, file: UploadFile, session: DbSession, actor: CurrentActor) -> dict[str, Any]:
+    data = await file.read(MAX_PHOTO_BYTES + 1)
+    if len(data) > MAX_PHOTO_BYTES:
+        raise PayloadTooLarge(f"photo is larger than the {MAX_PHOTO_BYTES // 1048576} MiB limit")
+    if not file.content_type:
+        raise InvalidInput("photo has no content type")
+    photo_id = store.add_photo(session, case_id, Photo(file.content_type, data), actor)
+    return {"id": photo_id, "url": f"/api/cases/{case_id}/photos/{photo_id}"}
+
+
+@router.get("/cases/{case_id}/photos/{photo_id}", summary="A case photo")
+def get_photo(case_id: int, photo_id: int, session: DbSession, actor: CurrentActor) -> Response:
+    photo = store.photo(session, case_id, photo_id, actor)
+    return Response(photo.data, media_type=photo.content_type, headers={"Cache-Control": "private, max-age=3600"})
+
+
+@router.get("/categories", summary="Case categories with their time limits and handling rules")
+def categories(session: DbSession, lang: str = "zh-CN") -> list[dict[str, Any]]:
+    return [
+        {**c.as_row(), "name": c.name(lang), "limit": c.limit.describe(lang)}
+        for c in all_categories(session)
+    ]
