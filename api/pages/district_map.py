@@ -55,13 +55,14 @@ def _build_map(grids: list[dict], buildings: list[dict], text: dict[str, str]) -
     grid_layer.add_to(fmap)
     inside = [b for b in buildings if b["properties"]["grid_code"]]
     outside = [b for b in buildings if not b["properties"]["grid_code"]]
-    _points(inside, text["buildings"], "#333333", 2.5, text).add_to(fmap)
-    _points(outside, text["outside"], "#e6007e", 5, text).add_to(fmap)
+    inside_layer = _points(inside, text["buildings"], "#333333", 1, text).add_to(fmap)
+    outside_layer = _points(outside, text["outside"], "#e6007e", 4, text).add_to(fmap)
     if grids:
         xs, ys = _bounds(grids)
         fmap.fit_bounds([[min(ys), min(xs)], [max(ys), max(xs)]])
-    folium.LayerControl(collapsed=False).add_to(fmap)
+    folium.LayerControl(collapsed=True).add_to(fmap)
     fmap.get_root().html.add_child(folium.Element(_title_bar(text)))
+    fmap.get_root().script.add_child(folium.Element(_scale_points_js(fmap, inside_layer, outside_layer)))
     return fmap
 
 
@@ -88,12 +89,32 @@ def _bounds(features: list[dict]) -> tuple[list[float], list[float]]:
     return xs, ys
 
 
+def _scale_points_js(fmap: folium.Map, inside: folium.GeoJson, outside: folium.GeoJson) -> str:
+    """Buildings are dots when the whole district shows and grow as the map zooms in, so they never
+    hide the grid boundaries."""
+    return f"""
+    document.addEventListener('DOMContentLoaded', function () {{
+      const map = {fmap.get_name()};
+      function scale() {{
+        const z = map.getZoom();
+        const r = z >= 17 ? 6 : z >= 16 ? 4 : z >= 15 ? 3 : z >= 14 ? 2 : 1;
+        {inside.get_name()}.eachLayer(l => l.setRadius && l.setRadius(r));
+        {outside.get_name()}.eachLayer(l => l.setRadius && l.setRadius(r + 3));
+      }}
+      map.on('zoomend', scale);
+      scale();
+    }});
+    """
+
+
 def _title_bar(text: dict[str, str]) -> str:
     other = "en" if text is strings("zh-CN") else "zh-CN"
     return (
-        '<div id="gridmap-title" style="position:fixed;top:10px;left:60px;z-index:1000;background:#fff;'
-        'padding:6px 14px;border-radius:6px;box-shadow:0 1px 4px rgba(0,0,0,.3);font:600 18px/1.4 '
-        '\'Noto Sans CJK SC\',\'Noto Sans\',sans-serif">'
+        '<style>#gridmap-title{position:fixed;top:10px;left:56px;right:64px;z-index:1000;background:#fff;'
+        'padding:6px 14px;border-radius:6px;box-shadow:0 1px 4px rgba(0,0,0,.3);width:max-content;max-width:'
+        'calc(100% - 130px);font:600 18px/1.4 "Noto Sans CJK SC","Noto Sans",sans-serif}'
+        '@media (max-width:600px){ #gridmap-title{font-size:14px;padding:4px 8px} }</style>'
+        '<div id="gridmap-title">'
         f'{html.escape(text["map_title"])} · {html.escape(text["legend_street"])} '
         f'<a style="font-weight:400;font-size:14px;margin-left:8px" href="?lang={other}">'
         f'{html.escape(text["switch_language"])}</a></div>'
