@@ -13,7 +13,7 @@ from fastapi import FastAPI
 from api.errors import install_error_handlers
 from api.pages import district_map
 from api.pages.assets import mount_vendor
-from api.routers import cases, health, places
+from api.routers import cases, health, open311, places
 from api.sweeper import run_sweeper
 from gis.settings import Settings
 from gis.store.database import Database, open_database
@@ -55,6 +55,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.include_router(health.router)
     app.include_router(places.router)
     app.include_router(cases.router)
+    app.include_router(open311.router)
     app.include_router(district_map.router)
     mount_vendor(app)
     return app

@@ -48,15 +48,30 @@ SPECS: dict[Kind, KindSpec] = {
     "buildings": KindSpec(
         "point",
         ("code",),
-        {"address": "", "households": 0, "residents": 0, "floors": None, "party_group": None,
-         "party_group_leader": None},
+        {
+            "address": "",
+            "households": 0,
+            "residents": 0,
+            "floors": None,
+            "party_group": None,
+            "party_group_leader": None,
+        },
         integers=("households", "residents", "floors"),
     ),
     "teams": KindSpec(
         "none",
         ("grid_code",),
-        {"branch_name": None, "branch_secretary": None, "branch_members": 0, "team_name": None,
-         "person_name": None, "role": None, "phone": None, "from_date": None, "to_date": None},
+        {
+            "branch_name": None,
+            "branch_secretary": None,
+            "branch_members": 0,
+            "team_name": None,
+            "person_name": None,
+            "role": None,
+            "phone": None,
+            "from_date": None,
+            "to_date": None,
+        },
         unique=None,
         integers=("branch_members",),
     ),
@@ -70,9 +85,7 @@ class ImportRejected(InvalidInput):
         self.problems = problems
         shown = "\n".join(f"  feature {p.index}: {p.reason}" for p in problems[:50])
         more = f"\n  … and {len(problems) - 50} more" if len(problems) > 50 else ""
-        super().__init__(
-            f"{source}: {len(problems)} problem(s) in {kind}; nothing was written\n{shown}{more}"
-        )
+        super().__init__(f"{source}: {len(problems)} problem(s) in {kind}; nothing was written\n{shown}{more}")
 
 
 @dataclass
@@ -115,9 +128,7 @@ def check_file(
     problems: list[Problem] = []
     repaired: list[Problem] = []
     if spec.geometry_kind != "none":
-        prepared = prepare_frame(
-            frame, geometry_kind=spec.geometry_kind, declared_crs=declared_crs, repair=repair
-        )
+        prepared = prepare_frame(frame, geometry_kind=spec.geometry_kind, declared_crs=declared_crs, repair=repair)
         frame, repaired = prepared.frame, prepared.repaired
         problems.extend(prepared.problems)
     problems.extend(_check_values(kind, spec, frame))
@@ -141,9 +152,7 @@ def _restore_shapefile_names(spec: KindSpec, frame: pd.DataFrame) -> pd.DataFram
 def _check_columns(spec: KindSpec, frame: pd.DataFrame, source: str) -> None:
     missing = [name for name in spec.required if name not in frame.columns]
     if missing:
-        raise InvalidInput(
-            f"{source}: missing column(s) {', '.join(missing)}; required: {', '.join(spec.required)}"
-        )
+        raise InvalidInput(f"{source}: missing column(s) {', '.join(missing)}; required: {', '.join(spec.required)}")
 
 
 def _with_defaults(spec: KindSpec, frame: pd.DataFrame) -> pd.DataFrame:
@@ -180,58 +189,65 @@ def _text(series: pd.Series) -> pd.Series:
     return series.astype(object).where(series.notna(), "").astype(str).str.strip()
 
 
-def _problems(mask: pd.Series | np.ndarray, reasons: pd.Series | str) -> list[Problem]:
-    positions = np.flatnonzero(np.asarray(mask, dtype=bool))
-    if isinstance(reasons, str):
-        return [Problem(int(i), reasons) for i in positions]
-    return [Problem(int(i), str(reasons.iloc[i])) for i in positions]
+def _problems(mask: pd.Series | np.ndarray, reason: Callable[[int], str]) -> list[Problem]:
+    """Problems for the rows where `mask` holds; reasons are written only for those rows."""
+    return [Problem(int(i), reason(int(i))) for i in np.flatnonzero(np.asarray(mask, dtype=bool))]
 
 
 def _code_problems(series: pd.Series, column: str, digits: int) -> list[Problem]:
     text = _text(series)
     bad_shape = ~text.str.fullmatch(rf"[0-9]{{{digits}}}")
     bad_province = ~bad_shape & ~text.str[:2].isin(PROVINCE_CODES)
-    return _problems(bad_shape, f"{column}: code " + text.map(repr) + f" must be exactly {digits} digits") + \
-        _problems(bad_province, f"{column}: code " + text.map(repr) + " does not start with a PRC province code")
+    return _problems(
+        bad_shape, lambda i: f"{column}: code {text.iloc[i]!r} must be exactly {digits} digits"
+    ) + _problems(bad_province, lambda i: f"{column}: code {text.iloc[i]!r} does not start with a PRC province code")
 
 
 def _integer_problems(series: pd.Series, column: str) -> list[Problem]:
     numbers = pd.to_numeric(series, errors="coerce")
-    present = _text(series) != ""
-    bad = present & ~(numbers.notna() & (numbers >= 0) & (numbers == numbers.round()))
-    return _problems(bad, f"{column} " + series.astype(str).map(repr) + " is not a whole number ≥ 0")
+    if numbers.notna().all() and series.dtype.kind in "iu":
+        bad = numbers < 0  # an integer column: only the sign can be wrong
+    else:
+        present = _text(series) != ""
+        bad = present & ~(numbers.notna() & (numbers >= 0) & (numbers == numbers.round()))
+    return _problems(bad, lambda i: f"{column} {series.iloc[i]!r} is not a whole number ≥ 0")
 
 
 def _community_rules(frame: pd.DataFrame) -> list[Problem]:
     code, street, district = _text(frame["code"]), _text(frame["street_code"]), _text(frame["district_code"])
-    bad = ~pd.Series([c.startswith(s) and s.startswith(d) for c, s, d in zip(code, street, district, strict=True)])
-    return _problems(bad, "code " + code.map(repr) + " does not extend street_code " + street.map(repr))
+    bad = [not (c.startswith(s) and s.startswith(d)) for c, s, d in zip(code, street, district, strict=True)]
+    return _problems(
+        np.array(bad, dtype=bool), lambda i: f"code {code.iloc[i]!r} does not extend street_code {street.iloc[i]!r}"
+    )
 
 
 def _grid_rules(frame: pd.DataFrame) -> list[Problem]:
     code, community = _text(frame["code"]), _text(frame["community_code"])
     mismatch = (community != "") & ~pd.Series([c.startswith(m) for c, m in zip(code, community, strict=True)])
     zero = code.str.fullmatch(r"[0-9]{12}000")
-    return _problems(mismatch, "grid code " + code.map(repr) + " does not start with community_code "
-                     + community.map(repr)) + \
-        _problems(zero, "grid code " + code.map(repr) + ": sequence 000 is not allowed")
+    return _problems(
+        mismatch, lambda i: f"grid code {code.iloc[i]!r} does not start with community_code {community.iloc[i]!r}"
+    ) + _problems(zero, lambda i: f"grid code {code.iloc[i]!r}: sequence 000 is not allowed")
 
 
 def _building_rules(frame: pd.DataFrame) -> list[Problem]:
-    return _problems(_text(frame["code"]) == "", "building code is empty")
+    return _problems(_text(frame["code"]) == "", lambda i: "building code is empty")
 
 
 def _team_rules(frame: pd.DataFrame) -> list[Problem]:
     role = _text(frame["role"])
-    problems = _problems((role != "") & ~role.isin(TEAM_ROLES),
-                         "role " + role.map(repr) + f" is not one of {', '.join(TEAM_ROLES)}")
+    problems = _problems(
+        (role != "") & ~role.isin(TEAM_ROLES), lambda i: f"role {role.iloc[i]!r} is not one of {', '.join(TEAM_ROLES)}"
+    )
     no_member = (role != "") & ((_text(frame["team_name"]) == "") | (_text(frame["person_name"]) == ""))
-    problems += _problems(no_member, "a member row needs team_name and person_name")
+    problems += _problems(no_member, lambda i: "a member row needs team_name and person_name")
     for column in ("from_date", "to_date"):
         text = _text(frame[column])
         parsed = pd.to_datetime(text.where(text != "", None), format="%Y-%m-%d", errors="coerce")
-        problems += _problems((text != "") & parsed.isna(),
-                              f"{column} " + text.map(repr) + " is not a date (YYYY-MM-DD)")
+        problems += _problems(
+            (text != "") & parsed.isna(),
+            lambda i, text=text, column=column: f"{column} {text.iloc[i]!r} is not a date (YYYY-MM-DD)",
+        )
     return problems
 
 
@@ -245,7 +261,8 @@ _KIND_RULES: dict[str, Callable[[pd.DataFrame], list[Problem]]] = {
 
 def _duplicates(codes: pd.Series) -> list[Problem]:
     text = _text(codes)
-    first_seen = pd.Series(np.arange(len(text)), index=text.index).groupby(text).transform("min")
     duplicated = text.duplicated(keep="first") & (text != "")
-    return _problems(duplicated, "duplicate code " + text.map(repr) + " (first at feature "
-                     + first_seen.astype(str) + ")")
+    if not duplicated.any():
+        return []
+    first_seen = pd.Series(np.arange(len(text)), index=text.index).groupby(text).transform("min")
+    return _problems(duplicated, lambda i: f"duplicate code {text.iloc[i]!r} (first at feature {first_seen.iloc[i]})")

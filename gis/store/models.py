@@ -217,8 +217,9 @@ class Building(Base):
     residents: Mapped[int] = mapped_column(Integer, default=0)
     floors: Mapped[int | None] = mapped_column(Integer, nullable=True)
     grid_id: Mapped[int | None] = mapped_column(ForeignKey("grid.id", ondelete="SET NULL"), index=True)
-    district_code: Mapped[str | None] = mapped_column(String(6), index=True, nullable=True)
-    street_code: Mapped[str | None] = mapped_column(String(9), index=True, nullable=True)
+    # Distribution keys, not query keys (buildings are read by grid and by bbox): no index of their own.
+    district_code: Mapped[str | None] = mapped_column(String(6), nullable=True)
+    street_code: Mapped[str | None] = mapped_column(String(9), nullable=True)
     geom = mapped_column(Geometry("POINT", srid=SRID, spatial_index=True), nullable=False)
 
     grid: Mapped[Grid | None] = relationship()

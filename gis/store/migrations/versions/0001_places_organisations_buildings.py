@@ -151,9 +151,7 @@ def upgrade() -> None:
     sa.UniqueConstraint('code')
     )
     op.create_index('idx_building_geom', 'building', ['geom'], unique=False, postgresql_using='gist')
-    op.create_index(op.f('ix_building_district_code'), 'building', ['district_code'], unique=False)
     op.create_index(op.f('ix_building_grid_id'), 'building', ['grid_id'], unique=False)
-    op.create_index(op.f('ix_building_street_code'), 'building', ['street_code'], unique=False)
     op.create_table('visit',
     sa.Column('id', sa.BigInteger(), nullable=False),
     sa.Column('building_id', sa.BigInteger(), nullable=False),
@@ -180,9 +178,7 @@ def downgrade() -> None:
     op.drop_index(op.f('ix_visit_district_code'), table_name='visit')
     op.drop_index(op.f('ix_visit_building_id'), table_name='visit')
     op.drop_table('visit')
-    op.drop_index(op.f('ix_building_street_code'), table_name='building')
     op.drop_index(op.f('ix_building_grid_id'), table_name='building')
-    op.drop_index(op.f('ix_building_district_code'), table_name='building')
     op.drop_index('idx_building_geom', table_name='building', postgresql_using='gist')
     op.drop_table('building')
     op.drop_index('uq_grid_current_code', table_name='grid', postgresql_where=sa.text('valid_to IS NULL'))
