@@ -13,7 +13,7 @@ from fastapi import FastAPI
 from api.errors import install_error_handlers
 from api.pages import district_map
 from api.pages.assets import mount_vendor
-from api.routers import cases, health, open311, places
+from api.routers import cases, docs, health, ledger, open311, places
 from api.sweeper import run_sweeper
 from gis.settings import Settings
 from gis.store.database import Database, open_database
@@ -48,13 +48,17 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         summary="Grid-management map service for urban community governance",
         version="0.1.0",
         lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.database = database
     install_error_handlers(app)
     app.include_router(health.router)
+    app.include_router(docs.router)
     app.include_router(places.router)
     app.include_router(cases.router)
+    app.include_router(ledger.router)
     app.include_router(open311.router)
     app.include_router(district_map.router)
     mount_vendor(app)

@@ -116,6 +116,22 @@ def cmd_db(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_user(args: argparse.Namespace, settings: Settings) -> int:
+    """Create a user and print their API key once (only its hash is stored)."""
+    from gis.store.database import open_database
+    from gis.store.users import create_user
+
+    database = open_database(settings)
+    try:
+        with database.session() as session:
+            key = create_user(session, args.username, args.role, display_name=args.name, grid_code=args.grid,
+                              street_code=args.street)
+    finally:
+        database.close()
+    print(f"user {args.username} ({args.role}) created; API key (shown once): {key}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="gridmap", description="Grid-management map service")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -140,6 +156,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     commands.add_parser("check", help="list buildings outside every grid").set_defaults(run=cmd_check)
     commands.add_parser("sample", help="load the sample district (idempotent)").set_defaults(run=cmd_sample)
+
+    user = commands.add_parser("user", help="create a user and print their API key")
+    user.add_argument("username")
+    user.add_argument("--role", required=True, choices=["admin", "command_centre", "planner", "street_officer",
+                                                         "grid_worker", "open311_client"])
+    user.add_argument("--name", help="display name")
+    user.add_argument("--grid", help="a grid worker's grid code")
+    user.add_argument("--street", help="a street officer's street code")
+    user.set_defaults(run=cmd_user)
 
     db = commands.add_parser("db", help="the embedded database")
     db.add_argument("action", choices=["start", "stop", "status"])

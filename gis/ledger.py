@@ -139,7 +139,8 @@ def check_may_export(actor: Actor) -> None:
 def check_read_scope(actor: Actor, scope: LedgerScope) -> None:
     check_may_export(actor)
     if not can_read_scope(actor, scope):
-        raise Forbidden(f"{actor.role} {actor.username!r} may not read the ledger of {scope.level} {scope.code}")
+        raise Forbidden(f"{actor.role} {actor.username!r} may not read the ledger of "
+                        f"{scope.level} {scope.code}")
 
 
 # -- period ---------------------------------------------------------------------------------------
@@ -167,7 +168,7 @@ class Period:
         """For file names: 2026-01 (a calendar month), 2026 (a year), a day, or first_last."""
         if self.start.day == 1 and self.end == _add_months(self.start, 1):
             return self.start.strftime("%Y-%m")
-        if (self.start.month, self.start.day) == (1, 1) and self.end == self.start.replace(year=self.start.year + 1):
+        if (self.start.month, self.start.day) == (1, 1) and self.end == _add_months(self.start, 12):
             return str(self.start.year)
         if self.start == self.last_day:
             return self.start.isoformat()
@@ -184,7 +185,8 @@ def parse_period(start: date, end: date) -> Period:
     if end <= start:
         raise InvalidInput(
             f"'to' ({end.isoformat()}) must be after 'from' ({start.isoformat()}); 'to' is exclusive: "
-            "from=2026-01-01&to=2026-02-01 is January", details={"from": start.isoformat(), "to": end.isoformat()})
+            "from=2026-01-01&to=2026-02-01 is January",
+            details={"from": start.isoformat(), "to": end.isoformat()})
     days = (end - start).days
     if days > MAX_PERIOD_DAYS:
         raise InvalidInput(
@@ -538,9 +540,13 @@ def _summary_sheet(wb: Workbook, summary: Summary, meta: LedgerMeta) -> None:
               f"Asia/Shanghai; overdue as of the export at {exported:%Y-%m-%d %H:%M}.")
     ws.append([_cell(ws, meta.title(), font=_TITLE_FONT)])
     ws.append([note])
-    for block in (_totals_block(summary, lang), _status_block(summary, lang),
-                  _group_block(summary.by_category, lang, _t(lang, "大类", "Group"), _t(lang, "小类", "Category")),
-                  _group_block(summary.by_grid, lang, _t(lang, "网格编码", "Grid code"), _t(lang, "网格", "Grid"))):
+    blocks = (
+        _totals_block(summary, lang),
+        _status_block(summary, lang),
+        _group_block(summary.by_category, lang, _t(lang, "大类", "Group"), _t(lang, "小类", "Category")),
+        _group_block(summary.by_grid, lang, _t(lang, "网格编码", "Grid code"), _t(lang, "网格", "Grid")),
+    )
+    for block in blocks:
         ws.append([])
         heading, *body = block
         ws.append([_cell(ws, text, font=_BOLD, fill=_HEADER_FILL, border=_BORDER) for text in heading])
@@ -563,9 +569,12 @@ def _totals_block(s: Summary, lang: str) -> list[list[Any]]:
         row("在办", "In progress", s.in_progress, "已立案未结案", "filed and not closed"),
         row("已结案", "Closed", s.closed, "结案及已评价", "closed or evaluated"),
         row("结案率", "Closure rate", s.closure_rate, "已结案 / 已立案", "closed / filed"),
-        row("按期结案", "Closed on time", s.closed_on_time, "结案时间不晚于处置时限", "closed by the deadline"),
-        row("按期结案率", "On-time closure rate", s.on_time_rate, "按期结案 / 已立案", "closed on time / filed"),
-        row("超期", "Overdue", s.overdue, "在办超过时限，或超时限结案", "open past the deadline, or closed after it"),
+        row("按期结案", "Closed on time", s.closed_on_time, "结案时间不晚于处置时限",
+            "closed by the deadline"),
+        row("按期结案率", "On-time closure rate", s.on_time_rate, "按期结案 / 已立案",
+            "closed on time / filed"),
+        row("超期", "Overdue", s.overdue, "在办超过时限，或超时限结案",
+            "open past the deadline, or closed after it"),
         row("已处置", "Handled", s.handled, "有处置完成时间", "with a handled time"),
         row("返工案件", "Reworked", s.reworked, "返工次数 ≥ 1", "rework count ≥ 1"),
         row("返工率", "Rework rate", s.rework_rate, "返工案件 / 已处置", "reworked / handled"),
@@ -582,14 +591,17 @@ def _status_block(s: Summary, lang: str) -> list[list[Any]]:
     return rows
 
 
-def _group_block(groups: Mapping[tuple[str, str], Tally], lang: str, first: str, second: str) -> list[list[Any]]:
+def _group_block(
+    groups: Mapping[tuple[str, str], Tally], lang: str, first: str, second: str
+) -> list[list[Any]]:
     rows: list[list[Any]] = [[first, second, _t(lang, "数量", "Cases"), _t(lang, "已立案", "Filed"),
                               _t(lang, "已结案", "Closed"), _t(lang, "超期", "Overdue"),
                               _t(lang, "结案率", "Closure rate")]]
     for (key, name), tally in groups.items():
         rows.append([key or None, name, tally.cases, tally.filed, tally.closed, tally.overdue,
                      _rate(tally.closed, tally.filed)])
-    total = Tally(*(sum(getattr(t, name) for t in groups.values()) for name in ("cases", "filed", "closed", "overdue")))
+    total = Tally(*(sum(getattr(t, name) for t in groups.values())
+                    for name in ("cases", "filed", "closed", "overdue")))
     rows.append([_t(lang, "合计", "Total"), None, total.cases, total.filed, total.closed, total.overdue,
                  _rate(total.closed, total.filed)])
     return rows

@@ -1,0 +1,90 @@
+"""The ledger's queries: the names above a scope (for the title) and, in one query, every case of the
+scope reported in the period with all it needs for a ledger row."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from gis.errors import NotFound
+from gis.ledger import LedgerScope, Period, PlaceNames, ScopeLevel
+from gis.permissions import Actor, scope_filters
+from gis.workflow import CaseStatus, is_open
+
+OPEN_STATUSES = [s.value for s in CaseStatus if is_open(s)]
+
+_PLACES_SQL = {
+    # A grid keeps its code across redraws: the current version's name, else the latest one's.
+    ScopeLevel.grid: (
+        "SELECT d.name, s.name, c.name, g.name FROM grid AS g JOIN community AS c ON c.id = g.community_id "
+        "JOIN street AS s ON s.code = c.street_code LEFT JOIN district AS d ON d.code = s.district_code "
+        "WHERE g.code = :code ORDER BY (g.valid_to IS NULL) DESC, g.valid_from DESC LIMIT 1"
+    ),
+    ScopeLevel.community: (
+        "SELECT d.name, s.name, c.name FROM community AS c JOIN street AS s ON s.code = c.street_code "
+        "LEFT JOIN district AS d ON d.code = s.district_code WHERE c.code = :code"
+    ),
+    ScopeLevel.street: (
+        "SELECT d.name, s.name FROM street AS s LEFT JOIN district AS d ON d.code = s.district_code "
+        "WHERE s.code = :code"
+    ),
+}
+
+
+def scope_places(session: Session, scope: LedgerScope) -> PlaceNames:
+    """District, street, community and grid names down to the scope; NotFound for an unknown code."""
+    row = session.execute(text(_PLACES_SQL[scope.level]), {"code": scope.code}).first()
+    if row is None:
+        raise NotFound(f"unknown {scope.level} {scope.code!r}")
+    return PlaceNames(*row)
+
+
+# The grid, team and branch are those the case answered to (its own grid version row), not today's.
+_LEDGER_SQL = """
+SELECT c.id, c.reported_at, c.source, c.category_code, k.name_zh AS category_zh, k.name_en AS category_en,
+       k.group_zh AS category_group, c.description, c.address, c.reporter_name, c.reporter_contact,
+       c.district_code, d.name AS district_name, c.street_code, s.name AS street_name,
+       c.community_code, m.name AS community_name, c.grid_code, g.name AS grid_name,
+       b.name AS branch_name, t.name AS team_name, c.department,
+       c.first_contact, coalesce(u.display_name, c.first_contact) AS first_contact_name,
+       c.status, c.filed_at, c.declined_at, c.dispatched_at, c.accepted_at, c.handled_at, c.closed_at,
+       c.reworked_at, c.evaluated_at, c.first_action_at, c.deadline,
+       (c.deadline IS NOT NULL AND ((c.status = ANY(:open_statuses) AND c.deadline < :now)
+                                    OR c.closed_at > c.deadline)) AS overdue,
+       c.supervised_at, c.escalated_at, c.decline_reason, c.rework_count, c.satisfaction,
+       n.note AS latest_note, n.at AS latest_note_at, c.updated_at
+FROM service_case AS c
+JOIN case_category AS k ON k.code = c.category_code
+LEFT JOIN grid AS g ON g.id = c.grid_id
+LEFT JOIN community AS m ON m.code = c.community_code
+LEFT JOIN street AS s ON s.code = c.street_code
+LEFT JOIN district AS d ON d.code = c.district_code
+LEFT JOIN service_team AS t ON t.id = c.team_id
+LEFT JOIN party_org AS b ON b.id = c.branch_id
+LEFT JOIN app_user AS u ON u.username = c.first_contact
+LEFT JOIN LATERAL (
+    SELECT e.note, e.at FROM case_event AS e WHERE e.case_id = c.id AND e.note <> ''
+    ORDER BY e.at DESC, e.id DESC LIMIT 1
+) AS n ON TRUE
+WHERE {where}
+ORDER BY c.reported_at, c.id
+"""
+
+
+def ledger_cases(
+    session: Session, scope: LedgerScope, period: Period, actor: Actor, *, now: datetime | None = None
+) -> list[dict[str, Any]]:
+    """The scope's cases reported in [period start, period end), oldest first, as plain dicts (aware
+    datetimes). The actor's own limits (scope_filters) apply on top, as for every case listing."""
+    start, end = period.bounds()
+    clauses = [f"c.{scope.column} = :scope_code", "c.reported_at >= :start", "c.reported_at < :end"]
+    params: dict[str, Any] = {"scope_code": scope.code, "start": start, "end": end,
+                              "now": now or datetime.now(UTC), "open_statuses": OPEN_STATUSES}
+    for column, value in scope_filters(actor).items():
+        clauses.append(f"c.{column} = :forced_{column}")
+        params[f"forced_{column}"] = value
+    rows = session.execute(text(_LEDGER_SQL.format(where=" AND ".join(clauses))), params).mappings().all()
+    return [dict(row) for row in rows]
