@@ -12,8 +12,8 @@ Choices a reader of the file should know:
 - Closure rate = closed / filed (立案, i.e. not declined and past the filing decision); on-time closure
   rate = closed by the deadline / filed; rework rate = cases reworked / cases handled; satisfaction =
   satisfied or basically satisfied / rated.
-- Text that a spreadsheet would run as a formula (leading = + - @) is kept as text: a string cell in
-  the workbook, and a leading apostrophe in the CSV.
+- Text a spreadsheet would run as a formula is kept as text: a string cell in the workbook, and a
+  leading apostrophe in the CSV before = + - @ (OWASP's advice on CSV injection).
 """
 
 from __future__ import annotations
@@ -25,13 +25,12 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
-from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from openpyxl.worksheet.worksheet import Worksheet
 
 from gis.codes import parse_community_code, parse_grid_code, parse_street_code
@@ -48,6 +47,9 @@ from gis.workflow import (
     label,
     parse_enum,
 )
+
+if TYPE_CHECKING:
+    from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 Case = Mapping[str, Any]
 LANGUAGES = ("zh-CN", "en")

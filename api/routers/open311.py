@@ -40,7 +40,7 @@ from sqlalchemy.orm import Session
 from api import open311_format as doc
 from api.deps import DbSession, get_database
 from gis.cases import CaseInput
-from gis.categories import Category
+from gis.categories import Category, CategoryKind
 from gis.errors import GridmapError, InvalidInput, NotFound
 from gis.permissions import Forbidden, Unauthenticated, check_create_case
 from gis.store import cases as store
@@ -377,8 +377,19 @@ def list_requests(
         codes = list(dict.fromkeys(p.strip() for p in (service_code or "").split(",") if p.strip()))
         cases = _search(session, codes, _window(start_date, end_date), _statuses(status), grid or None)
     categories = _categories(session)
-    items = [doc.request_item(c, categories.get(c["category"]["code"]), language) for c in cases]
+    items = [_public(doc.request_item(c, categories.get(c["category"]["code"]), language),
+                     categories.get(c["category"]["code"])) for c in cases]
     return doc.render(fmt, "service_requests", "request", items)
+
+
+def _public(item: dict[str, Any], category: Category | None) -> dict[str, Any]:
+    """Open311 reads are public: livelihood requests (disputes, hardship help, complaints …) can identify
+    a household, so their text is withheld and their position blurred to about 100 m."""
+    if category is None or category.kind != CategoryKind.livelihood:
+        return item
+    return {**item, "description": None, "media_url": None,
+            "lat": round(item["lat"], 3) if item.get("lat") is not None else None,
+            "long": round(item["long"], 3) if item.get("long") is not None else None}
 
 
 @router.get("/requests/{service_request_id}.{fmt}", summary="One service request, as a list of one")
@@ -389,4 +400,5 @@ def get_request(service_request_id: str, fmt: str, session: DbSession, language:
     if not cases:
         raise NotFound(f"unknown service_request_id {service_request_id!r}")
     category = _categories(session).get(cases[0]["category"]["code"])
-    return doc.render(fmt, "service_requests", "request", [doc.request_item(cases[0], category, language)])
+    item = _public(doc.request_item(cases[0], category, language), category)
+    return doc.render(fmt, "service_requests", "request", [item])

@@ -22,7 +22,7 @@ import math
 import random
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -41,7 +41,15 @@ from gis.store.assign import CurrentGrids
 from gis.store.bulk import copy_frame, ewkb_hex
 from gis.store.reference import all_categories
 from gis.workcalendar import SHANGHAI, LimitUnit, TimeLimit, WorkCalendar, default_calendar
-from gis.workflow import CLOCK_STATUSES, FIRST_ACTION_FIELD, Action, CaseStatus, Satisfaction, Source, check_transition
+from gis.workflow import (
+    CLOCK_STATUSES,
+    FIRST_ACTION_FIELD,
+    Action,
+    CaseStatus,
+    Satisfaction,
+    Source,
+    check_transition,
+)
 
 KEY_PREFIX = "gridmap-history:"
 VISIT_NOTE_PREFIX = "入户走访："
@@ -105,8 +113,11 @@ REJECT_SHARE = 0.008
 REASSIGN_SHARE = 0.02  # of component cases: wrong owner, passed on
 RATED_SHARE, RERATED_SHARE = 0.72, 0.4
 UNSATISFIED_FIRST, UNSATISFIED_AGAIN, BASICALLY_SATISFIED = 0.065, 0.25, 0.13
-SLOW_SHARE, STUCK_SHARE = 0.06, 0.035
-"""Handling takes a fraction of the time limit: most well inside it, some late, a few stuck for long."""
+SLOW_SHARE, STUCK_SHARE, STUCK_WORKING_DAYS = 0.03, 0.065, 150
+HARD_CASES = {"illegal_structure": 4, "property_management_dispute": 3, "dangerous_building": 3, "complaint": 2.5,
+              "neighbour_dispute": 2, "illegal_outdoor_advert": 2, "unpermitted_road_works": 2,
+              "road_surface_damaged": 2, "noise_complaint": 1.5}
+"""How much likelier than the rest (0.6) a category is to get stuck for months."""
 
 SURNAMES = "陈李张刘王杨黄周罗谭何吴邓唐彭蒋徐胡赵冉"
 DEPARTMENTS = {"公用设施": "utilities", "道路交通": "roads", "市容环境": "sanitation", "园林绿化": "greening",
@@ -176,6 +187,7 @@ def _load_places(session: Session) -> Places:
         "JOIN service_team AS t ON t.id = m.team_id WHERE m.role = 'grid_worker' "
         "ORDER BY t.grid_code, m.from_date, m.person_id"
     )).all(), columns=["grid_code", "person_id", "from_date", "to_date"])
+    shapely.prepare([g.polygon for g in grids])
     return Places(grids, {g.id: g for g in grids}, buildings, communities, workers, CurrentGrids.load(session))
 
 
@@ -220,69 +232,106 @@ def _draw_reports(
     days = [start.date() + timedelta(days=i) for i in range((end.date() - start.date()).days + 1)]
     volume = np.array([_day_volume(d, calendar) for d in days])
     expected = rate * len(places.grids) * volume / volume.mean()
-    sources = list(SOURCE_WEIGHTS)
-    grid_weights, grid_buildings = _grid_weights(places)
-    outside_points = _outside_points(rng, places)
+    odds = _Odds.build(places, categories)
+    spots = _outside_points(rng, places)
     reports: list[Report] = []
-    month = None
-    for day, lam in zip(days, expected, strict=True):
-        working = calendar.is_working_day(day)
-        source_p = _weights([SOURCE_WEIGHTS[s] * (1 if working else OFF_DAY_SOURCE.get(s, 1)) for s in sources])
-        for _ in range(rng.poisson(lam)):
-            source = sources[rng.choice(len(sources), p=source_p)]
-            hour = rng.choice(24, p=_weights(list(HOURS[source])))
-            at = datetime(day.year, day.month, day.day, hour, tzinfo=SHANGHAI) + timedelta(
-                seconds=int(rng.integers(3600)))
-            if not start <= at <= end:
-                continue
-            outside = bool(rng.random() < outside_share) and len(outside_points) > 0
-            if outside:
-                source = OUTSIDE_SOURCES[rng.choice(len(OUTSIDE_SOURCES))]
-            category = _pick_category(rng, categories, source, day)
-            if outside:
-                lon, lat, address = outside_points[rng.choice(len(outside_points))]
-                intended = None
-            else:
-                grid = places.grids[rng.choice(len(places.grids), p=grid_weights)]
-                lon, lat, address = _near_building(rng, grid, grid_buildings[grid.code])
-                intended = grid.code
-            reports.append(Report(at, source, category, intended, address, lon, lat, outside))
-        if month != (day.year, day.month):
-            if month is not None:
-                progress(f"history: drawn reports up to {day:%Y-%m}: {len(reports):,}")
-            month = (day.year, day.month)
+    for number, (day, lam) in enumerate(zip(days, expected, strict=True)):
+        count = int(rng.poisson(lam))
+        if count:
+            reports.extend(_draw_day(rng, odds, places, categories, spots, day, calendar.is_working_day(day), count,
+                                     outside_share))
+        if number + 1 == len(days) or days[number + 1].month != day.month:
+            progress(f"history: drawn reports to the end of {day:%Y-%m}: {len(reports):,}")
+    return [r for r in reports if start <= r.reported_at <= end]
+
+
+def _pick(rng: np.random.Generator, cdf: np.ndarray) -> np.ndarray:
+    """One index per row of `cdf` (cumulative weights, last column 1), or per draw for a single row."""
+    u = rng.random(cdf.shape[0] if cdf.ndim == 2 else 1)
+    if cdf.ndim == 1:
+        return np.minimum(np.searchsorted(cdf, u, side="right"), len(cdf) - 1)
+    return np.minimum((u[:, None] >= cdf).sum(axis=1), cdf.shape[1] - 1)
+
+
+@dataclass(frozen=True)
+class _Odds:
+    """Cumulative weights: sources (working day / day off), hours per source, categories per source and
+    season, grids; and each grid's buildings as arrays."""
+
+    sources: list[Source]
+    source_cdf: dict[bool, np.ndarray]
+    hour_cdf: np.ndarray
+    category_cdf: dict[bool, np.ndarray]
+    grid_cdf: np.ndarray
+    buildings: list[tuple[np.ndarray, np.ndarray, list[str]]]
+
+    @classmethod
+    def build(cls, places: Places, categories: list[Category]) -> _Odds:
+        sources = list(SOURCE_WEIGHTS)
+        source_cdf = {
+            working: np.cumsum(_weights([SOURCE_WEIGHTS[s] * (1 if working else OFF_DAY_SOURCE.get(s, 1))
+                                         for s in sources]))
+            for working in (True, False)
+        }
+        hour_cdf = np.cumsum([_weights(list(HOURS[s])) for s in sources], axis=1)
+        category_cdf = {
+            summer: np.cumsum([_weights([
+                CATEGORY_WEIGHTS.get(c.code, 10) * AFFINITY[s][c.kind] * (SUMMER.get(c.code, 1) if summer else 1)
+                for c in categories]) for s in sources], axis=1)
+            for summer in (True, False)
+        }
+        frame = places.buildings
+        by_grid = {code: part for code, part in frame[frame["grid_code"].notna()].groupby("grid_code")}
+        households = [float(by_grid[g.code]["households"].sum()) if g.code in by_grid else 0.0
+                      for g in places.grids]
+        mean = max(float(np.mean(households)), 1.0)
+        grid_cdf = np.cumsum(_weights([0.3 + (h / mean) ** 0.7 for h in households]))  # busier grids, sublinearly
+        empty = (np.empty(0), np.empty(0), [])
+        buildings = [
+            (by_grid[g.code]["lon"].to_numpy(float), by_grid[g.code]["lat"].to_numpy(float),
+             list(by_grid[g.code]["address"])) if g.code in by_grid else empty
+            for g in places.grids
+        ]
+        return cls(sources, source_cdf, hour_cdf, category_cdf, grid_cdf, buildings)
+
+
+def _draw_day(
+    rng: np.random.Generator, odds: _Odds, places: Places, categories: list[Category],
+    spots: list[tuple[float, float, str]], day: date, working: bool, count: int, outside_share: float,
+) -> list[Report]:
+    """`count` reports of one day. Positions: a random building of the grid plus ~10 m of jitter (kept only
+    if it stays in the grid); a grid without buildings reports from a point inside it."""
+    source = _pick(rng, np.tile(odds.source_cdf[working], (count, 1)))
+    outside = (rng.random(count) < outside_share) & (len(spots) > 0)
+    swap = np.array([odds.sources.index(s) for s in OUTSIDE_SOURCES])
+    source = np.where(outside, swap[rng.integers(len(swap), size=count)], source)
+    hour = _pick(rng, odds.hour_cdf[source])
+    second = rng.integers(3600, size=count)
+    category = _pick(rng, odds.category_cdf[5 <= day.month <= 9][source])
+    grid = _pick(rng, np.tile(odds.grid_cdf, (count, 1)))
+    which, jitter = rng.random(count), rng.normal(0, JITTER_DEG, size=(count, 2))
+    spot = rng.integers(max(len(spots), 1), size=count)
+    midnight = datetime(day.year, day.month, day.day, tzinfo=SHANGHAI)
+    reports = []
+    for i in range(count):
+        at = midnight + timedelta(hours=int(hour[i]), seconds=int(second[i]))
+        src, cat = odds.sources[source[i]], categories[category[i]]
+        if outside[i]:
+            lon, lat, address = spots[spot[i]]
+            reports.append(Report(at, src, cat, None, address, lon, lat, True))
+            continue
+        info = places.grids[grid[i]]
+        lons, lats, addresses = odds.buildings[grid[i]]
+        if len(lons):
+            b = int(which[i] * len(lons))
+            lon, lat, address = lons[b] + jitter[i, 0], lats[b] + jitter[i, 1], f"{addresses[b]}附近"
+            if not shapely.intersects_xy(info.polygon, lon, lat):  # for a point: covered by
+                lon, lat, address = lons[b], lats[b], addresses[b]
+        else:
+            inner = shapely.point_on_surface(info.polygon)
+            lon, lat, address = inner.x, inner.y, ""
+        reports.append(Report(at, src, cat, info.code, address, float(lon), float(lat), False))
     return reports
-
-
-def _grid_weights(places: Places) -> tuple[np.ndarray, dict[str, pd.DataFrame]]:
-    """Busier grids (more households) report more, sublinearly."""
-    by_grid = {code: frame for code, frame in places.buildings.groupby("grid_code", sort=True)}
-    households = [float(by_grid[g.code]["households"].sum()) if g.code in by_grid else 0.0 for g in places.grids]
-    mean = max(np.mean(households), 1.0)
-    weights = _weights([0.3 + (h / mean) ** 0.7 for h in households])
-    empty = places.buildings.iloc[0:0]
-    return weights, {g.code: by_grid.get(g.code, empty) for g in places.grids}
-
-
-def _pick_category(rng: np.random.Generator, categories: list[Category], source: Source, day: date) -> Category:
-    summer = 5 <= day.month <= 9
-    weights = [
-        CATEGORY_WEIGHTS.get(c.code, 10) * AFFINITY[source][c.kind] * (SUMMER.get(c.code, 1) if summer else 1)
-        for c in categories
-    ]
-    return categories[rng.choice(len(categories), p=_weights(weights))]
-
-
-def _near_building(rng: np.random.Generator, grid: GridInfo, buildings: pd.DataFrame) -> tuple[float, float, str]:
-    """A random building of the grid plus ~10 m of jitter; a grid without buildings gets a point inside it."""
-    if len(buildings):
-        row = buildings.iloc[rng.choice(len(buildings))]
-        lon, lat = row["lon"] + rng.normal(0, JITTER_DEG), row["lat"] + rng.normal(0, JITTER_DEG)
-        if shapely.covers(grid.polygon, shapely.Point(lon, lat)):
-            return float(lon), float(lat), f"{row['address']}附近"
-        return float(row["lon"]), float(row["lat"]), str(row["address"])
-    point = shapely.point_on_surface(grid.polygon)
-    return point.x, point.y, ""
 
 
 def _outside_points(rng: np.random.Generator, places: Places) -> list[tuple[float, float, str]]:
@@ -292,7 +341,8 @@ def _outside_points(rng: np.random.Generator, places: Places) -> list[tuple[floa
     union = shapely.union_all([g.polygon for g in places.grids])
     edges = shapely.get_exterior_ring(shapely.get_parts(union))
     ring = shapely.union_all(edges)
-    while len(points) < 40 + len(places.buildings["grid_code"].isna().nonzero()[0]):
+    wanted = len(points) + 40
+    while len(points) < wanted:
         base = shapely.line_interpolate_point(ring, rng.random(), normalized=True)
         if not isinstance(base, shapely.Point):
             base = shapely.get_point(base, 0)
@@ -348,18 +398,19 @@ def _route(rng: np.random.Generator, places: Places, reports: list[Report]) -> l
         if mask.any():
             lon[mask], lat[mask] = to_wgs84_arrays(given[mask, 0], given[mask, 1], system)
     points = shapely.points(lon, lat)
-    grid_ids = places.current.assign(points)["grid_id"]
+    grid_ids = places.current.assign(points)["grid_id"].to_numpy(dtype=float, na_value=np.nan)
     around = assign_points(points, places.communities["polygon"].to_numpy(), list(places.communities["code"]))
+    communities = list(places.communities[["code", "street_code", "district_code", "name"]].itertuples(index=False))
     routed = []
     for i in range(len(reports)):
-        grid = None if pd.isna(grid_ids[i]) else places.grid_by_id[int(grid_ids[i])]
-        community = places.communities.iloc[around[i]] if around[i] != UNASSIGNED else None
-        keys = (grid.community_code, grid.street_code, grid.district_code) if grid else (
-            (community["code"], community["street_code"], community["district_code"])
-            if community is not None else (None, None, None))
-        name = str(community["name"]) if community is not None else None
+        grid = None if np.isnan(grid_ids[i]) else places.grid_by_id[int(grid_ids[i])]
+        community = communities[around[i]] if around[i] != UNASSIGNED else None
+        if grid is not None:
+            keys = (grid.community_code, grid.street_code, grid.district_code)
+        else:
+            keys = (community.code, community.street_code, community.district_code) if community else (None,) * 3
         routed.append(Routed(crs[i], float(given[i, 0]), float(given[i, 1]), float(lon[i]), float(lat[i]), grid,
-                             *keys, name))
+                             *keys, community.name if community else None))
     return routed
 
 
@@ -426,13 +477,13 @@ class Clock:
         return median_hours * math.exp(self.rng.gauss(0, sigma))
 
     def centre(self, at: datetime, hours: float, emergency: bool) -> datetime:
-        if not emergency:
-            local = at.astimezone(SHANGHAI)
-            if local.hour < 8:
-                at = local.replace(hour=8, minute=0, second=0)
-            elif local.hour >= 22:
-                at = (local + timedelta(days=1)).replace(hour=8, minute=0, second=0)
-        return at + timedelta(hours=hours)
+        """`hours` after `at`; outside 08:00–22:00 the centre picks it up early next morning."""
+        done = at + timedelta(hours=hours)
+        local = done.astimezone(SHANGHAI)
+        if emergency or 8 <= local.hour < 22:
+            return done
+        morning = (local if local.hour < 8 else local + timedelta(days=1)).replace(hour=8, minute=0, second=0)
+        return morning + timedelta(minutes=self.rng.uniform(0, 40))
 
     def work(self, at: datetime, hours: float, emergency: bool) -> datetime:
         if emergency:
@@ -446,14 +497,16 @@ class Clock:
         return self.calendar.working_time_between(dispatched, deadline).total_seconds() / 3600
 
 
-def _share_of_limit(rng: random.Random, speed: float) -> float:
-    """How much of its time limit handling takes: mostly well inside, some late, a few stuck for long."""
+def _handling_hours(rng: random.Random, category: Category, allowed: float, speed: float) -> float:
+    """How long handling takes: mostly well inside the limit, some late, and a few hard cases (illegal
+    structures, property disputes …) stuck for months, some still open a year on."""
     draw = rng.random()
-    if draw < STUCK_SHARE:
-        return 6 * math.exp(rng.gauss(0, 0.9))
-    if draw < STUCK_SHARE + SLOW_SHARE:
-        return 1.4 * math.exp(rng.gauss(0, 0.45))
-    return 0.33 * math.exp(rng.gauss(0, 0.55)) * speed
+    stuck = 0.0 if category.emergency else STUCK_SHARE * HARD_CASES.get(category.code, 0.6)
+    if draw < stuck:
+        return min(STUCK_WORKING_DAYS * 7 * math.exp(rng.gauss(0, 1.2)), 400 * 7.0)
+    if draw < stuck + SLOW_SHARE:
+        return 1.4 * math.exp(rng.gauss(0, 0.45)) * allowed
+    return 0.3 * math.exp(rng.gauss(0, 0.55)) * speed * allowed
 
 
 def _walk(ledger: Ledger, report: Report, routed: Routed, clock: Clock, speed: float) -> None:
@@ -511,13 +564,13 @@ def _handle(ledger: Ledger, report: Report, routed: Routed, clock: Clock, handle
     kind = report.category.kind
     start = ledger.row["dispatched_at"]
     allowed = clock.limit_hours(start, ledger.row["deadline"], emergency)
-    share = _share_of_limit(rng, speed)
+    first_work = _handling_hours(rng, report.category, allowed, speed)
     evaluations = 0
     for round_ in range(4):
         delay = rng.uniform(0.08, 0.35) if emergency else clock.lognormal(min(0.5, 0.12 * allowed), 0.8)
         if not ledger.step(Action.accept, clock.work(ledger.last, delay, emergency), handler):
             return
-        work = share * allowed if round_ == 0 else 0.5 * allowed * math.exp(rng.gauss(0, 0.5))
+        work = first_work if round_ == 0 else 0.5 * allowed * math.exp(rng.gauss(0, 0.5))
         handled = max(clock.work(start, work, emergency), ledger.last + timedelta(minutes=10))
         if not ledger.step(Action.handle, handled, handler, note=HANDLE_NOTES[kind],
                            position=(routed.lon, routed.lat)):
@@ -593,3 +646,318 @@ def _flag_event(ledger: Ledger, at: datetime, action: str, status: CaseStatus, n
     return {"at": at, "actor": SYSTEM, "action": action, "from_status": status.value, "to_status": status.value,
             "note": note, "position": None, "data": json.dumps(data, ensure_ascii=False) if data else None,
             "district_code": ledger.row["district_code"], "street_code": ledger.row["street_code"]}
+# -- one case --------------------------------------------------------------------------------------
+
+
+def _case_row(n: int, seed: int, report: Report, routed: Routed, places: Places, rng: random.Random) -> dict:
+    """The service_case row as reported (the walk fills in the rest)."""
+    grid, category = routed.grid, report.category
+    intended = next((g for g in places.grids if g.code == report.intended), None) if report.intended else None
+    first_contact = {
+        Source.hotline: f"hotline-operator-{rng.randint(1, 12)}",
+        Source.patrol: f"worker-{report.intended}",
+        Source.work_day_visit: f"worker-{report.intended}",
+        Source.resident: "resident-app",
+        Source.reception_day: f"community-{intended.community_code if intended else routed.community_code}",
+        Source.video: "video-centre",
+        Source.referral: "district-referral",
+    }[report.source]
+    person = report.source in (Source.hotline, Source.resident, Source.reception_day, Source.work_day_visit)
+    where = report.address or "辖区内"
+    description = (f"居民反映：{category.name_zh}（{where}）" if category.kind is CategoryKind.livelihood
+                   else f"{where}{category.name_zh}，请尽快处理")
+    row: dict[str, Any] = dict.fromkeys(CASE_COLUMNS)
+    row.update(
+        source=report.source.value, category_code=category.code, description=description, address=report.address,
+        reporter_name=f"{rng.choice(SURNAMES)}{rng.choice(('先生', '女士'))}" if person else None,
+        reporter_contact=f"1390000{rng.randint(0, 9999):04d}" if person else None,
+        position=(routed.lon, routed.lat), given_crs=routed.given_crs, given_lon=routed.given_lon,
+        given_lat=routed.given_lat, grid_id=grid.id if grid else None, grid_code=grid.code if grid else None,
+        community_code=routed.community_code, street_code=routed.street_code, district_code=routed.district_code,
+        team_id=grid.team_id if grid else None, branch_id=grid.branch_id if grid else None,
+        department=f"{category.group_zh}权属单位" if category.handling_rule is HandlingRule.owner_first else None,
+        first_contact=first_contact, created_by=first_contact, idempotency_key=f"{KEY_PREFIX}{seed}:{n}",
+        status=CaseStatus.reported.value, reported_at=report.reported_at, rework_count=0,
+    )
+    return row
+
+
+def _walk_all(
+    reports: list[Report], routed: list[Routed], places: Places, calendar: WorkCalendar, *, seed: int,
+    end: datetime, grace: timedelta, progress: Callable[[str], None],
+) -> tuple[list[dict], list[dict]]:
+    """Walk every case; returns the case rows and, per case, its events (with the case's index)."""
+    rng = random.Random(seed)
+    clock = Clock(rng, calendar)
+    speed = {g.code: math.exp(rng.gauss(0, 0.3)) for g in places.grids}  # some teams are slower
+    rows: list[dict] = []
+    events: list[dict] = []
+    for n, (report, where) in enumerate(zip(reports, routed, strict=True)):
+        row = _case_row(n, seed, report, where, places, rng)
+        ledger = Ledger(row, end, calendar, report.category)
+        code = row["grid_code"]
+        ledger.event(report.reported_at, row["first_contact"], "create", None, CaseStatus.reported,
+                     f"routed to grid {code}" if code else "outside every grid: waiting in the unrouted queue",
+                     {"source": row["source"], "category": row["category_code"], "grid_code": code,
+                      "given": {"crs": where.given_crs, "lon": where.given_lon, "lat": where.given_lat}},
+                     (where.lon, where.lat))
+        _walk(ledger, report, where, clock, speed[code] if code else 1.0)
+        _flag_overdue(ledger, grace)
+        row["updated_at"] = ledger.events[-1]["at"]
+        rows.append(row)
+        events.extend({**event, "case": n} for event in ledger.events)
+        if (n + 1) % 10000 == 0:
+            progress(f"history: walked {n + 1:,} of {len(reports):,} cases")
+    return rows, events
+
+
+# -- household visits ------------------------------------------------------------------------------
+
+
+def _draw_visits(
+    rng: np.random.Generator, places: Places, calendar: WorkCalendar, start: datetime, end: datetime
+) -> pd.DataFrame:
+    """Each building gets its grid workers' visits on a cycle of its own (~12 days; a minority much longer:
+    gated towers, busy workers); a day with no worker in the grid has no visit."""
+    workers: dict[str, list[tuple[int, date, date | None]]] = {}
+    for w in places.workers.itertuples():
+        workers.setdefault(w.grid_code, []).append((int(w.person_id), w.from_date, w.to_date))
+    inside = places.buildings[places.buildings["grid_code"].notna()]
+    households = inside.groupby("grid_code")["households"].sum()
+    working = {start.date() + timedelta(days=i) for i in range((end - start).days + 2)}
+    working = {d for d in working if calendar.is_working_day(d)}
+    out: dict[str, list] = {"building_id": [], "person_id": [], "visited_at": [], "note": [],
+                            "district_code": [], "street_code": []}
+    span = (end - start).total_seconds() / 86400
+    for index, b in enumerate(inside.itertuples()):
+        staff = workers.get(b.grid_code, [])
+        if not staff:
+            continue
+        active_now = sum(1 for _, _, left in staff if left is None) or 1
+        load = max(float(households[b.grid_code]) / (active_now * 400), 0.5)
+        cycle = 12 * math.exp(rng.normal(0, 0.45)) * (3.5 if rng.random() < 0.2 else 1) * load ** 0.7
+        gaps = rng.gamma(3, cycle / 3, size=int(span / cycle * 2) + 6)
+        offsets = np.cumsum(gaps) - rng.uniform(0, cycle)
+        for offset in offsets[(offsets >= 0) & (offsets < span)]:
+            day = (start + timedelta(days=float(offset))).date()
+            while day not in working and rng.random() > 0.1 and day < end.date():
+                day += timedelta(days=1)
+            active = [p for p, since, left in staff if since <= day and (left is None or day <= left)]
+            if not active:
+                continue
+            minute = int(rng.choice((rng.integers(9 * 60, 11 * 60 + 45), rng.integers(14 * 60, 17 * 60 + 15))))
+            at = datetime(day.year, day.month, day.day, tzinfo=SHANGHAI) + timedelta(minutes=minute)
+            if not start <= at <= end:
+                continue
+            out["building_id"].append(int(b.id))
+            out["person_id"].append(active[index % len(active)])
+            out["visited_at"].append(at)
+            out["note"].append(VISIT_NOTE_PREFIX + VISIT_TOPICS[rng.integers(len(VISIT_TOPICS))])
+            out["district_code"].append(b.district_code)
+            out["street_code"].append(b.street_code)
+    return pd.DataFrame(out)
+
+
+# -- writing ---------------------------------------------------------------------------------------
+
+_TS = "timestamptz"
+CASE_COLUMNS: dict[str, str] = {
+    "id": "bigint", "source": "text", "category_code": "text", "description": "text", "address": "text",
+    "reporter_name": "text", "reporter_contact": "text", "position": "geometry", "given_crs": "text",
+    "given_lon": "float8", "given_lat": "float8", "grid_id": "integer", "grid_code": "text",
+    "community_code": "text", "street_code": "text", "district_code": "text", "team_id": "integer",
+    "branch_id": "integer", "department": "text", "first_contact": "text", "created_by": "text",
+    "idempotency_key": "text", "status": "text", "reported_at": _TS, "filed_at": _TS, "declined_at": _TS,
+    "dispatched_at": _TS, "accepted_at": _TS, "handled_at": _TS, "closed_at": _TS, "reworked_at": _TS,
+    "evaluated_at": _TS, "first_action_at": _TS, "deadline": _TS, "supervised_at": _TS, "escalated_at": _TS,
+    "decline_reason": "text", "rework_count": "integer", "satisfaction": "text", "updated_at": _TS,
+}
+EVENT_COLUMNS: dict[str, str] = {
+    "seq": "bigint", "case_id": "bigint", "at": _TS, "actor": "text", "action": "text", "from_status": "text",
+    "to_status": "text", "note": "text", "position": "geometry", "data": "jsonb", "district_code": "text",
+    "street_code": "text",
+}
+VISIT_COLUMNS: dict[str, str] = {"building_id": "bigint", "person_id": "integer", "visited_at": _TS,
+                                 "note": "text", "district_code": "text", "street_code": "text"}
+
+
+def _frame(columns: dict[str, str], values: dict[str, list]) -> pd.DataFrame:
+    """Object columns, so integers stay integers and None becomes an empty (NULL) CSV field."""
+    return pd.DataFrame({name: pd.Series(values[name], dtype=object) for name in columns})
+
+
+def _points_hex(positions: list[tuple[float, float] | None]) -> list[str | None]:
+    present = [i for i, p in enumerate(positions) if p is not None]
+    hexes: list[str | None] = [None] * len(positions)
+    if present:
+        encoded = ewkb_hex(shapely.points([positions[i] for i in present]))
+        for i, value in zip(present, encoded, strict=True):
+            hexes[i] = value
+    return hexes
+
+
+def _copy_insert(session: Session, table: str, columns: dict[str, str], frame: pd.DataFrame,
+                 order: str | None = None, skip: tuple[str, ...] = ()) -> None:
+    """COPY into a staging table, then one INSERT … SELECT (text NOT NULL columns take '' for empty)."""
+    stage = f"history_{table}_stage"
+    copy_frame(session, stage, ", ".join(f"{name} {kind}" for name, kind in columns.items()), frame)
+    names = [name for name in columns if name not in skip]
+    select = [f"COALESCE({n}, '')" if n in ("note", "description", "address") else n for n in names]
+    session.execute(text(
+        f"INSERT INTO {table} ({', '.join(names)}) SELECT {', '.join(select)} FROM {stage}"
+        + (f" ORDER BY {order}" if order else "")
+    ))
+
+
+def _write_cases(session: Session, rows: list[dict], events: list[dict]) -> None:
+    ids = session.execute(text(
+        "SELECT nextval(pg_get_serial_sequence('service_case', 'id')) FROM generate_series(1, :n)"
+    ), {"n": len(rows)}).scalars().all()
+    for row, case_id in zip(rows, sorted(ids), strict=True):
+        row["id"] = case_id
+    values = {name: [row[name] for row in rows] for name in CASE_COLUMNS}
+    values["position"] = _points_hex(values["position"])
+    _copy_insert(session, "service_case", CASE_COLUMNS, _frame(CASE_COLUMNS, values))
+    event_values = {name: [e.get(name) for e in events] for name in EVENT_COLUMNS}
+    event_values["seq"] = list(range(len(events)))
+    event_values["case_id"] = [rows[e["case"]]["id"] for e in events]
+    event_values["position"] = _points_hex(event_values["position"])
+    _copy_insert(session, "case_event", EVENT_COLUMNS, _frame(EVENT_COLUMNS, event_values), order="seq",
+                 skip=("seq",))
+
+
+def _make_room(session: Session, replace: bool, progress: Callable[[str], None]) -> None:
+    """Refuse to write over existing cases unless asked to replace the generated history."""
+    cases = session.execute(text("SELECT count(*) FROM service_case")).scalar_one()
+    visits = session.execute(text("SELECT count(*) FROM visit WHERE note LIKE :p"),
+                             {"p": VISIT_NOTE_PREFIX + "%"}).scalar_one()
+    if not (cases or visits):
+        return
+    if not replace:
+        raise Conflict(
+            f"the database already holds {cases:,} cases and {visits:,} generated visits; pass --replace "
+            f"(replace=True) to delete the generated history (cases keyed '{KEY_PREFIX}…', visits noted "
+            f"'{VISIT_NOTE_PREFIX}…') and write it again",
+            details={"cases": cases, "visits": visits},
+        )
+    deleted = session.execute(text("DELETE FROM service_case WHERE idempotency_key LIKE :p"),
+                              {"p": KEY_PREFIX + "%"}).rowcount
+    removed = session.execute(text("DELETE FROM visit WHERE note LIKE :p"), {"p": VISIT_NOTE_PREFIX + "%"}).rowcount
+    progress(f"history: replaced: deleted {deleted:,} generated cases (with their events) and {removed:,} visits")
+
+
+# -- the whole run ---------------------------------------------------------------------------------
+
+
+def generate_history(
+    session: Session, *, seed: int = 2026, end: datetime | None = None, days: int = 365,
+    progress: Callable[[str], None] = print, cases_per_grid_day: float = 0.4, outside_share: float = 0.01,
+    escalation_grace: timedelta = timedelta(hours=24), replace: bool = False,
+) -> dict[str, Any]:
+    """Write `days` of case history ending at `end` (default now) and the visits of the same period.
+
+    Deterministic for a seed, an end and the places in the database. Returns counts and shares.
+    """
+    started = time.perf_counter()
+    end = (end or datetime.now(UTC)).astimezone(SHANGHAI).replace(microsecond=0)
+    start = end - timedelta(days=days)
+    _make_room(session, replace, progress)
+    places = _load_places(session)
+    if not places.grids:
+        raise Conflict("no current grids: load a district first (gridmap sample)")
+    calendar = default_calendar()
+    rng = np.random.default_rng(seed)
+    progress(f"history: {days} days to {end:%Y-%m-%d %H:%M}, {len(places.grids)} grids, seed {seed}")
+    reports = _draw_reports(rng, places, all_categories(session), calendar, start, end, cases_per_grid_day,
+                            outside_share, progress)
+    reports.sort(key=lambda r: r.reported_at)
+    routed = _route(rng, places, reports)
+    rows, events = _walk_all(reports, routed, places, calendar, seed=seed, end=end, grace=escalation_grace,
+                             progress=progress)
+    progress(f"history: writing {len(rows):,} cases and {len(events):,} events")
+    _write_cases(session, rows, events)
+    visits = _draw_visits(rng, places, calendar, start, end)
+    progress(f"history: writing {len(visits):,} household visits")
+    _copy_insert(session, "visit", VISIT_COLUMNS, _frame(VISIT_COLUMNS, visits.to_dict("list")))
+    summary = _summary(rows, len(events), visits, places, end)
+    summary["seconds"] = round(time.perf_counter() - started, 1)
+    progress(f"history: done in {summary['seconds']} s")
+    return summary
+
+
+def _summary(rows: list[dict], events: int, visits: pd.DataFrame, places: Places, end: datetime) -> dict:
+    """Counts and the measures DOMAIN.md names, over the generated cases (due = deadline passed by `end`)."""
+    closed = {CaseStatus.closed.value, CaseStatus.evaluated.value}
+    due = [r for r in rows if r["deadline"] is not None and r["deadline"] <= end]
+    closed_due = [r for r in due if r["status"] in closed]
+    on_time = [r for r in closed_due if r["closed_at"] <= r["deadline"]]
+    rated = [r for r in rows if r["satisfaction"]]
+    satisfied = [r for r in rated if r["satisfaction"] != Satisfaction.unsatisfied.value]
+    handled = [r for r in rows if r["handled_at"]]
+    recent = visits[visits["visited_at"] > end - timedelta(days=30)]["building_id"].nunique()
+    in_grids = int(places.buildings["grid_code"].notna().sum())
+
+    def share(part: int, whole: int) -> float | None:
+        return round(part / whole, 3) if whole else None
+
+    return {
+        "cases": len(rows), "events": events, "visits": len(visits),
+        "unrouted": sum(1 for r in rows if r["grid_code"] is None),
+        "unrouted_waiting": sum(1 for r in rows if r["grid_code"] is None and r["status"] == "reported"),
+        "declined": sum(1 for r in rows if r["status"] == CaseStatus.declined.value),
+        "open": sum(1 for r in rows if r["status"] not in closed | {CaseStatus.declined.value}),
+        "due": len(due), "closure_rate": share(len(closed_due), len(due)),
+        "on_time_closure_rate": share(len(on_time), len(due)),
+        "rework_rate": share(sum(1 for r in handled if r["rework_count"]), len(handled)),
+        "rated_share": share(len(rated), sum(1 for r in rows if r["closed_at"])),
+        "satisfaction": share(len(satisfied), len(rated)),
+        "supervised": sum(1 for r in rows if r["supervised_at"]),
+        "escalated": sum(1 for r in rows if r["escalated_at"]),
+        "buildings_visited_30d": share(recent, in_grids),
+    }
+
+
+# -- command line ----------------------------------------------------------------------------------
+
+
+def _parse_end(value: str) -> datetime:
+    moment = datetime.fromisoformat(value)
+    return moment if moment.tzinfo else moment.replace(tzinfo=SHANGHAI)
+
+
+def _progress(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python data/grids/history.py`: generate into the configured database (GRIDMAP_DATABASE_URL or embedded)."""
+    from gis.errors import GridmapError
+    from gis.settings import Settings
+    from gis.store.database import open_database
+
+    parser = argparse.ArgumentParser(description="Add a year of seeded case history and visits to the district")
+    parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument("--days", type=int, default=365)
+    parser.add_argument("--end", type=_parse_end, help="last moment, ISO (naive = Asia/Shanghai); default now")
+    parser.add_argument("--rate", type=float, default=0.4, help="cases per grid per day on average")
+    parser.add_argument("--replace", action="store_true", help="delete the previously generated history first")
+    args = parser.parse_args(argv)
+    settings = Settings.from_env()
+    database = open_database(settings)
+    try:
+        with database.session() as session:
+            summary = generate_history(
+                session, seed=args.seed, end=args.end, days=args.days, progress=_progress,
+                cases_per_grid_day=args.rate, replace=args.replace,
+                escalation_grace=timedelta(hours=settings.escalation_grace_hours))
+    except GridmapError as error:
+        print(f"history: {error}", file=sys.stderr)
+        return 2
+    finally:
+        database.close()
+    print(json.dumps(summary, ensure_ascii=False, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,33 @@
+-- Land of each community that no current grid covers: one row per piece. Slivers along boundaries that
+-- should coincide are dropped: pieces under :tolerance m², or thinner on average (2 × area / perimeter)
+-- than :min_width m. A grid counts wherever it lies,
+-- even if it belongs to a neighbouring community. Filled in by gis/store/coverage.py (str.format):
+-- the placeholder in braces restricts the communities (TRUE, or a code match).
+WITH communities AS (
+    SELECT m.code, m.geom FROM community AS m WHERE {community_filter}
+),
+cover AS (
+    SELECT m.code, ST_Union(g.geom) AS geom
+    FROM communities AS m
+    JOIN grid AS g ON g.valid_to IS NULL AND ST_Intersects(g.geom, m.geom)
+    GROUP BY m.code
+),
+pieces AS (
+    SELECT m.code,
+           (ST_Dump(ST_CollectionExtract(
+               CASE WHEN c.geom IS NULL THEN m.geom ELSE ST_Difference(m.geom, c.geom) END, 3))).geom AS geom
+    FROM communities AS m
+    LEFT JOIN cover AS c ON c.code = m.code
+),
+measured AS (
+    SELECT code, geom, ST_Area(geom::geography) AS area_m2, ST_Perimeter(geom::geography) AS perimeter_m
+    FROM pieces
+)
+SELECT p.code AS community_code,
+       ARRAY(SELECT g.code FROM grid AS g
+             WHERE g.valid_to IS NULL AND ST_DWithin(g.geom, p.geom, :touch) ORDER BY g.code) AS grid_codes,
+       p.area_m2,
+       ST_AsGeoJSON(p.geom, 7) AS geojson
+FROM measured AS p
+WHERE p.area_m2 >= :tolerance AND 2 * p.area_m2 >= :min_width * p.perimeter_m
+ORDER BY p.code, p.area_m2 DESC

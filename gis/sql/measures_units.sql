@@ -1,0 +1,126 @@
+-- Measures per unit (grid, community, street, district or everything), in one statement.
+-- Filled in by gis/store/measures.py (str.format; placeholders in braces) with:
+--   case_unit        the case column naming the unit: c.grid_code, c.community_code, … ('' for all)
+--   grid_unit        the same key on a grid row: g.code, g.community_code, …
+--   units            SELECT code, name … of the units to report (every unit gets a row)
+--   state            'open' | 'closed' | NULL: the case's state at :at (current status, or rebuilt)
+--   open_candidates  an index-friendly superset of the cases open at :at
+-- Parameters: :start, :end (the period, [start, end)), :at (the moment), :on (its local date),
+--   :cycle_start (:at minus the visit cycle), :target (households per worker),
+--   :open_statuses, :closed_statuses, :satisfied (text arrays from gis/workflow.py).
+-- Every case-based count comes from one scan of the cases touched by the period or open at :at, so the
+-- roll-ups recompute rates and percentiles over the unit's own cases.
+WITH cases AS (
+    SELECT {case_unit} AS unit,
+           c.deadline, c.closed_at, c.rework_count, c.satisfaction,
+           c.reported_at >= :start AND c.reported_at < :end AS in_reported,
+           c.deadline >= :start AND c.deadline < :end AS in_due,
+           c.handled_at >= :start AND c.handled_at < :end AS in_handled,
+           c.closed_at >= :start AND c.closed_at < :end AS in_closed,
+           extract(epoch FROM c.first_action_at - c.reported_at) / 3600.0 AS response_h,
+           extract(epoch FROM c.handled_at - c.reported_at) / 3600.0 AS resolution_h,
+           {state} AS state
+    FROM service_case AS c
+    WHERE {case_unit} IS NOT NULL
+      AND ((c.reported_at >= :start AND c.reported_at < :end)
+        OR (c.deadline >= :start AND c.deadline < :end)
+        OR (c.handled_at >= :start AND c.handled_at < :end)
+        OR (c.closed_at >= :start AND c.closed_at < :end)
+        OR {open_candidates})
+),
+case_stats AS (
+    SELECT unit,
+           count(*) FILTER (WHERE state = 'open') AS open_cases,
+           count(*) FILTER (WHERE state = 'open' AND deadline < :at) AS overdue_open,
+           count(*) FILTER (WHERE in_closed AND closed_at > deadline) AS overdue_closed,
+           count(*) FILTER (WHERE (state = 'open' AND deadline < :at)
+                               OR (in_closed AND closed_at > deadline)) AS overdue,
+           count(*) FILTER (WHERE in_reported) AS reported,
+           count(response_h) FILTER (WHERE in_reported) AS responded,
+           count(resolution_h) FILTER (WHERE in_reported) AS resolved,
+           percentile_cont(0.5) WITHIN GROUP (ORDER BY response_h) FILTER (WHERE in_reported) AS response_p50_h,
+           percentile_cont(0.9) WITHIN GROUP (ORDER BY response_h) FILTER (WHERE in_reported) AS response_p90_h,
+           percentile_cont(0.5) WITHIN GROUP (ORDER BY resolution_h) FILTER (WHERE in_reported)
+               AS resolution_p50_h,
+           percentile_cont(0.9) WITHIN GROUP (ORDER BY resolution_h) FILTER (WHERE in_reported)
+               AS resolution_p90_h,
+           count(*) FILTER (WHERE in_due AND (deadline <= :at OR state = 'closed')) AS due,
+           count(*) FILTER (WHERE in_due AND state = 'closed') AS closed,
+           count(*) FILTER (WHERE in_due AND state = 'closed' AND closed_at <= deadline AND closed_at <= :at)
+               AS closed_on_time,
+           count(*) FILTER (WHERE in_handled) AS handled,
+           count(*) FILTER (WHERE in_handled AND rework_count > 0) AS reworked,
+           count(*) FILTER (WHERE in_closed AND satisfaction IS NOT NULL) AS rated,
+           count(*) FILTER (WHERE in_closed AND satisfaction = ANY(:satisfied)) AS satisfied
+    FROM cases
+    GROUP BY unit
+),
+grids_on AS (
+    SELECT DISTINCT ON (g.code) g.code, g.name, m.code AS community_code, g.street_code, g.district_code
+    FROM grid AS g
+    JOIN community AS m ON m.id = g.community_id
+    WHERE g.valid_from <= :on AND (g.valid_to IS NULL OR g.valid_to > :on)
+    ORDER BY g.code, g.valid_from DESC
+),
+workers AS (
+    SELECT t.grid_code, count(DISTINCT p.person_id) AS workers
+    FROM service_team AS t
+    JOIN team_membership AS p ON p.team_id = t.id
+    WHERE t.valid_from <= :on AND (t.valid_to IS NULL OR t.valid_to > :on)
+      AND p.role = 'grid_worker' AND p.from_date <= :on AND (p.to_date IS NULL OR p.to_date >= :on)
+    GROUP BY t.grid_code
+),
+visited AS (
+    SELECT DISTINCT building_id FROM visit WHERE visited_at > :cycle_start AND visited_at <= :at
+),
+homes AS (
+    SELECT g.code, count(*) AS buildings, sum(b.households) AS households,
+           count(*) FILTER (WHERE v.building_id IS NULL) AS unvisited
+    FROM building AS b
+    JOIN grid AS g ON g.id = b.grid_id
+    LEFT JOIN visited AS v ON v.building_id = b.id
+    GROUP BY g.code
+),
+grid_org AS (
+    SELECT g.code, g.community_code, g.street_code, g.district_code,
+           NOT EXISTS (SELECT 1 FROM party_org AS o
+                       WHERE o.level = 'grid_branch' AND o.place_code = g.code
+                         AND o.valid_from <= :on AND (o.valid_to IS NULL OR o.valid_to > :on)) AS no_branch,
+           NOT EXISTS (SELECT 1 FROM service_team AS t
+                       WHERE t.grid_code = g.code
+                         AND t.valid_from <= :on AND (t.valid_to IS NULL OR t.valid_to > :on)) AS no_team,
+           coalesce(w.workers, 0) AS workers,
+           coalesce(h.households, 0) AS households,
+           coalesce(h.buildings, 0) AS buildings,
+           coalesce(h.unvisited, 0) AS unvisited
+    FROM grids_on AS g
+    LEFT JOIN workers AS w ON w.grid_code = g.code
+    LEFT JOIN homes AS h ON h.code = g.code
+),
+org_stats AS (
+    SELECT {grid_unit} AS unit,
+           count(*) AS grids,
+           count(*) FILTER (WHERE g.no_branch) AS no_branch,
+           count(*) FILTER (WHERE g.no_team) AS no_team,
+           count(*) FILTER (WHERE g.workers = 0) AS no_worker,
+           count(*) FILTER (WHERE g.workers > 0 AND g.households > :target * g.workers) AS over_target,
+           sum(g.workers) AS workers,
+           sum(g.households) AS households,
+           sum(g.buildings) AS buildings,
+           sum(g.unvisited) AS unvisited
+    FROM grid_org AS g
+    GROUP BY 1
+),
+units AS (
+    {units}
+)
+SELECT u.*,
+       s.open_cases, s.overdue_open, s.overdue_closed, s.overdue, s.reported, s.responded, s.resolved,
+       s.response_p50_h, s.response_p90_h, s.resolution_p50_h, s.resolution_p90_h,
+       s.due, s.closed, s.closed_on_time, s.handled, s.reworked, s.rated, s.satisfied,
+       o.grids, o.no_branch, o.no_team, o.no_worker, o.over_target, o.workers, o.households, o.buildings,
+       o.unvisited
+FROM units AS u
+LEFT JOIN case_stats AS s ON s.unit = u.code
+LEFT JOIN org_stats AS o ON o.unit = u.code
+ORDER BY u.code

@@ -1,0 +1,253 @@
+"""Measures per grid, rolled up to community, street and district, counted in PostGIS (DOMAIN.md "Measures").
+
+One SQL statement (`gis/sql/measures_units.sql`) per call: the cases touched by the period or open at the
+moment are scanned once and grouped by the unit's code, which every case carries from its creation
+(grid_code, community_code, street_code, district_code; a later redraw does not move history). Rates,
+score and grade are then finished in `gis.metrics`. The choices, measure by measure:
+
+* **Moment and period.** `period` is [start, end); `at` is the moment for stock measures and defaults to
+  now. With `at` None (or not in the past) a case's state is its current status; for a past `at` it is
+  rebuilt (see "open cases").
+* **open cases** — filed (filed_at ≤ at) and not closed at `at` (`counts_as_open_case`: a `reported`
+  case awaiting its filing decision is not counted). For a past `at` the state comes from timestamps where
+  they decide it: never closed → open; no rework (a reopened case always has rework_count > 0) → closed
+  iff closed_at ≤ at; last closure ≤ at and still closed now → closed; reopened (reworked_at) ≤ at → open.
+  Otherwise (a case reopened after `at` or closed again after it) the ledger decides: the to_status of
+  its last case_event at or before `at`. Only if a case has no ledger does the latest closure decide
+  (closed iff closed_at ≤ at) — the one approximation, which can miss an earlier round.
+* **overdue** — distinct cases that are open at `at` past their deadline (deadline < at), or were closed
+  in the period after their deadline (latest closure). The two parts come as overdue_open and
+  overdue_closed; a case in both counts once in `overdue`.
+* **response / resolution time** — first_action_at − reported_at and handled_at − reported_at (latest
+  handling, so rework lengthens it), elapsed clock hours, over cases reported in the period that have the
+  timestamp (still unanswered cases are left out); median and 90th percentile by percentile_cont.
+* **due to close** — deadline in the period; while the period is still running, a case whose deadline is
+  after `at` only counts once it is closed, so a running month is not charged for cases not yet late.
+  **closure rate** = closed at `at` / due; **on-time closure rate** = closed at `at` with its latest
+  closure by the deadline / due (closed on time, reopened and closed late counts as late).
+* **rework rate** = reworked (rework_count > 0) / handled, over cases whose latest handling is in the
+  period. **satisfaction** = satisfied or basically satisfied / rated, over cases whose latest closure is
+  in the period (the rating is the latest one; declined and unrated cases are left out).
+* **organisational gaps** per grid on the local date of `at` (Asia/Shanghai): no grid party branch, no
+  service team, no active grid worker (role grid_worker, from_date ≤ day ≤ to_date or open-ended, in the
+  grid's team), households per worker over `households_per_worker_target`. `org_gaps` counts them (0–4
+  per grid, summed in roll-ups); `households_per_worker` = households / active workers (None without
+  a worker). A person serving two grids counts in both.
+* **unvisited_share** = buildings with no visit in (at − visit_cycle_days, at] / buildings, over the
+  buildings assigned to the grid (buildings outside every grid belong to the spatial coverage layer).
+* **roll-ups** — counts are summed, rates recomputed from summed numerators and denominators,
+  percentiles recomputed over the unit's cases. A community row also counts cases keyed to it that no
+  grid answers for, and cases of grids since retired; `district_summary` counts every case.
+* **units** — every current grid (valid on the date of `at`), every community, street or district gets a
+  row, with zeros and Nones where nothing happened.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from importlib import resources
+from typing import Any, Literal
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from gis.errors import InvalidInput
+from gis.metrics import GRADES, MEASURES, finish_measures
+from gis.workcalendar import SHANGHAI
+from gis.workflow import EVALUATIONS, Action, CaseStatus, counts_as_open_case, is_closed
+
+Level = Literal["grid", "community", "street", "district"]
+LEVELS: tuple[str, ...] = ("grid", "community", "street", "district")
+
+_SQL = (resources.files("gis") / "sql" / "measures_units.sql").read_text(encoding="utf-8")
+
+OPEN_CASE_STATUSES = [s.value for s in CaseStatus if counts_as_open_case(s)]
+CLOSED_STATUSES = [s.value for s in CaseStatus if is_closed(s)]
+SATISFIED_RATINGS = sorted(r.value for r in EVALUATIONS[Action.evaluate_satisfied])
+
+_CASE_UNIT = {"grid": "c.grid_code", "community": "c.community_code", "street": "c.street_code",
+              "district": "c.district_code", "all": "''"}
+_GRID_UNIT = {"grid": "g.code", "community": "g.community_code", "street": "g.street_code",
+              "district": "g.district_code", "all": "''"}
+_UNITS = {
+    "grid": "SELECT code, name, community_code, street_code, district_code FROM grids_on",
+    "community": "SELECT code, name, street_code, district_code FROM community",
+    "street": "SELECT code, name, district_code FROM street",
+    "district": "SELECT code, name FROM district",
+    "all": "SELECT '' AS code, '' AS name",
+}
+
+_STATE_NOW = (
+    "CASE WHEN c.status = ANY(:open_statuses) THEN 'open' "
+    "WHEN c.status = ANY(:closed_statuses) THEN 'closed' END"
+)
+_OPEN_NOW = "c.status = ANY(:open_statuses)"
+
+# The state at a past moment: timestamps where they decide it, the ledger where they cannot (module doc).
+_STATE_PAST = """CASE
+    WHEN c.filed_at IS NULL OR c.filed_at > :at THEN NULL
+    WHEN c.closed_at IS NULL THEN 'open'
+    WHEN c.rework_count = 0 THEN CASE WHEN c.closed_at <= :at THEN 'closed' ELSE 'open' END
+    WHEN c.closed_at <= :at AND c.status = ANY(:closed_statuses) THEN 'closed'
+    WHEN c.closed_at <= :at AND c.reworked_at <= :at THEN 'open'
+    ELSE coalesce(
+        (SELECT CASE WHEN e.to_status = ANY(:open_statuses) THEN 'open'
+                     WHEN e.to_status = ANY(:closed_statuses) THEN 'closed' END
+         FROM case_event AS e
+         WHERE e.case_id = c.id AND e.at <= :at AND e.to_status IS NOT NULL
+         ORDER BY e.at DESC, e.id DESC LIMIT 1),
+        CASE WHEN c.closed_at <= :at THEN 'closed' ELSE 'open' END)
+END"""
+_OPEN_PAST = (
+    "(c.filed_at <= :at AND (c.closed_at IS NULL OR c.closed_at > :at OR c.reworked_at > :at "
+    "OR c.status = ANY(:open_statuses)))"
+)
+
+_COUNTS = ("open_cases", "overdue_open", "overdue_closed", "overdue", "reported", "responded", "resolved",
+           "due", "closed", "closed_on_time", "handled", "reworked", "rated", "satisfied", "grids",
+           "no_branch", "no_team", "no_worker", "over_target", "workers", "households", "buildings",
+           "unvisited")
+_PERCENTILES = ("response_p50_h", "response_p90_h", "resolution_p50_h", "resolution_p90_h")
+
+
+@dataclass(frozen=True)
+class Period:
+    """[start, end), both timezone-aware."""
+
+    start: datetime
+    end: datetime
+
+    def __post_init__(self) -> None:
+        for name in ("start", "end"):
+            if getattr(self, name).tzinfo is None:
+                raise InvalidInput(f"period {name} {getattr(self, name).isoformat()} has no timezone",
+                                   details={"field": name})
+        if self.end <= self.start:
+            raise InvalidInput(
+                f"period end {self.end.isoformat()} is not after its start {self.start.isoformat()}",
+                details={"field": "end"},
+            )
+
+
+def grid_measures(
+    session: Session,
+    period: Period,
+    *,
+    at: datetime | None = None,
+    level: Level = "grid",
+    households_per_worker_target: int = 500,
+    visit_cycle_days: int = 30,
+) -> list[dict[str, Any]]:
+    """One dict per unit of `level`, ordered by code: code, name, every `MEASURES` key, and the counts
+    behind them (due, closed, handled, rated, grids, households, …) so a caller can show the arithmetic."""
+    if level not in LEVELS:
+        raise InvalidInput(f"unknown level {level!r}; allowed: {', '.join(LEVELS)}",
+                           details={"level": str(level), "allowed": list(LEVELS)})
+    return _measures(session, period, at, level, households_per_worker_target, visit_cycle_days)
+
+
+def district_summary(
+    session: Session,
+    period: Period,
+    *,
+    at: datetime | None = None,
+    households_per_worker_target: int = 500,
+    visit_cycle_days: int = 30,
+    grid_rows: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """Totals over every case and grid (the wall map's header): every `MEASURES` key and its counts, `open`
+    (= open_cases), `unrouted_open` (open cases no grid answers for) and `grades` (grids per grade).
+
+    Pass `grid_rows` from a `grid_measures` call for the same arguments to avoid computing them twice.
+    """
+    (row,) = _measures(session, period, at, "all", households_per_worker_target, visit_cycle_days)
+    if grid_rows is None:
+        grid_rows = _measures(session, period, at, "grid", households_per_worker_target, visit_cycle_days)
+    districts = session.execute(text("SELECT code, name FROM district ORDER BY code")).all()
+    moment = _moment(at)
+    unrouted = session.execute(
+        text(f"SELECT count(*) FROM service_case AS c WHERE c.grid_code IS NULL AND "
+             f"({_STATE_NOW if moment.current else _STATE_PAST}) = 'open'"),
+        _status_params() | {"at": moment.at},
+    ).scalar_one()
+    grades = {letter: 0 for letter, _ in GRADES}
+    for grid in grid_rows:
+        if grid["grade"] is not None:
+            grades[grid["grade"]] += 1
+    row.update(
+        code=districts[0][0] if len(districts) == 1 else None,
+        name=districts[0][1] if len(districts) == 1 else None,
+        level="all", open=row["open_cases"], unrouted_open=unrouted, grades=grades,
+    )
+    return row
+
+
+def worst_grids(session: Session, period: Period, *, measure: str, limit: int = 10,
+                at: datetime | None = None) -> list[dict[str, Any]]:
+    """The `limit` grids worst on `measure` (worst first; ties by code). Grids with no value are left out;
+    "grade" ranks by score."""
+    if measure not in MEASURES:
+        raise InvalidInput(f"unknown measure {measure!r}; allowed: {', '.join(MEASURES)}",
+                           details={"measure": measure, "allowed": list(MEASURES)})
+    key = "score" if measure == "grade" else measure
+    worse_up = MEASURES[key].higher_is_worse
+    rows = [r for r in grid_measures(session, period, at=at) if r[key] is not None]
+    rows.sort(key=lambda r: (-r[key] if worse_up else r[key], r["code"]))
+    return rows[:limit]
+
+
+# -- the pipeline -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Moment:
+    at: datetime
+    current: bool
+
+
+def _moment(at: datetime | None) -> _Moment:
+    """`at` None or not in the past: current statuses; otherwise the state is rebuilt at `at`."""
+    now = datetime.now(UTC)
+    if at is None:
+        return _Moment(now, True)
+    if at.tzinfo is None:
+        raise InvalidInput(f"at {at.isoformat()} has no timezone", details={"field": "at"})
+    return _Moment(at, at >= now)
+
+
+def _status_params() -> dict[str, Any]:
+    return {"open_statuses": OPEN_CASE_STATUSES, "closed_statuses": CLOSED_STATUSES,
+            "satisfied": SATISFIED_RATINGS}
+
+
+def _measures(
+    session: Session, period: Period, at: datetime | None, level: str, target: int, cycle_days: int
+) -> list[dict[str, Any]]:
+    if target <= 0 or cycle_days <= 0:
+        raise InvalidInput("households_per_worker_target and visit_cycle_days must be positive",
+                           details={"households_per_worker_target": target, "visit_cycle_days": cycle_days})
+    moment = _moment(at)
+    sql = _SQL.format(
+        case_unit=_CASE_UNIT[level], grid_unit=_GRID_UNIT[level], units=_UNITS[level],
+        state=_STATE_NOW if moment.current else _STATE_PAST,
+        open_candidates=_OPEN_NOW if moment.current else _OPEN_PAST,
+    )
+    params = _status_params() | {
+        "start": period.start, "end": period.end, "at": moment.at,
+        "on": moment.at.astimezone(SHANGHAI).date(), "cycle_start": moment.at - timedelta(days=cycle_days),
+        "target": target,
+    }
+    return [_finish(dict(row), level) for row in session.execute(text(sql), params).mappings()]
+
+
+def _finish(row: dict[str, Any], level: str) -> dict[str, Any]:
+    """Counts to ints (0 when nothing happened), percentiles to floats, then rates, score and grade."""
+    for key in _COUNTS:
+        row[key] = int(row[key] or 0)
+    for key in _PERCENTILES:
+        row[key] = None if row[key] is None else float(row[key])
+    row["org_gaps"] = row["no_branch"] + row["no_team"] + row["no_worker"] + row["over_target"]
+    row.update(finish_measures(row))
+    row["level"] = level
+    return row

@@ -1,0 +1,138 @@
+"""Route many points at once, in PostGIS, by the rule in gis/assignment.py (covers; smallest code wins).
+
+The points go by binary COPY into a temporary table, in Morton (Z-order) so that neighbours share heap
+pages, and get a GiST index. The join is then driven by the polygons: one probe into the points' index
+per current grid, so PostGIS keeps that grid's prepared polygon across its consecutive ST_Covers calls.
+PostgreSQL's own choice for this join (one probe into the grid index per point, the polygon changing
+at every call) was ~10× slower, so `LATERAL (… OFFSET 0)` fixes the order: the fence keeps the planner
+from flattening the subquery back into a plain join it may turn around.
+"""
+
+from __future__ import annotations
+
+import io
+import struct
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+from numpy.typing import ArrayLike, NDArray
+from sqlalchemy.orm import Session
+
+from gis.errors import InvalidInput
+
+STAGE = "route_point_stage"
+SRID = 4326
+
+# One row per routed point: the smallest code among the current grids covering it.
+ROUTE_POINTS_SQL = f"""
+SELECT DISTINCT ON (p.i) p.i, g.code
+FROM grid AS g
+CROSS JOIN LATERAL (
+    SELECT s.i FROM {STAGE} AS s WHERE ST_Covers(g.geom, s.geom) OFFSET 0
+) AS p
+WHERE g.valid_to IS NULL
+ORDER BY p.i, g.code
+"""
+
+_COPY_SIGNATURE = b"PGCOPY\n\xff\r\n\x00"
+# A binary COPY row: field count, then (length, value) per field; the point is little-endian EWKB.
+_ROW = np.dtype([
+    ("fields", ">i2"), ("i_len", ">i4"), ("i", ">i4"), ("geom_len", ">i4"),
+    ("byte_order", "u1"), ("wkb_type", "<u4"), ("srid", "<u4"), ("x", "<f8"), ("y", "<f8"),
+])
+_EWKB_POINT_WITH_SRID = 0x20000001
+
+
+def route_points(
+    session: Session, lons: Sequence[float] | ArrayLike, lats: Sequence[float] | ArrayLike
+) -> list[str | None]:
+    """The code of the grid answering for each WGS84 point (None outside every grid), in input order.
+
+    Runs in the session's transaction; the staging table is dropped at commit."""
+    x, y = _checked(lons, lats)
+    if len(x) == 0:
+        return []
+    _stage(session, x, y)
+    hits = _hits(session)
+    codes = np.full(len(x), None, dtype=object)
+    codes[hits["i"].to_numpy()] = hits["code"].to_numpy()
+    return codes.tolist()
+
+
+def explain_route_points(session: Session) -> list[str]:
+    """EXPLAIN (ANALYZE, COSTS OFF) of the routing join over the points staged by the last call in this
+    transaction (for benchmarks: shows which plan ran)."""
+    connection = session.connection().connection.driver_connection
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN (ANALYZE, COSTS OFF) {ROUTE_POINTS_SQL}")
+        return [row[0] for row in cursor.fetchall()]
+
+
+def _checked(lons: Sequence[float] | ArrayLike, lats: Sequence[float] | ArrayLike) -> tuple[NDArray, NDArray]:
+    x = np.asarray(lons, dtype=np.float64).ravel()
+    y = np.asarray(lats, dtype=np.float64).ravel()
+    if len(x) != len(y):
+        raise InvalidInput(f"{len(x)} longitudes but {len(y)} latitudes: give one of each per point")
+    if len(x) > np.iinfo(np.int32).max:
+        raise InvalidInput(f"{len(x)} points in one call; at most {np.iinfo(np.int32).max}")
+    bad = ~(np.isfinite(x) & np.isfinite(y))
+    if bad.any():
+        first = int(np.argmax(bad))
+        raise InvalidInput(f"point {first} ({x[first]}, {y[first]}) is not a finite longitude/latitude")
+    return x, y
+
+
+def _morton_order(x: NDArray, y: NDArray, bits: int = 16) -> NDArray[np.intp]:
+    """Indices that sort the points along a Z-order curve over their own extent."""
+
+    def scaled(v: NDArray) -> NDArray[np.uint64]:
+        low, span = v.min(), np.ptp(v)
+        return ((v - low) / (span or 1.0) * ((1 << bits) - 1)).astype(np.uint64)
+
+    def spread(v: NDArray[np.uint64]) -> NDArray[np.uint64]:  # 16 bits → every other of 32
+        for shift, mask in ((8, 0x00FF00FF), (4, 0x0F0F0F0F), (2, 0x33333333), (1, 0x55555555)):
+            v = (v | (v << np.uint64(shift))) & np.uint64(mask)
+        return v
+
+    return np.argsort(spread(scaled(x)) | (spread(scaled(y)) << np.uint64(1)))
+
+
+def _copy_payload(x: NDArray, y: NDArray) -> bytes:
+    """The points, Morton-ordered, as one binary COPY stream of (i integer, geom geometry) rows."""
+    order = _morton_order(x, y)
+    rows = np.empty(len(x), dtype=_ROW)
+    rows["fields"], rows["i_len"], rows["geom_len"] = 2, 4, 25
+    rows["i"] = order
+    rows["byte_order"], rows["wkb_type"], rows["srid"] = 1, _EWKB_POINT_WITH_SRID, SRID
+    rows["x"], rows["y"] = x[order], y[order]
+    return _COPY_SIGNATURE + struct.pack(">ii", 0, 0) + rows.tobytes() + struct.pack(">h", -1)
+
+
+def _stage(session: Session, x: NDArray, y: NDArray) -> None:
+    """TEMP table of the points (dropped at commit) with a GiST index and fresh statistics."""
+    connection = session.connection().connection.driver_connection
+    payload = memoryview(_copy_payload(x, y))
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {STAGE}")
+        cursor.execute(f"CREATE TEMP TABLE {STAGE} (i integer, geom geometry(Point, {SRID})) ON COMMIT DROP")
+        with cursor.copy(f"COPY {STAGE} (i, geom) FROM STDIN WITH (FORMAT binary)") as copy:
+            step = 8 << 20
+            for start in range(0, len(payload), step):
+                copy.write(payload[start : start + step])
+        cursor.execute(f"CREATE INDEX ON {STAGE} USING gist (geom)")
+        cursor.execute(f"ANALYZE {STAGE}")
+
+
+def _hits(session: Session) -> pd.DataFrame:
+    """(i, code) for every point some current grid covers, one row per point."""
+    connection = session.connection().connection.driver_connection
+    buffer = io.BytesIO()
+    with connection.cursor() as cursor, cursor.copy(f"COPY ({ROUTE_POINTS_SQL}) TO STDOUT") as copy:
+        for chunk in copy:
+            buffer.write(chunk)
+    buffer.seek(0)
+    if buffer.getbuffer().nbytes == 0:
+        return pd.DataFrame({"i": np.array([], dtype=np.int64), "code": np.array([], dtype=object)})
+    return pd.read_csv(buffer, sep="\t", header=None, names=["i", "code"], dtype={"i": np.int64, "code": str},
+                       engine="c", na_filter=False)
