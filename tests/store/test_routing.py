@@ -21,7 +21,9 @@ from tests import drawn
 from tests.api.conftest import load_drawn
 
 
-def _expected(points: list[shapely.Point] | np.ndarray, polygons: list[shapely.Geometry], codes: list[str]) -> list:
+def _expected(points: np.ndarray | list[shapely.Point], polygons: list[shapely.Polygon], codes: list[str]
+              ) -> list[str | None]:
+    """The code each point gets by gis.assignment (the in-memory rule)."""
     return [codes[i] if i != UNASSIGNED else None for i in assign_points(points, polygons, codes)]
 
 
@@ -106,10 +108,11 @@ def test_random_points_on_four_squares_agree_with_the_rule(
     points = shapely.points(xy)
     with db.session() as session:
         routed = route_points(session, xy[:, 0], xy[:, 1])
-        assert routed == route_points(session, xy[:, 0].tolist(), xy[:, 1].tolist())  # again, same transaction
+        again = route_points(session, xy[:, 0].tolist(), xy[:, 1].tolist())  # as lists, same transaction
         single = [responsible_for(session, x, y).grid_code for x, y in xy[:60]]
         history = session.execute(text("SELECT count(*) FROM grid WHERE valid_to IS NOT NULL")).scalar_one()
     assert history == 4
+    assert again == routed
     assert routed[: len(FIXED)] == [SQUARE_CODES[i] if i is not None else None for i in FIXED.values()]
     assert routed == _expected(points, _squares(), SQUARE_CODES)
     assert routed[:60] == single

@@ -1,0 +1,376 @@
+"""Benchmark: case intake over HTTP on 50,000 grids, and bulk routing of 1,000,000 points.
+
+1. Intake. The app runs under uvicorn in its own process on a loopback port; an open311_client posts
+   Open311 requests (form-encoded, as the spec says) at a fixed offered rate of 100 requests/s for
+   20 s (open loop: each request is sent at its scheduled time whatever the earlier ones are doing, and
+   its latency counts from that time), then as fast as a few clients can (closed loop). Baseline in the
+   same run: the same cases as a plain INSERT into service_case (no routing, no grid), one INSERT and
+   commit per case from Python. Target: p99 < 50 ms at 100 requests/s.
+2. Bulk routing. `gis.store.routing.route_points` on 1,000,000 points beside a geopandas
+   `sjoin(points, polygons, predicate="within")` on frames already in memory. Target: ≤ 2× the sjoin.
+
+Runs in its own embedded cluster under var/bench (database gridmap_intake); writes nothing outside
+var/bench and /tmp.
+
+    .venv/bin/python bench/intake.py [--quick] [--grids 50000] [--points 1000000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas as gpd
+import httpx
+import numpy as np
+import psycopg
+import shapely
+from sqlalchemy import text
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from api.cli import import_file  # noqa: E402
+from bench.synthetic import make_grids, make_points  # noqa: E402
+from gis.settings import PROJECT_ROOT, Settings  # noqa: E402
+from gis.store.database import Database, open_database  # noqa: E402
+from gis.store.embedded import EmbeddedCluster  # noqa: E402
+from gis.store.routing import explain_route_points, route_points  # noqa: E402
+from gis.store.users import create_user  # noqa: E402
+
+BENCH_DIR = PROJECT_ROOT / "var" / "bench"
+DATABASE = "gridmap_intake"
+POST_PATH = "/open311/v2/requests.json"
+SERVICE_CODE = "exposed_rubbish"
+REQUEST_TIMEOUT = 10.0
+P99_TARGET_MS = 50.0
+ROUTING_TARGET = 2.0
+
+
+def say(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+# -- figures ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Run:
+    """One measured run: latencies (s) of the requests that succeeded, failures, wall time (s)."""
+
+    latencies: np.ndarray
+    failures: int
+    elapsed: float
+
+    @property
+    def ok(self) -> int:
+        return len(self.latencies)
+
+    @property
+    def rate(self) -> float:
+        return self.ok / self.elapsed if self.elapsed else 0.0
+
+    def ms(self, percentile: float) -> float:
+        return float(np.percentile(self.latencies, percentile) * 1000) if self.ok else float("nan")
+
+    def line(self) -> str:
+        return (f"{self.ok:>6} ok {self.failures:>3} failed  {self.rate:>7.1f} /s  "
+                f"p50 {self.ms(50):>7.2f} ms  p99 {self.ms(99):>7.2f} ms  max {self.ms(100):>7.2f} ms")
+
+
+# -- setup --------------------------------------------------------------------------------------
+
+
+def fresh_database(cluster: EmbeddedCluster) -> Settings:
+    with psycopg.connect(cluster.dsn("postgres"), autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
+        conn.execute(f"CREATE DATABASE {DATABASE}")
+    return Settings(database_url=cluster.url(DATABASE))
+
+
+def load_grids(settings: Settings, communities: gpd.GeoDataFrame, grids: gpd.GeoDataFrame) -> float:
+    """Import communities and grids through the real path (`gridmap import`); seconds for the grids."""
+    with tempfile.TemporaryDirectory() as folder:
+        paths = {}
+        for name, frame in (("communities", communities), ("grids", grids)):
+            paths[name] = Path(folder) / f"{name}.gpkg"
+            frame.to_file(paths[name], engine="pyogrio")
+        import_file(settings, "communities", paths["communities"])
+        start = time.perf_counter()
+        import_file(settings, "grids", paths["grids"])
+        return time.perf_counter() - start
+
+
+def case_positions(count: int, grid_count: int) -> np.ndarray:
+    """(lon, lat) of the cases: spread over the lattice like buildings, with their own seed."""
+    points = make_points(count, grid_count, seed=23).geometry.values
+    return np.column_stack([shapely.get_x(points), shapely.get_y(points)])
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextmanager
+def served(settings: Settings) -> Iterator[str]:
+    """The app under uvicorn in a subprocess on a free loopback port; yields its base URL."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = {**os.environ, "GRIDMAP_DATABASE_URL": str(settings.database_url)}
+    command = [sys.executable, "-m", "uvicorn", "api.app:create_app", "--factory", "--host", "127.0.0.1",
+               "--port", str(port), "--log-level", "warning", "--no-access-log"]
+    with (BENCH_DIR / "intake-server.log").open("w", encoding="utf-8") as log:
+        server = subprocess.Popen(command, cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            _wait_ready(url, server)
+            yield url
+        finally:
+            server.terminate()
+            try:
+                server.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()
+
+
+def _wait_ready(url: str, server: subprocess.Popen[bytes], timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError(f"the server exited ({server.returncode}); see {BENCH_DIR}/intake-server.log")
+        try:
+            if httpx.get(f"{url}/healthz", timeout=2.0).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"the server did not answer /healthz within {timeout:.0f} s")
+
+
+# -- intake over HTTP ---------------------------------------------------------------------------
+
+
+def open311_form(key: str, phase: str, k: int, position: np.ndarray) -> dict[str, str]:
+    return {"api_key": key, "service_code": SERVICE_CODE, "long": f"{position[0]:.7f}",
+            "lat": f"{position[1]:.7f}", "description": f"bench {phase} case {k}: rubbish by the road",
+            "idempotency_key": f"{phase}-{k}"}
+
+
+Form = Callable[[int], dict[str, str]]
+
+
+async def open_loop(url: str, form: Form, rate: float, count: int) -> tuple[Run, float]:
+    """Send request k at start + k/rate, whatever the others are doing; latency counts from that time.
+    Returns the run and the worst lateness of a send behind its schedule (s)."""
+    limits = httpx.Limits(max_connections=256, max_keepalive_connections=64)
+    async with httpx.AsyncClient(base_url=url, timeout=REQUEST_TIMEOUT, limits=limits) as client:
+        loop = asyncio.get_running_loop()
+        start = loop.time() + 0.2
+        lateness = 0.0
+
+        async def one(k: int) -> float | None:
+            nonlocal lateness
+            scheduled = start + k / rate
+            await asyncio.sleep(max(0.0, scheduled - loop.time()))
+            lateness = max(lateness, loop.time() - scheduled)
+            try:
+                response = await client.post(POST_PATH, data=form(k))
+            except httpx.HTTPError:
+                return None
+            return loop.time() - scheduled if response.status_code == 201 else None
+
+        tasks = [asyncio.create_task(one(k)) for k in range(count)]
+        done, pending = await asyncio.wait(tasks, timeout=count / rate + 2 * REQUEST_TIMEOUT)
+        for task in pending:
+            task.cancel()
+        elapsed = loop.time() - start
+    latencies = [t.result() for t in done if t.exception() is None and t.result() is not None]
+    return Run(np.array(latencies), count - len(latencies), elapsed), lateness
+
+
+async def closed_loop(url: str, form: Form, clients: int, seconds: float, limit: int) -> Run:
+    """`clients` senders, each posting as soon as its previous answer arrives, for `seconds` or `limit`
+    posts in all."""
+    async with httpx.AsyncClient(base_url=url, timeout=REQUEST_TIMEOUT) as client:
+        loop = asyncio.get_running_loop()
+        start = loop.time()
+        latencies: list[float] = []
+        failures = 0
+        sent = 0
+
+        async def sender() -> None:
+            nonlocal failures, sent
+            while loop.time() - start < seconds and sent < limit:
+                k, sent = sent, sent + 1
+                began = loop.time()
+                try:
+                    response = await client.post(POST_PATH, data=form(k))
+                    ok = response.status_code == 201
+                except httpx.HTTPError:
+                    ok = False
+                if ok:
+                    latencies.append(loop.time() - began)
+                else:
+                    failures += 1
+
+        senders = asyncio.gather(*(sender() for _ in range(clients)))
+        await asyncio.wait_for(senders, seconds + 2 * REQUEST_TIMEOUT)
+        return Run(np.array(latencies), failures, loop.time() - start)
+
+
+def baseline_inserts(database: Database, positions: np.ndarray, username: str) -> Run:
+    """The same cases as plain INSERTs without routing (grid NULL), one INSERT + commit per case."""
+    insert = text(
+        "INSERT INTO service_case (source, category_code, description, address, position, given_crs, "
+        "given_lon, given_lat, first_contact, created_by, idempotency_key, status, reported_at, "
+        "rework_count, updated_at) VALUES ('resident', :category, :description, '', "
+        "ST_SetSRID(ST_MakePoint(:lon, :lat), 4326), 'wgs84', :lon, :lat, :user, :user, :key, 'reported', "
+        "now(), 0, now())"
+    )
+    latencies = []
+    start = time.perf_counter()
+    for k, (lon, lat) in enumerate(positions):
+        began = time.perf_counter()
+        with database.session() as session:
+            session.execute(insert, {"category": SERVICE_CODE, "description": f"baseline case {k}",
+                                     "lon": float(lon), "lat": float(lat), "user": username,
+                                     "key": f"{username}:baseline-{k}"})
+        latencies.append(time.perf_counter() - began)
+    return Run(np.array(latencies), 0, time.perf_counter() - start)
+
+
+# -- bulk routing -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Bulk:
+    points: int
+    sjoin: float
+    routing: float
+    sjoin_inside: int
+    routed: int
+    agree: int
+    plan: list[str]
+
+
+def bulk_routing(database: Database, grids: gpd.GeoDataFrame, points: gpd.GeoDataFrame) -> Bulk:
+    say(f"bulk: baseline geopandas sjoin of {len(points)} points in memory")
+    start = time.perf_counter()
+    joined = gpd.sjoin(points[["geometry"]], grids[["code", "geometry"]], how="left", predicate="within")
+    sjoin = time.perf_counter() - start
+    expected = joined.groupby(level=0)["code"].min()  # duplicates (points on edges) are measure-zero
+    say(f"bulk: sjoin {sjoin:.2f} s")
+    lons, lats = shapely.get_x(points.geometry.values), shapely.get_y(points.geometry.values)
+    with database.session() as session:
+        say("bulk: route_points in PostGIS")
+        start = time.perf_counter()
+        codes = route_points(session, lons, lats)
+        routing = time.perf_counter() - start
+        say(f"bulk: route_points {routing:.2f} s; EXPLAIN ANALYZE of its join")
+        plan = explain_route_points(session)
+    want = [c if isinstance(c, str) else None for c in expected.reindex(range(len(points)))]
+    agree = sum(a == b for a, b in zip(codes, want, strict=True))
+    return Bulk(len(points), sjoin, routing, int(expected.notna().sum()),
+                int(sum(c is not None for c in codes)), agree, plan)
+
+
+# -- main ---------------------------------------------------------------------------------------
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="a small smoke run (seconds, not minutes)")
+    parser.add_argument("--grids", type=int)
+    parser.add_argument("--points", type=int, help="points for bulk routing")
+    parser.add_argument("--rate", type=float, default=100.0, help="offered requests/s in the open loop")
+    parser.add_argument("--seconds", type=float, help="length of the open-loop run")
+    parser.add_argument("--clients", type=int, default=4, help="concurrent senders in the closed loop")
+    args = parser.parse_args()
+    grid_count = args.grids or (2_500 if args.quick else 50_000)
+    point_count = args.points or (50_000 if args.quick else 1_000_000)
+    seconds = args.seconds or (3.0 if args.quick else 20.0)
+    closed_seconds = 2.0 if args.quick else 10.0
+    count = int(args.rate * seconds)
+    say(f"load average at start: {' '.join(f'{v:.2f}' for v in os.getloadavg())} ({os.cpu_count()} cores)")
+
+    say(f"generating {grid_count} grids (seeded)")
+    communities, grids = make_grids(grid_count)
+    cluster = EmbeddedCluster(BENCH_DIR, 54349, database=DATABASE)
+    started = cluster.ensure_running()
+    settings = fresh_database(cluster)
+    load_seconds = load_grids(settings, communities, grids)
+    database = open_database(settings)
+    try:
+        with database.session() as session:
+            key = create_user(session, "bench-hotline", "open311_client")
+        positions = case_positions(count + 20 + 20_000, grid_count)
+        warm, paced, closed = positions[:20], positions[20 : 20 + count], positions[20 + count :]
+
+        with served(settings) as url:
+            say(f"serving on {url}; warming up with {len(warm)} requests")
+            asyncio.run(closed_loop(url, lambda k: open311_form(key, "warm", k, warm[k]), 1, 30.0, len(warm)))
+            say(f"open loop: {count} requests at {args.rate:.0f}/s")
+            intake, lateness = asyncio.run(open_loop(
+                url, lambda k: open311_form(key, "paced", k, paced[k]), args.rate, count))
+            say(f"open loop: {intake.line()}  (worst send lateness {lateness * 1000:.1f} ms)")
+            say(f"closed loop: {args.clients} clients for {closed_seconds:.0f} s")
+            flat_out = asyncio.run(closed_loop(url, lambda k: open311_form(key, "closed", k, closed[k]),
+                                               args.clients, closed_seconds, len(closed)))
+            say(f"closed loop: {flat_out.line()}")
+        say(f"baseline: {count} plain INSERTs, one commit each")
+        baseline = baseline_inserts(database, paced, "bench-hotline")
+        say(f"baseline: {baseline.line()}")
+        with database.session() as session:
+            routed_cases = session.execute(text(
+                "SELECT count(*) FILTER (WHERE grid_code IS NOT NULL), count(*) FROM service_case "
+                "WHERE idempotency_key LIKE :pattern"), {"pattern": "bench-hotline:paced-%"}).one()
+
+        bulk = bulk_routing(database, grids, make_points(point_count, grid_count))
+    finally:
+        database.close()
+
+    ratio = bulk.routing / bulk.sjoin
+    p99_ok = intake.ms(99) < P99_TARGET_MS and intake.failures == 0
+    print()
+    print("plan of the routing join (EXPLAIN ANALYZE, COSTS OFF):")
+    for line in bulk.plan:
+        print(f"    {line}")
+    print()
+    print(f"grids                     {grid_count:>10}   (import {load_seconds:.2f} s)")
+    print(f"intake, Open311 POST at {args.rate:.0f}/s for {seconds:.0f} s (open loop)")
+    print(f"  HTTP intake             {intake.line()}")
+    print(f"    routed                {routed_cases[0]:>6} of {routed_cases[1]} stored cases")
+    print(f"  baseline INSERT         {baseline.line()}")
+    print(f"  ratio p50 / p99         {intake.ms(50) / baseline.ms(50):>10.1f} × / "
+          f"{intake.ms(99) / baseline.ms(99):.1f} ×  (target p99 < {P99_TARGET_MS:.0f} ms: "
+          f"{'yes' if p99_ok else 'NO'})")
+    print(f"intake, max ({args.clients} clients)   {flat_out.line()}")
+    print(f"  vs baseline INSERT/s    {flat_out.rate / baseline.rate:>10.2f} ×")
+    print(f"bulk routing              {bulk.points:>10} points")
+    print(f"  baseline sjoin          {bulk.sjoin:>10.2f} s  ({bulk.sjoin_inside} inside)")
+    print(f"  route_points            {bulk.routing:>10.2f} s  ({bulk.routed} routed, {bulk.agree} agree)")
+    print(f"  ratio                   {ratio:>10.2f} ×  (target ≤ {ROUTING_TARGET:.1f}: "
+          f"{'yes' if ratio <= ROUTING_TARGET else 'NO'})")
+    say(f"load average at end: {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
+    if started:
+        cluster.stop()
+    if bulk.routed != bulk.sjoin_inside or bulk.agree != bulk.points:
+        print(f"MISMATCH: routed {bulk.routed} vs sjoin {bulk.sjoin_inside}; "
+              f"{bulk.points - bulk.agree} points disagree")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
