@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import logging
 import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from types import ModuleType
 
 from gis.errors import GridmapError
 from gis.settings import PROJECT_ROOT, Settings
@@ -65,10 +67,48 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def load_history_module() -> ModuleType:
+    """data/grids/history.py is a script beside the data it extends, not a package module."""
+    path = PROJECT_ROOT / "data" / "grids" / "history.py"
+    spec = importlib.util.spec_from_file_location("gridmap_sample_history", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look themselves up there
+    spec.loader.exec_module(module)
+    return module
+
+
 def cmd_sample(args: argparse.Namespace, settings: Settings) -> int:
-    """Load (or refresh) the sample district; idempotent."""
+    """Load (or refresh) the sample district, add a year of case history if it has none, and print a
+    fresh sign-in link for the demo command-centre user. Idempotent."""
+    from datetime import timedelta
+
+    from sqlalchemy import text
+
+    from gis.store.database import open_database
+    from gis.store.users import create_user, reset_key
+
     for kind, name in SAMPLE_FILES:
         import_file(settings, kind, SAMPLE_DIR / name)
+    database = open_database(settings)
+    try:
+        with database.session() as session:
+            if session.execute(text("SELECT count(*) FROM service_case")).scalar_one() == 0:
+                _progress("history: generating a year of cases and visits (seeded)")
+                summary = load_history_module().generate_history(
+                    session, progress=_progress, escalation_grace=timedelta(hours=settings.escalation_grace_hours)
+                )
+                _progress(f"history: {summary['cases']} cases, {summary['visits']} visits")
+            else:
+                _progress("history: cases exist already; left as they are")
+        with database.session() as session:
+            exists = session.execute(text("SELECT 1 FROM app_user WHERE username = 'demo-centre'")).first()
+            key = (reset_key(session, "demo-centre") if exists else
+                   create_user(session, "demo-centre", "command_centre", display_name="演示指挥中心"))
+    finally:
+        database.close()
+    url = f"http://{settings.host}:{settings.port}"
+    print(f"\nSample district ready. Map: {url}/  Wall map (demo command centre): {url}/wall?key={key}\n")
     return 0
 
 

@@ -1,17 +1,19 @@
 """Add a year of seeded, realistic case history and household visits to the loaded district.
 
-Run after `gridmap sample`:  .venv/bin/python data/grids/history.py [--seed N] [--days D] [--end ISO] [--replace]
+    .venv/bin/gridmap sample
+    .venv/bin/python data/grids/history.py [--seed N] [--days D] [--end ISO] [--rate R] [--replace]
 
-Every case is drawn near a building of a grid (hotline, patrol, app … in plausible proportions, with a
-weekly rhythm and a seasonal swing), routed to its grid by the real rule (`CurrentGrids.assign`), then
-walked through the workflow with plausible delays: every step is checked by `gis.workflow.check_transition`
-and written as one `case_event`, so the ledger can be rebuilt from the events alone. Deadlines come from
-`Category.deadline(dispatched_at, default_calendar())`; overdue cases get the flags the sweeper would set.
-About 1% of reports lie outside every grid (the sample's hole, just outside the district edge): they are
-kept unrouted (`grid_code` NULL), handled by hand or still waiting in the unrouted queue.
+Reports are drawn near the buildings of each grid (hotline, patrol, app … in plausible proportions, a
+weekly rhythm, a seasonal swing), routed by the real rule (`CurrentGrids.assign`), then walked through
+the workflow with plausible delays. Every step goes through `gis.workflow.check_transition` and is
+written as one `case_event`, so the ledger can be rebuilt from the events alone. Deadlines are
+`Category.deadline(first dispatch, default_calendar())`; late cases get the flags the overdue sweeper
+would have set, with its events. About 1% of reports lie outside every grid (the sample's hole, just
+outside the district edge): they stay unrouted (`grid_code` NULL) and are declined, filed by hand for
+the community, or still waiting in the unrouted queue.
 
-Generated cases carry the idempotency key `gridmap-history:<seed>:<n>` and generated visits a note
-starting with `入户走访：`; `--replace` deletes exactly those before writing again.
+Generated cases carry the idempotency key `gridmap-history:<seed>:<n>`, generated visits a note starting
+with `入户走访：`; `--replace` deletes exactly those before writing again.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import prcoords
 import shapely
 from sqlalchemy import text
 from sqlalchemy.orm import Session
@@ -54,9 +57,9 @@ from gis.workflow import (
 KEY_PREFIX = "gridmap-history:"
 VISIT_NOTE_PREFIX = "入户走访："
 CENTRE = "command-centre"
-SYSTEM = "system"
+Progress = Callable[[str], None]
 
-# -- how much, when, from where --------------------------------------------------------------------
+# -- how many, when, from where --------------------------------------------------------------------
 
 SOURCE_WEIGHTS: dict[Source, float] = {
     Source.hotline: 40, Source.patrol: 30, Source.resident: 15, Source.reception_day: 4,
@@ -64,10 +67,12 @@ SOURCE_WEIGHTS: dict[Source, float] = {
 }
 OFF_DAY_SOURCE = {Source.patrol: 0.5, Source.reception_day: 0.0, Source.work_day_visit: 0.0,
                   Source.referral: 0.3, Source.resident: 1.3}
-"""Source weight multipliers on days off: no reception days or work-day visits, fewer patrols."""
+"""Source weights on days off: no reception days or work-day visits, fewer patrols, more app reports."""
+OUTSIDE_SOURCES = (Source.hotline, Source.resident, Source.video, Source.referral)
 WEEKDAY_VOLUME = (1.12, 1.02, 1.0, 1.0, 0.98, 0.6, 0.55)  # Monday … Sunday
 HOLIDAY_VOLUME, MAKEUP_DAY_VOLUME = 0.5, 0.95
 SEASON_SWING, SEASON_PEAK_DAY = 0.18, 205  # ±18 %, highest in late July (heat, noise, storms)
+JITTER_DEG = 0.0001  # ~10 m around the building
 
 HOURS: dict[Source, tuple[float, ...]] = {  # relative weight of each hour of the day, 0 … 23
     Source.hotline: (1, 0, 0, 0, 0, 0, 1, 3, 7, 10, 10, 9, 6, 6, 8, 9, 9, 8, 6, 6, 6, 5, 3, 2),
@@ -79,58 +84,60 @@ HOURS: dict[Source, tuple[float, ...]] = {  # relative weight of each hour of th
     Source.referral: (0,) * 9 + (8, 10, 8, 2, 1, 8, 10, 8, 3) + (0,) * 6,
 }
 
-CATEGORY_WEIGHTS: dict[str, float] = {  # per mille, before the source affinity below
+CATEGORY_WEIGHTS: dict[str, float] = {  # per mille before the source affinity; unlisted categories: 10
     "exposed_rubbish": 90, "accumulated_waste": 40, "street_uncleanliness": 60, "green_space_litter": 30,
     "abandoned_furniture": 30, "illegal_structure": 20, "illegal_flyers": 50, "illegal_outdoor_advert": 15,
-    "construction_nuisance": 30, "construction_dust": 15, "unpermitted_road_works": 10, "street_vending": 40,
-    "out_of_shop_trading": 40, "sidewalk_clutter": 40, "road_collapse": 2, "burst_water_main": 3,
-    "street_flooding": 4, "fallen_tree": 3, "animal_carcass": 5, "manhole_cover_missing": 3,
-    "manhole_cover_damaged": 15, "street_light_out": 30, "road_surface_damaged": 20, "traffic_sign_damaged": 8,
-    "litter_bin_damaged": 10, "public_toilet_fault": 8, "street_tree_damaged": 10, "dangerous_building": 5,
-    "neighbour_dispute": 70, "property_management_dispute": 50, "elderly_assistance": 30,
-    "hardship_assistance": 20, "policy_consultation": 80, "complaint": 50, "noise_complaint": 60,
+    "construction_nuisance": 30, "construction_dust": 15, "unpermitted_road_works": 10,
+    "street_vending": 40, "out_of_shop_trading": 40, "sidewalk_clutter": 40, "road_collapse": 2,
+    "burst_water_main": 3, "street_flooding": 4, "fallen_tree": 3, "animal_carcass": 5,
+    "manhole_cover_missing": 3, "manhole_cover_damaged": 15, "street_light_out": 30,
+    "road_surface_damaged": 20, "traffic_sign_damaged": 8, "litter_bin_damaged": 10,
+    "public_toilet_fault": 8, "street_tree_damaged": 10, "dangerous_building": 5, "neighbour_dispute": 70,
+    "property_management_dispute": 50, "elderly_assistance": 30, "hardship_assistance": 20,
+    "policy_consultation": 80, "complaint": 50, "noise_complaint": 60,
 }
 SUMMER = {"street_flooding": 3.5, "fallen_tree": 3.0, "noise_complaint": 1.4, "construction_nuisance": 1.3}
 """Extra weight from May to September (storms, heat, open windows)."""
+_U, _C, _L = CategoryKind.urban_event, CategoryKind.component, CategoryKind.livelihood
 AFFINITY: dict[Source, dict[CategoryKind, float]] = {
-    Source.hotline: {CategoryKind.urban_event: 0.7, CategoryKind.component: 0.9, CategoryKind.livelihood: 1.8},
-    Source.patrol: {CategoryKind.urban_event: 2.2, CategoryKind.component: 1.4, CategoryKind.livelihood: 0.25},
-    Source.resident: {CategoryKind.urban_event: 1.1, CategoryKind.component: 1.2, CategoryKind.livelihood: 1.0},
-    Source.reception_day: {CategoryKind.urban_event: 0.3, CategoryKind.component: 0.3,
-                           CategoryKind.livelihood: 3.5},
-    Source.work_day_visit: {CategoryKind.urban_event: 0.4, CategoryKind.component: 0.5,
-                            CategoryKind.livelihood: 3.0},
-    Source.video: {CategoryKind.urban_event: 3.0, CategoryKind.component: 0.6, CategoryKind.livelihood: 0.0},
-    Source.referral: {CategoryKind.urban_event: 0.6, CategoryKind.component: 0.8, CategoryKind.livelihood: 2.0},
+    Source.hotline: {_U: 0.7, _C: 0.9, _L: 1.8},
+    Source.patrol: {_U: 2.2, _C: 1.4, _L: 0.25},
+    Source.resident: {_U: 1.1, _C: 1.2, _L: 1.0},
+    Source.reception_day: {_U: 0.3, _C: 0.3, _L: 3.5},
+    Source.work_day_visit: {_U: 0.4, _C: 0.5, _L: 3.0},
+    Source.video: {_U: 3.0, _C: 0.6, _L: 0.0},
+    Source.referral: {_U: 0.6, _C: 0.8, _L: 2.0},
 }
-OUTSIDE_SOURCES = (Source.hotline, Source.resident, Source.video, Source.referral)
-JITTER_DEG = 0.0001  # ~10 m around the building
+"""What each channel mostly brings: patrols and cameras see the street, hotline and reception days hear
+disputes, consultations and complaints."""
 
 # -- how cases go ----------------------------------------------------------------------------------
 
-DECLINE_SHARE = 0.03
-REJECT_SHARE = 0.008
-REASSIGN_SHARE = 0.02  # of component cases: wrong owner, passed on
+DECLINE_SHARE, REJECT_SHARE, REASSIGN_SHARE = 0.03, 0.008, 0.02  # reassign: of component cases
 RATED_SHARE, RERATED_SHARE = 0.72, 0.4
-UNSATISFIED_FIRST, UNSATISFIED_AGAIN, BASICALLY_SATISFIED = 0.065, 0.25, 0.13
-SLOW_SHARE, STUCK_SHARE, STUCK_WORKING_DAYS = 0.03, 0.065, 150
-HARD_CASES = {"illegal_structure": 4, "property_management_dispute": 3, "dangerous_building": 3, "complaint": 2.5,
-              "neighbour_dispute": 2, "illegal_outdoor_advert": 2, "unpermitted_road_works": 2,
-              "road_surface_damaged": 2, "noise_complaint": 1.5}
+UNSATISFIED_FIRST, UNSATISFIED_AGAIN, BASICALLY_SATISFIED = 0.055, 0.25, 0.13
+SLOW_SHARE, STUCK_SHARE, STUCK_WORKING_DAYS = 0.03, 0.055, 150
+HARD_CASES = {"illegal_structure": 4, "property_management_dispute": 3, "dangerous_building": 3,
+              "complaint": 2.5, "neighbour_dispute": 2, "illegal_outdoor_advert": 2,
+              "unpermitted_road_works": 2, "road_surface_damaged": 2, "noise_complaint": 1.5}
 """How much likelier than the rest (0.6) a category is to get stuck for months."""
+STRUGGLING_SHARE, STRUGGLING_LOAD = 0.04, 500  # besides grids with a gap: households per worker over 500
+STRUGGLING_SLOWER, STRUGGLING_STUCK, STRUGGLING_UNSATISFIED = 2.5, 2.5, 2.5
 
 SURNAMES = "陈李张刘王杨黄周罗谭何吴邓唐彭蒋徐胡赵冉"
-DEPARTMENTS = {"公用设施": "utilities", "道路交通": "roads", "市容环境": "sanitation", "园林绿化": "greening",
-               "房屋土地": "housing"}
+DEPARTMENTS = {"公用设施": "utilities", "道路交通": "roads", "市容环境": "sanitation",
+               "园林绿化": "greening", "房屋土地": "housing"}
 DECLINE_REASONS = ("重复上报，已并入同一位置的在办案件", "经现场核实，反映的问题不存在",
-                   "不属于网格受理范围，已告知反映人通过司法途径解决", "信息不全且无法联系反映人，无法核实")
+                   "不属于网格受理范围，已告知反映人通过司法途径解决",
+                   "信息不全且无法联系反映人，无法核实")
 OUTSIDE_DECLINE = "位置不在本区范围内，已告知反映人向所在区反映"
-REJECT_REASONS = ("核查发现问题仍存在，退回重新处置", "处置照片与现场不符，退回返工", "反馈内容不完整，退回补充处置")
-HANDLE_NOTES = {CategoryKind.urban_event: "已清理整改完毕，已向反映人反馈",
-                CategoryKind.component: "权属单位已修复，已向反映人反馈",
-                CategoryKind.livelihood: "已上门沟通协调，已向反映人反馈"}
-VISIT_TOPICS = ("了解家庭情况", "政策宣传", "独居老人关怀", "安全隐患排查", "矛盾纠纷排查", "人口信息核对",
-                "反诈宣传", "垃圾分类宣传", "困难家庭回访", "征求意见建议")
+REJECT_REASONS = ("核查发现问题仍存在，退回重新处置", "处置照片与现场不符，退回返工",
+                  "反馈内容不完整，退回补充处置")
+UNSATISFIED_NOTE = "反映人对处理结果不满意，重新处置"
+HANDLE_NOTES = {_U: "已清理整改完毕，已向反映人反馈", _C: "权属单位已修复，已向反映人反馈",
+                _L: "已上门沟通协调，已向反映人反馈"}
+VISIT_TOPICS = ("了解家庭情况", "政策宣传", "独居老人关怀", "安全隐患排查", "矛盾纠纷排查",
+                "人口信息核对", "反诈宣传", "垃圾分类宣传", "困难家庭回访", "征求意见建议")
 
 
 # -- places ----------------------------------------------------------------------------------------
@@ -152,71 +159,66 @@ class GridInfo:
 
 @dataclass
 class Places:
-    """Everything the generator reads from the database, in a fixed order."""
+    """Everything read from the database, in a fixed order (so a seed gives the same history)."""
 
     grids: list[GridInfo]
-    grid_by_id: dict[int, GridInfo]
-    buildings: pd.DataFrame  # code, address, households, grid_code, lon, lat, id
+    buildings: pd.DataFrame  # code, address, households, grid_code, lon, lat, id, district/street code
     communities: pd.DataFrame  # code, name, street_code, district_code, polygon
-    workers: pd.DataFrame  # grid_code, person_id, from_date, to_date
+    workers: pd.DataFrame  # grid_code, person_id, from_date, to_date of every grid worker
     current: CurrentGrids
+    by_id: dict[int, GridInfo] = field(init=False)
+    by_code: dict[str, GridInfo] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.by_id = {g.id: g for g in self.grids}
+        self.by_code = {g.code: g for g in self.grids}
+
+
+def _frame_of(session: Session, sql: str, columns: list[str]) -> pd.DataFrame:
+    return pd.DataFrame(session.execute(text(sql)).all(), columns=columns)
 
 
 def _load_places(session: Session) -> Places:
     grids = [
-        GridInfo(r[0], r[1], r[2], r[3], r[4], r[5], r[6], shapely.from_wkb(bytes(r[7])))
-        for r in session.execute(text(
+        GridInfo(*r[:7], shapely.from_wkb(bytes(r[7]))) for r in session.execute(text(
             "SELECT g.id, g.code, c.code, g.street_code, g.district_code, t.id, b.id, ST_AsBinary(g.geom) "
             "FROM grid AS g JOIN community AS c ON c.id = g.community_id "
             "LEFT JOIN service_team AS t ON t.grid_code = g.code AND t.valid_to IS NULL "
-            "LEFT JOIN party_org AS b ON b.level = 'grid_branch' AND b.place_code = g.code AND b.valid_to IS NULL "
-            "WHERE g.valid_to IS NULL ORDER BY g.code"
-        ))
+            "LEFT JOIN party_org AS b ON b.level = 'grid_branch' AND b.place_code = g.code "
+            "AND b.valid_to IS NULL WHERE g.valid_to IS NULL ORDER BY g.code"))
     ]
-    buildings = pd.DataFrame(session.execute(text(
-        "SELECT b.code, b.address, b.households, g.code, ST_X(b.geom), ST_Y(b.geom), b.id, b.district_code, "
-        "b.street_code FROM building AS b LEFT JOIN grid AS g ON g.id = b.grid_id ORDER BY b.code"
-    )).all(), columns=["code", "address", "households", "grid_code", "lon", "lat", "id", "district_code",
-                       "street_code"])
-    communities = pd.DataFrame(session.execute(text(
-        "SELECT code, name, street_code, district_code, ST_AsBinary(geom) FROM community ORDER BY code"
-    )).all(), columns=["code", "name", "street_code", "district_code", "polygon"])
-    communities["polygon"] = shapely.from_wkb([bytes(g) for g in communities["polygon"]])
-    workers = pd.DataFrame(session.execute(text(
-        "SELECT t.grid_code, m.person_id, m.from_date, m.to_date FROM team_membership AS m "
-        "JOIN service_team AS t ON t.id = m.team_id WHERE m.role = 'grid_worker' "
-        "ORDER BY t.grid_code, m.from_date, m.person_id"
-    )).all(), columns=["grid_code", "person_id", "from_date", "to_date"])
     shapely.prepare([g.polygon for g in grids])
-    return Places(grids, {g.id: g for g in grids}, buildings, communities, workers, CurrentGrids.load(session))
+    buildings = _frame_of(
+        session, "SELECT b.code, b.address, b.households, g.code, ST_X(b.geom), ST_Y(b.geom), b.id, "
+        "b.district_code, b.street_code FROM building AS b LEFT JOIN grid AS g ON g.id = b.grid_id "
+        "ORDER BY b.code",
+        ["code", "address", "households", "grid_code", "lon", "lat", "id", "district_code", "street_code"])
+    communities = _frame_of(
+        session, "SELECT code, name, street_code, district_code, ST_AsBinary(geom) FROM community "
+        "ORDER BY code", ["code", "name", "street_code", "district_code", "polygon"])
+    communities["polygon"] = shapely.from_wkb([bytes(g) for g in communities["polygon"]])
+    workers = _frame_of(
+        session, "SELECT t.grid_code, m.person_id, m.from_date, m.to_date FROM team_membership AS m "
+        "JOIN service_team AS t ON t.id = m.team_id WHERE m.role = 'grid_worker' "
+        "ORDER BY t.grid_code, m.from_date, m.person_id",
+        ["grid_code", "person_id", "from_date", "to_date"])
+    return Places(grids, buildings, communities, workers, CurrentGrids.load(session))
 
 
 # -- drawing reports -------------------------------------------------------------------------------
 
 
-@dataclass
+@dataclass(slots=True)
 class Report:
     """A case as reported, before it is routed and walked."""
 
     reported_at: datetime
     source: Source
     category: Category
-    intended: str | None  # the grid the report was drawn for (the patrolling worker's grid)
+    intended: str | None  # the grid it was drawn for (whose worker patrolled); None when drawn outside
     address: str
     lon: float  # where it is, WGS84
     lat: float
-    outside: bool
-
-
-def _day_volume(day: date, calendar: WorkCalendar) -> float:
-    if day in calendar.holidays:
-        weekly = HOLIDAY_VOLUME
-    elif day in calendar.makeup_workdays:
-        weekly = MAKEUP_DAY_VOLUME
-    else:
-        weekly = WEEKDAY_VOLUME[day.weekday()]
-    season = 1 + SEASON_SWING * math.cos(2 * math.pi * (day.timetuple().tm_yday - SEASON_PEAK_DAY) / 365.25)
-    return weekly * season
 
 
 def _weights(values: list[float]) -> np.ndarray:
@@ -224,39 +226,15 @@ def _weights(values: list[float]) -> np.ndarray:
     return array / array.sum()
 
 
-def _draw_reports(
-    rng: np.random.Generator, places: Places, categories: list[Category], calendar: WorkCalendar,
-    start: datetime, end: datetime, rate: float, outside_share: float, progress: Callable[[str], None],
-) -> list[Report]:
-    """Daily counts with a weekly rhythm and a seasonal swing; per report a source, hour, category, place."""
-    days = [start.date() + timedelta(days=i) for i in range((end.date() - start.date()).days + 1)]
-    volume = np.array([_day_volume(d, calendar) for d in days])
-    expected = rate * len(places.grids) * volume / volume.mean()
-    odds = _Odds.build(places, categories)
-    spots = _outside_points(rng, places)
-    reports: list[Report] = []
-    for number, (day, lam) in enumerate(zip(days, expected, strict=True)):
-        count = int(rng.poisson(lam))
-        if count:
-            reports.extend(_draw_day(rng, odds, places, categories, spots, day, calendar.is_working_day(day), count,
-                                     outside_share))
-        if number + 1 == len(days) or days[number + 1].month != day.month:
-            progress(f"history: drawn reports to the end of {day:%Y-%m}: {len(reports):,}")
-    return [r for r in reports if start <= r.reported_at <= end]
-
-
 def _pick(rng: np.random.Generator, cdf: np.ndarray) -> np.ndarray:
-    """One index per row of `cdf` (cumulative weights, last column 1), or per draw for a single row."""
-    u = rng.random(cdf.shape[0] if cdf.ndim == 2 else 1)
-    if cdf.ndim == 1:
-        return np.minimum(np.searchsorted(cdf, u, side="right"), len(cdf) - 1)
-    return np.minimum((u[:, None] >= cdf).sum(axis=1), cdf.shape[1] - 1)
+    """One index per row of `cdf` (cumulative weights ending in 1)."""
+    return np.minimum((rng.random(cdf.shape[0])[:, None] >= cdf).sum(axis=1), cdf.shape[1] - 1)
 
 
 @dataclass(frozen=True)
-class _Odds:
-    """Cumulative weights: sources (working day / day off), hours per source, categories per source and
-    season, grids; and each grid's buildings as arrays."""
+class Odds:
+    """Cumulative weights of sources (working day or not), hours and categories per source (summer or
+    not) and grids; with each grid's buildings as arrays."""
 
     sources: list[Source]
     source_cdf: dict[bool, np.ndarray]
@@ -266,47 +244,71 @@ class _Odds:
     buildings: list[tuple[np.ndarray, np.ndarray, list[str]]]
 
     @classmethod
-    def build(cls, places: Places, categories: list[Category]) -> _Odds:
+    def build(cls, places: Places, categories: list[Category]) -> Odds:
         sources = list(SOURCE_WEIGHTS)
-        source_cdf = {
-            working: np.cumsum(_weights([SOURCE_WEIGHTS[s] * (1 if working else OFF_DAY_SOURCE.get(s, 1))
-                                         for s in sources]))
-            for working in (True, False)
-        }
+        source_cdf = {working: np.cumsum(_weights(
+            [SOURCE_WEIGHTS[s] * (1 if working else OFF_DAY_SOURCE.get(s, 1)) for s in sources]))
+            for working in (True, False)}
         hour_cdf = np.cumsum([_weights(list(HOURS[s])) for s in sources], axis=1)
-        category_cdf = {
-            summer: np.cumsum([_weights([
-                CATEGORY_WEIGHTS.get(c.code, 10) * AFFINITY[s][c.kind] * (SUMMER.get(c.code, 1) if summer else 1)
-                for c in categories]) for s in sources], axis=1)
-            for summer in (True, False)
-        }
+        category_cdf = {summer: np.cumsum([_weights([
+            CATEGORY_WEIGHTS.get(c.code, 10) * AFFINITY[s][c.kind] * (SUMMER.get(c.code, 1) if summer else 1)
+            for c in categories]) for s in sources], axis=1) for summer in (True, False)}
         frame = places.buildings
-        by_grid = {code: part for code, part in frame[frame["grid_code"].notna()].groupby("grid_code")}
+        by_grid = dict(tuple(frame[frame["grid_code"].notna()].groupby("grid_code")))
         households = [float(by_grid[g.code]["households"].sum()) if g.code in by_grid else 0.0
                       for g in places.grids]
         mean = max(float(np.mean(households)), 1.0)
-        grid_cdf = np.cumsum(_weights([0.3 + (h / mean) ** 0.7 for h in households]))  # busier grids, sublinearly
-        empty = (np.empty(0), np.empty(0), [])
-        buildings = [
-            (by_grid[g.code]["lon"].to_numpy(float), by_grid[g.code]["lat"].to_numpy(float),
-             list(by_grid[g.code]["address"])) if g.code in by_grid else empty
-            for g in places.grids
-        ]
+        grid_cdf = np.cumsum(_weights([0.3 + (h / mean) ** 0.7 for h in households]))  # busier, sublinearly
+        empty: tuple[np.ndarray, np.ndarray, list[str]] = (np.empty(0), np.empty(0), [])
+        buildings = [(by_grid[g.code]["lon"].to_numpy(float), by_grid[g.code]["lat"].to_numpy(float),
+                      list(by_grid[g.code]["address"])) if g.code in by_grid else empty for g in places.grids]
         return cls(sources, source_cdf, hour_cdf, category_cdf, grid_cdf, buildings)
 
 
+def _day_volume(day: date, calendar: WorkCalendar) -> float:
+    if day in calendar.holidays:
+        weekly = HOLIDAY_VOLUME
+    elif day in calendar.makeup_workdays:
+        weekly = MAKEUP_DAY_VOLUME
+    else:
+        weekly = WEEKDAY_VOLUME[day.weekday()]
+    phase = 2 * math.pi * (day.timetuple().tm_yday - SEASON_PEAK_DAY) / 365.25
+    return weekly * (1 + SEASON_SWING * math.cos(phase))
+
+
+def _draw_reports(
+    rng: np.random.Generator, places: Places, categories: list[Category], calendar: WorkCalendar,
+    start: datetime, end: datetime, rate: float, outside_share: float, progress: Progress,
+) -> list[Report]:
+    """Poisson counts per day, scaled so the mean is `rate` per grid per day; reported time order."""
+    days = [start.date() + timedelta(days=i) for i in range((end.date() - start.date()).days + 1)]
+    volume = np.array([_day_volume(d, calendar) for d in days])
+    expected = rate * len(places.grids) * volume / volume.mean()
+    odds = Odds.build(places, categories)
+    spots = _outside_spots(rng, places)
+    reports: list[Report] = []
+    for number, (day, mean) in enumerate(zip(days, expected, strict=True)):
+        count = int(rng.poisson(mean))
+        if count:
+            working = calendar.is_working_day(day)
+            reports += _draw_day(rng, odds, places, categories, spots, day, working, count, outside_share)
+        if number + 1 == len(days) or days[number + 1].month != day.month:
+            progress(f"history: reports drawn to the end of {day:%Y-%m}: {len(reports):,}")
+    reports.sort(key=lambda r: r.reported_at)
+    return [r for r in reports if start <= r.reported_at <= end]
+
+
 def _draw_day(
-    rng: np.random.Generator, odds: _Odds, places: Places, categories: list[Category],
+    rng: np.random.Generator, odds: Odds, places: Places, categories: list[Category],
     spots: list[tuple[float, float, str]], day: date, working: bool, count: int, outside_share: float,
 ) -> list[Report]:
-    """`count` reports of one day. Positions: a random building of the grid plus ~10 m of jitter (kept only
-    if it stays in the grid); a grid without buildings reports from a point inside it."""
+    """`count` reports of one day. A report comes from a random building of its grid plus ~10 m of jitter
+    (kept only if it stays in the grid), or from a point inside a grid without buildings."""
     source = _pick(rng, np.tile(odds.source_cdf[working], (count, 1)))
-    outside = (rng.random(count) < outside_share) & (len(spots) > 0)
+    outside = (rng.random(count) < outside_share) & bool(spots)
     swap = np.array([odds.sources.index(s) for s in OUTSIDE_SOURCES])
     source = np.where(outside, swap[rng.integers(len(swap), size=count)], source)
-    hour = _pick(rng, odds.hour_cdf[source])
-    second = rng.integers(3600, size=count)
+    hour, second = _pick(rng, odds.hour_cdf[source]), rng.integers(3600, size=count)
     category = _pick(rng, odds.category_cdf[5 <= day.month <= 9][source])
     grid = _pick(rng, np.tile(odds.grid_cdf, (count, 1)))
     which, jitter = rng.random(count), rng.normal(0, JITTER_DEG, size=(count, 2))
@@ -317,48 +319,44 @@ def _draw_day(
         at = midnight + timedelta(hours=int(hour[i]), seconds=int(second[i]))
         src, cat = odds.sources[source[i]], categories[category[i]]
         if outside[i]:
-            lon, lat, address = spots[spot[i]]
-            reports.append(Report(at, src, cat, None, address, lon, lat, True))
+            reports.append(Report(at, src, cat, None, spots[spot[i]][2], *spots[spot[i]][:2]))
             continue
         info = places.grids[grid[i]]
         lons, lats, addresses = odds.buildings[grid[i]]
         if len(lons):
             b = int(which[i] * len(lons))
             lon, lat, address = lons[b] + jitter[i, 0], lats[b] + jitter[i, 1], f"{addresses[b]}附近"
-            if not shapely.intersects_xy(info.polygon, lon, lat):  # for a point: covered by
+            if not shapely.intersects_xy(info.polygon, lon, lat):  # for a point: not covered by the grid
                 lon, lat, address = lons[b], lats[b], addresses[b]
         else:
             inner = shapely.point_on_surface(info.polygon)
             lon, lat, address = inner.x, inner.y, ""
-        reports.append(Report(at, src, cat, info.code, address, float(lon), float(lat), False))
+        reports.append(Report(at, src, cat, info.code, address, float(lon), float(lat)))
     return reports
 
 
-def _outside_points(rng: np.random.Generator, places: Places) -> list[tuple[float, float, str]]:
-    """Buildings outside every grid (the hole), and 40 points 20–150 m outside the edge of all grids."""
-    points = [(float(r.lon), float(r.lat), str(r.address))
-              for r in places.buildings[places.buildings["grid_code"].isna()].itertuples()]
+def _outside_spots(rng: np.random.Generator, places: Places) -> list[tuple[float, float, str]]:
+    """Buildings outside every grid (the hole), and 40 points 20–150 m outside the outer edge of all grids."""
+    hole = places.buildings[places.buildings["grid_code"].isna()]
+    spots = [(float(r.lon), float(r.lat), str(r.address)) for r in hole.itertuples()]
     union = shapely.union_all([g.polygon for g in places.grids])
-    edges = shapely.get_exterior_ring(shapely.get_parts(union))
-    ring = shapely.union_all(edges)
-    wanted = len(points) + 40
-    while len(points) < wanted:
-        base = shapely.line_interpolate_point(ring, rng.random(), normalized=True)
-        if not isinstance(base, shapely.Point):
-            base = shapely.get_point(base, 0)
+    edge = shapely.get_exterior_ring(max(shapely.get_parts(union), key=lambda part: part.area))
+    wanted = len(spots) + 40
+    while len(spots) < wanted:
+        base = shapely.line_interpolate_point(edge, rng.random(), normalized=True)
         distance, angle = rng.uniform(0.0002, 0.0015), rng.uniform(0, 2 * math.pi)
         lon, lat = base.x + distance * math.cos(angle), base.y + distance * math.sin(angle)
         if not shapely.intersects(union, shapely.Point(lon, lat).buffer(0.00015)):
-            points.append((lon, lat, "位置不详（区界附近）"))
-    return points
+            spots.append((lon, lat, "区界附近，位置待核实"))
+    return spots
 
 
 # -- routing ---------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Routed:
-    """Where a report ended up: its stored position (after the reporter's datum) and who answers."""
+    """A report as stored: the position as given (apps use GCJ-02 or BD-09) and in WGS84, and who answers."""
 
     given_crs: str
     given_lon: float
@@ -373,16 +371,10 @@ class Routed:
 
 
 def _route(rng: np.random.Generator, places: Places, reports: list[Report]) -> list[Routed]:
-    """Give each report the datum its channel uses (apps: GCJ-02 or BD-09), convert back as intake does, and
-    route by the real rule; unrouted points keep the community around them when there is one."""
-    import prcoords
-
-    crs = []
-    for report in reports:
-        if report.source is Source.resident:
-            crs.append("gcj02" if rng.random() < 0.7 else "bd09")
-        else:
-            crs.append("wgs84")
+    """Shift app positions into the app's datum and back as intake does, then route by the real rule;
+    unrouted points keep the community around them, if any (as `responsible_for` does)."""
+    crs = np.where([r.source is Source.resident for r in reports],
+                   np.where(rng.random(len(reports)) < 0.7, "gcj02", "bd09"), "wgs84")
     given = np.empty((len(reports), 2))
     for i, (report, system) in enumerate(zip(reports, crs, strict=True)):
         if system == "wgs84":
@@ -392,25 +384,25 @@ def _route(rng: np.random.Generator, places: Places, reports: list[Report]) -> l
             shifted = forward(prcoords.Coords(report.lat, report.lon))
             given[i] = (shifted.lon, shifted.lat)
     given = np.round(given, 7)
-    lon, lat = np.empty(len(reports)), np.empty(len(reports))
-    for system in ("wgs84", "gcj02", "bd09"):
-        mask = np.array([c == system for c in crs], dtype=bool)
+    lon, lat = given[:, 0].copy(), given[:, 1].copy()
+    for system in ("gcj02", "bd09"):
+        mask = crs == system
         if mask.any():
             lon[mask], lat[mask] = to_wgs84_arrays(given[mask, 0], given[mask, 1], system)
     points = shapely.points(lon, lat)
     grid_ids = places.current.assign(points)["grid_id"].to_numpy(dtype=float, na_value=np.nan)
     around = assign_points(points, places.communities["polygon"].to_numpy(), list(places.communities["code"]))
-    communities = list(places.communities[["code", "street_code", "district_code", "name"]].itertuples(index=False))
+    communities = list(places.communities[["code", "street_code", "district_code", "name"]].itertuples())
     routed = []
     for i in range(len(reports)):
-        grid = None if np.isnan(grid_ids[i]) else places.grid_by_id[int(grid_ids[i])]
-        community = communities[around[i]] if around[i] != UNASSIGNED else None
+        grid = None if np.isnan(grid_ids[i]) else places.by_id[int(grid_ids[i])]
+        near = communities[around[i]] if around[i] != UNASSIGNED else None
         if grid is not None:
             keys = (grid.community_code, grid.street_code, grid.district_code)
         else:
-            keys = (community.code, community.street_code, community.district_code) if community else (None,) * 3
-        routed.append(Routed(crs[i], float(given[i, 0]), float(given[i, 1]), float(lon[i]), float(lat[i]), grid,
-                             *keys, community.name if community else None))
+            keys = (near.code, near.street_code, near.district_code) if near else (None, None, None)
+        routed.append(Routed(str(crs[i]), float(given[i, 0]), float(given[i, 1]), float(lon[i]),
+                             float(lat[i]), grid, *keys, near.name if near else None))
     return routed
 
 
@@ -419,7 +411,7 @@ def _route(rng: np.random.Generator, places: Places, reports: list[Report]) -> l
 
 @dataclass
 class Ledger:
-    """One case's row and its events, advanced only through `check_transition`; stops at `end`."""
+    """One case's row and events, moved only through `check_transition`; nothing happens after `end`."""
 
     row: dict[str, Any]
     end: datetime
@@ -427,155 +419,189 @@ class Ledger:
     category: Category
     status: CaseStatus = CaseStatus.reported
     events: list[dict[str, Any]] = field(default_factory=list)
-    last: datetime | None = None
+    last: datetime = datetime.min.replace(tzinfo=UTC)
 
-    def event(self, at: datetime, actor: str, action: str, from_status: CaseStatus | None,
-              to_status: CaseStatus | None, note: str = "", data: dict | None = None,
-              position: tuple[float, float] | None = None) -> None:
-        self.events.append({
-            "at": at, "actor": actor, "action": action, "from_status": from_status.value if from_status else None,
-            "to_status": to_status.value if to_status else None, "note": note, "position": position,
-            "data": json.dumps(data, ensure_ascii=False) if data else None,
-            "district_code": self.row["district_code"], "street_code": self.row["street_code"],
-        })
-        self.last = at
+    def record(self, at: datetime, actor: str, action: str, before: CaseStatus | None, after: CaseStatus,
+               note: str = "", data: dict | None = None, position: tuple[float, float] | None = None) -> dict:
+        event = {"at": at, "actor": actor, "action": action, "from_status": before.value if before else None,
+                 "to_status": after.value, "note": note, "position": position,
+                 "data": json.dumps(data, ensure_ascii=False) if data else None,
+                 "district_code": self.row["district_code"], "street_code": self.row["street_code"]}
+        self.events.append(event)
+        self.last = max(self.last, at)
+        return event
 
     def step(self, action: Action, at: datetime, actor: str, *, reason: str | None = None,
              satisfaction: Satisfaction | None = None, note: str = "", data: dict | None = None,
              position: tuple[float, float] | None = None) -> bool:
-        """Take `action` at `at` (never before the previous event); False, and nothing done, after `end`."""
+        """Take `action` at `at` (at least a minute after the previous event); False after `end`."""
         at = max(at, self.last + timedelta(minutes=1)).replace(microsecond=0)
         if at > self.end:
             return False
         move = check_transition(self.status, action, reason=reason, satisfaction=satisfaction)
-        self.row[move.timestamp_field] = at
-        if move.counts_as_first_action and self.row[FIRST_ACTION_FIELD] is None:
-            self.row[FIRST_ACTION_FIELD] = at
-        if move.starts_clock and self.row["deadline"] is None:
-            self.row["deadline"] = self.category.deadline(at, self.calendar)
+        row = self.row
+        row[move.timestamp_field] = at
+        if move.counts_as_first_action and row[FIRST_ACTION_FIELD] is None:
+            row[FIRST_ACTION_FIELD] = at
+        if move.starts_clock and row["deadline"] is None:
+            row["deadline"] = self.category.deadline(at, self.calendar)
         if move.increments_rework:
-            self.row["rework_count"] += 1
+            row["rework_count"] += 1
         if move.satisfaction is not None:
-            self.row["satisfaction"] = move.satisfaction.value
+            row["satisfaction"] = move.satisfaction.value
         if action is Action.decline:
-            self.row["decline_reason"] = move.reason
-        self.row["status"] = move.target.value
-        self.event(at, actor, action.value, self.status, move.target,
-                   " — ".join(p for p in (move.reason or "", note) if p), data, position)
+            row["decline_reason"] = move.reason
+        row["status"] = move.target.value
+        self.record(at, actor, action.value, self.status, move.target,
+                    " — ".join(p for p in (move.reason or "", note) if p), data, position)
         self.status = move.target
         return True
 
 
 @dataclass
 class Clock:
-    """Delays: the command centre works 08:00–22:00 every day, handlers in working time (emergencies 24×7)."""
+    """Delays. The command centre works 08:00–22:00 daily; handlers count working time (emergencies: 24×7)."""
 
     rng: random.Random
     calendar: WorkCalendar
+    end: datetime
 
-    def lognormal(self, median_hours: float, sigma: float) -> float:
-        return median_hours * math.exp(self.rng.gauss(0, sigma))
+    def hours(self, median: float, sigma: float) -> float:
+        return median * math.exp(self.rng.gauss(0, sigma))
 
     def centre(self, at: datetime, hours: float, emergency: bool) -> datetime:
-        """`hours` after `at`; outside 08:00–22:00 the centre picks it up early next morning."""
+        """`hours` after `at`; what would fall in the night is picked up early next morning."""
         done = at + timedelta(hours=hours)
         local = done.astimezone(SHANGHAI)
         if emergency or 8 <= local.hour < 22:
             return done
         morning = (local if local.hour < 8 else local + timedelta(days=1)).replace(hour=8, minute=0, second=0)
-        return morning + timedelta(minutes=self.rng.uniform(0, 40))
+        return morning + timedelta(minutes=self.rng.uniform(0, 90))
 
     def work(self, at: datetime, hours: float, emergency: bool) -> datetime:
         if emergency:
             return at + timedelta(hours=hours)
+        earliest = at + timedelta(days=hours / 7)  # at most 7 working hours a day
+        if earliest > self.end:  # beyond the history: no need to walk the calendar
+            return earliest
         return self.calendar.add_working_time(at, TimeLimit(max(hours, 0.02), LimitUnit.working_hours))
 
-    def limit_hours(self, dispatched: datetime, deadline: datetime, emergency: bool) -> float:
-        """The time the limit allows, in the unit handlers work in (clock hours for emergencies)."""
+    def allowed(self, dispatched: datetime, deadline: datetime, emergency: bool) -> float:
+        """The hours the limit leaves, counted as the handler works (clock hours for emergencies)."""
         if emergency:
             return (deadline - dispatched).total_seconds() / 3600
         return self.calendar.working_time_between(dispatched, deadline).total_seconds() / 3600
 
 
-def _handling_hours(rng: random.Random, category: Category, allowed: float, speed: float) -> float:
-    """How long handling takes: mostly well inside the limit, some late, and a few hard cases (illegal
+@dataclass(frozen=True)
+class Team:
+    """How a grid's team works: its pace (1 = typical) and whether it struggles (late, stuck, disliked)."""
+
+    speed: float = 1.0
+    struggling: bool = False
+
+
+def _teams(rng: random.Random, places: Places, end: datetime) -> dict[str | None, Team]:
+    """Every grid's team; the grids with an organisational gap (no team, no branch, no serving grid worker,
+    over 500 households per worker) and ~4% of the others struggle, so the grades spread."""
+    day = end.date()
+    serving: dict[str, int] = {}
+    for w in places.workers.itertuples():
+        if w.from_date <= day and (w.to_date is None or day <= w.to_date):
+            serving[w.grid_code] = serving.get(w.grid_code, 0) + 1
+    households = places.buildings.groupby("grid_code")["households"].sum()
+    teams: dict[str | None, Team] = {None: Team()}
+    for grid in places.grids:
+        workers = serving.get(grid.code, 0)
+        gap = (grid.team_id is None or grid.branch_id is None or not workers
+               or households.get(grid.code, 0) > STRUGGLING_LOAD * workers)
+        struggling = gap or rng.random() < STRUGGLING_SHARE
+        speed = math.exp(rng.gauss(0, 0.3)) * (STRUGGLING_SLOWER if struggling else 1)
+        teams[grid.code] = Team(speed, struggling)
+    return teams
+
+
+def _handling_hours(rng: random.Random, category: Category, allowed: float, team: Team) -> float:
+    """Mostly well inside the limit (slower teams take longer), some late, and a few hard cases (illegal
     structures, property disputes …) stuck for months, some still open a year on."""
     draw = rng.random()
     stuck = 0.0 if category.emergency else STUCK_SHARE * HARD_CASES.get(category.code, 0.6)
+    stuck *= STRUGGLING_STUCK if team.struggling else 1
     if draw < stuck:
         return min(STUCK_WORKING_DAYS * 7 * math.exp(rng.gauss(0, 1.2)), 400 * 7.0)
     if draw < stuck + SLOW_SHARE:
         return 1.4 * math.exp(rng.gauss(0, 0.45)) * allowed
-    return 0.3 * math.exp(rng.gauss(0, 0.55)) * speed * allowed
+    return 0.27 * math.exp(rng.gauss(0, 0.55)) * team.speed * allowed
 
 
-def _walk(ledger: Ledger, report: Report, routed: Routed, clock: Clock, speed: float) -> None:
+def _walk(ledger: Ledger, report: Report, routed: Routed, clock: Clock, team: Team) -> None:
     """The case's life from report to wherever it stands at `end`."""
-    rng, emergency = clock.rng, report.category.emergency
-    if routed.grid is None:
+    rng, category, grid = clock.rng, report.category, routed.grid
+    if grid is None:
         _walk_unrouted(ledger, report, routed, clock)
         return
-    decided = clock.centre(report.reported_at, clock.lognormal(0.35, 0.8), emergency) if not emergency else (
-        report.reported_at + timedelta(minutes=rng.uniform(3, 15)))
+    emergency = category.emergency
+    if emergency:
+        decided = report.reported_at + timedelta(minutes=rng.uniform(3, 15))
+    else:
+        decided = clock.centre(report.reported_at, clock.hours(0.35, 0.8), False)
     if rng.random() < DECLINE_SHARE:
         ledger.step(Action.decline, decided, CENTRE, reason=rng.choice(DECLINE_REASONS))
         return
     if not ledger.step(Action.file, decided, CENTRE):
         return
-    delay = rng.uniform(0.03, 0.15) if emergency else clock.lognormal(0.3, 0.8)
+    delay = rng.uniform(0.03, 0.15) if emergency else clock.hours(0.3, 0.8)
     if not ledger.step(Action.dispatch, clock.centre(ledger.last, delay, emergency), CENTRE):
         return
-    if report.category.handling_rule is HandlingRule.owner_first:
-        handler = f"department-{DEPARTMENTS.get(report.category.group_zh, 'owner')}"
+    handler = f"worker-{grid.code}"
+    if category.handling_rule is HandlingRule.owner_first:
+        handler = f"department-{DEPARTMENTS.get(category.group_zh, 'owner')}"
         if rng.random() < REASSIGN_SHARE:
-            department = f"{report.category.group_zh}养护单位"
-            reassigned = ledger.step(
-                Action.reassign, clock.centre(ledger.last, clock.lognormal(2, 0.6), emergency), CENTRE,
-                reason=f"权属单位有误，改派至{department}",
-                data={"from_grid": routed.grid.code, "to_department": department})
-            if not reassigned:
+            department = f"{category.group_zh}养护单位"
+            later = clock.centre(ledger.last, clock.hours(2, 0.6), emergency)
+            if not ledger.step(Action.reassign, later, CENTRE, reason=f"权属单位有误，改派至{department}",
+                               data={"from_grid": grid.code, "to_department": department}):
                 return
             ledger.row["department"] = department
-    else:
-        handler = f"worker-{routed.grid.code}"
-    _handle(ledger, report, routed, clock, handler, speed)
+    _handle(ledger, report, routed, clock, handler, team)
 
 
 def _walk_unrouted(ledger: Ledger, report: Report, routed: Routed, clock: Clock) -> None:
-    """Unrouted reports wait for someone in the district's queue: outside the district they are declined,
-    inside a community (the hole) they are filed by hand and sent to the residents' committee."""
-    picked = clock.centre(report.reported_at, clock.lognormal(48, 1.1), False)
+    """Unrouted reports wait in the district's queue (~2 days): outside the district they are declined,
+    inside a community (the hole) they are filed by hand and dispatched to its residents' committee."""
+    picked = clock.centre(report.reported_at, clock.hours(48, 1.1), False)
     if routed.community_code is None:
         ledger.step(Action.decline, picked, CENTRE, reason=OUTSIDE_DECLINE)
         return
     if not ledger.step(Action.file, picked, CENTRE, note="人工立案：位置不在任何网格内，交社区处置"):
         return
-    department = f"{routed.community_name}居委会"
-    dispatched = ledger.step(Action.dispatch, clock.centre(ledger.last, clock.lognormal(0.5, 0.6), False), CENTRE,
-                             data={"from_grid": None, "to_department": department})
-    if dispatched:
-        ledger.row["department"] = department
-        _handle(ledger, report, routed, clock, f"community-{routed.community_code}", 1.0)
+    committee = f"{routed.community_name}居委会"
+    if ledger.step(Action.dispatch, clock.centre(ledger.last, clock.hours(0.5, 0.6), False), CENTRE,
+                   data={"from_grid": None, "to_department": committee}):
+        ledger.row["department"] = committee
+        _handle(ledger, report, routed, clock, f"community-{routed.community_code}", Team())
 
 
-def _handle(ledger: Ledger, report: Report, routed: Routed, clock: Clock, handler: str, speed: float) -> None:
-    """Accept, handle, verify (or send back), evaluate (or reopen), until closed for good or `end`."""
-    rng, emergency = clock.rng, report.category.emergency
-    kind = report.category.kind
+def _handle(ledger: Ledger, report: Report, routed: Routed, clock: Clock, handler: str, team: Team) -> None:
+    """Accept, handle, verify (or send back once), evaluate (or reopen), until done for good or `end`."""
+    rng, category = clock.rng, report.category
+    emergency = category.emergency
     start = ledger.row["dispatched_at"]
-    allowed = clock.limit_hours(start, ledger.row["deadline"], emergency)
-    first_work = _handling_hours(rng, report.category, allowed, speed)
+    allowed = clock.allowed(start, ledger.row["deadline"], emergency)
+    first_work = _handling_hours(rng, category, allowed, team)
+    unsatisfied = UNSATISFIED_FIRST * (STRUGGLING_UNSATISFIED if team.struggling else 1)
+    evaluator = ledger.row["first_contact"] if report.source in (Source.hotline, Source.resident) else CENTRE
     evaluations = 0
-    for round_ in range(4):
-        delay = rng.uniform(0.08, 0.35) if emergency else clock.lognormal(min(0.5, 0.12 * allowed), 0.8)
+    for round_ in range(4):  # at most: rejected once, then reopened by two evaluations
+        delay = rng.uniform(0.08, 0.35) if emergency else clock.hours(min(0.5, 0.12 * allowed), 0.8)
         if not ledger.step(Action.accept, clock.work(ledger.last, delay, emergency), handler):
             return
         work = first_work if round_ == 0 else 0.5 * allowed * math.exp(rng.gauss(0, 0.5))
         handled = max(clock.work(start, work, emergency), ledger.last + timedelta(minutes=10))
-        if not ledger.step(Action.handle, handled, handler, note=HANDLE_NOTES[kind],
+        if not ledger.step(Action.handle, handled, handler, note=HANDLE_NOTES[category.kind],
                            position=(routed.lon, routed.lat)):
             return
-        check = rng.uniform(0.15, 0.6) if emergency else clock.lognormal(min(0.6, 0.12 * allowed), 0.8)
+        check = rng.uniform(0.15, 0.6) if emergency else clock.hours(min(0.6, 0.12 * allowed), 0.8)
         checked = clock.centre(ledger.last, check, emergency)
         if round_ == 0 and rng.random() < REJECT_SHARE:
             if not ledger.step(Action.reject, checked, CENTRE, reason=rng.choice(REJECT_REASONS)):
@@ -584,75 +610,69 @@ def _handle(ledger: Ledger, report: Report, routed: Routed, clock: Clock, handle
             continue
         if not ledger.step(Action.verify, checked, CENTRE):
             return
-        if evaluations >= 2 or rng.random() >= (RATED_SHARE if evaluations == 0 else RERATED_SHARE):
+        if evaluations == 2 or rng.random() >= (RERATED_SHARE if evaluations else RATED_SHARE):
             return
         evaluations += 1
-        rated = clock.centre(ledger.last, clock.lognormal(20, 0.8), False)
-        evaluator = ledger.row["first_contact"] if report.source is Source.hotline else CENTRE
-        if rng.random() < (UNSATISFIED_FIRST if evaluations == 1 else UNSATISFIED_AGAIN):
-            if not ledger.step(Action.evaluate_unsatisfied, rated, evaluator, satisfaction=Satisfaction.unsatisfied,
-                               note="反映人对处理结果不满意，重新处置"):
+        rated = clock.centre(ledger.last, clock.hours(20, 0.8), False)
+        if rng.random() < (UNSATISFIED_AGAIN if evaluations == 2 else unsatisfied):
+            if not ledger.step(Action.evaluate_unsatisfied, rated, evaluator, note=UNSATISFIED_NOTE,
+                               satisfaction=Satisfaction.unsatisfied):
                 return
             start = ledger.last
             continue
-        rating = Satisfaction.basically_satisfied if rng.random() < BASICALLY_SATISFIED else Satisfaction.satisfied
+        basic = rng.random() < BASICALLY_SATISFIED
+        rating = Satisfaction.basically_satisfied if basic else Satisfaction.satisfied
         ledger.step(Action.evaluate_satisfied, rated, evaluator, satisfaction=rating)
         return
 
 
 def _flag_overdue(ledger: Ledger, grace: timedelta) -> None:
-    """The sweeper's flags: supervised when first seen open (clock running) past the deadline, escalated when
-    still so `grace` later. Each flag is one event with the status it found."""
+    """What the overdue sweeper would have done: supervise when first open with the clock running past the
+    deadline, escalate when still so `grace` later; each flag one event, as `sweep_overdue` writes it."""
     deadline = ledger.row["deadline"]
-    if deadline is None:
+    found = _first_running(ledger, deadline) if deadline else None
+    if found is None:
         return
-    supervised = _first_running(ledger, deadline)
-    if supervised is None:
-        return
-    at, status, index = supervised
+    at, status, index = found
     ledger.row["supervised_at"] = at
-    ledger.events.insert(index, _flag_event(ledger, at, "supervise", status,
-                                            f"overdue since {deadline.isoformat()}: flagged for supervision"))
-    escalated = _first_running(ledger, max(deadline + grace, at))
-    if escalated is None:
+    note = f"overdue since {deadline.isoformat()}: flagged for supervision"
+    ledger.events.insert(index, _flag(ledger, at, "supervise", status, note))
+    found = _first_running(ledger, max(deadline + grace, at))
+    if found is None:
         return
-    at, status, index = escalated
+    at, status, index = found
     ledger.row["escalated_at"] = at
     community = ledger.row["community_code"]
-    ledger.events.insert(index, _flag_event(
-        ledger, at, "escalate", status,
-        f"still open {grace} after its deadline: escalated to community {community or '-'}",
-        {"community_code": community}))
+    note = f"still open {grace} after its deadline: escalated to community {community or '-'}"
+    ledger.events.insert(index, _flag(ledger, at, "escalate", status, note, {"community_code": community}))
 
 
 def _first_running(ledger: Ledger, since: datetime) -> tuple[datetime, CaseStatus, int] | None:
-    """The first moment ≥ `since` (and ≤ end) the case is in a clock status, that status, and the index
-    where an event at that moment goes."""
+    """The first moment ≥ `since` (and ≤ end) the case is in a clock status; that status; the index where an
+    event at that moment belongs."""
     events, status = ledger.events, CaseStatus.reported
     for index, event in enumerate(events):
-        if event["to_status"]:
-            status = CaseStatus(event["to_status"])
+        status = CaseStatus(event["to_status"])
         if status not in CLOCK_STATUSES:
             continue
         at = max(event["at"], since)
-        last = index + 1 == len(events)
-        if (at <= ledger.end) if last else (at < events[index + 1]["at"]):
+        if (at < events[index + 1]["at"]) if index + 1 < len(events) else (at <= ledger.end):
             return at, status, index + 1
     return None
 
 
-def _flag_event(ledger: Ledger, at: datetime, action: str, status: CaseStatus, note: str,
-                data: dict | None = None) -> dict[str, Any]:
-    return {"at": at, "actor": SYSTEM, "action": action, "from_status": status.value, "to_status": status.value,
-            "note": note, "position": None, "data": json.dumps(data, ensure_ascii=False) if data else None,
+def _flag(ledger: Ledger, at: datetime, action: str, status: CaseStatus, note: str,
+          data: dict | None = None) -> dict[str, Any]:
+    return {"at": at, "actor": "system", "action": action, "from_status": status.value,
+            "to_status": status.value, "note": note, "position": None,
+            "data": json.dumps(data, ensure_ascii=False) if data else None,
             "district_code": ledger.row["district_code"], "street_code": ledger.row["street_code"]}
-# -- one case --------------------------------------------------------------------------------------
 
 
 def _case_row(n: int, seed: int, report: Report, routed: Routed, places: Places, rng: random.Random) -> dict:
-    """The service_case row as reported (the walk fills in the rest)."""
-    grid, category = routed.grid, report.category
-    intended = next((g for g in places.grids if g.code == report.intended), None) if report.intended else None
+    """The service_case row as reported; the walk fills in the rest."""
+    grid, category, source = routed.grid, report.category, report.source
+    intended = places.by_code.get(report.intended or "")
     first_contact = {
         Source.hotline: f"hotline-operator-{rng.randint(1, 12)}",
         Source.patrol: f"worker-{report.intended}",
@@ -661,21 +681,24 @@ def _case_row(n: int, seed: int, report: Report, routed: Routed, places: Places,
         Source.reception_day: f"community-{intended.community_code if intended else routed.community_code}",
         Source.video: "video-centre",
         Source.referral: "district-referral",
-    }[report.source]
-    person = report.source in (Source.hotline, Source.resident, Source.reception_day, Source.work_day_visit)
+    }[source]
+    person = source in (Source.hotline, Source.resident, Source.reception_day, Source.work_day_visit)
     where = report.address or "辖区内"
-    description = (f"居民反映：{category.name_zh}（{where}）" if category.kind is CategoryKind.livelihood
-                   else f"{where}{category.name_zh}，请尽快处理")
+    if category.kind is CategoryKind.livelihood:
+        description = f"居民反映{category.name_zh}问题（{where}）"
+    else:
+        description = f"{category.name_zh}：{where}，请尽快处理"
+    owner = category.handling_rule is HandlingRule.owner_first
     row: dict[str, Any] = dict.fromkeys(CASE_COLUMNS)
     row.update(
-        source=report.source.value, category_code=category.code, description=description, address=report.address,
+        source=source.value, category_code=category.code, description=description, address=report.address,
         reporter_name=f"{rng.choice(SURNAMES)}{rng.choice(('先生', '女士'))}" if person else None,
         reporter_contact=f"1390000{rng.randint(0, 9999):04d}" if person else None,
         position=(routed.lon, routed.lat), given_crs=routed.given_crs, given_lon=routed.given_lon,
-        given_lat=routed.given_lat, grid_id=grid.id if grid else None, grid_code=grid.code if grid else None,
-        community_code=routed.community_code, street_code=routed.street_code, district_code=routed.district_code,
-        team_id=grid.team_id if grid else None, branch_id=grid.branch_id if grid else None,
-        department=f"{category.group_zh}权属单位" if category.handling_rule is HandlingRule.owner_first else None,
+        given_lat=routed.given_lat, grid_id=grid and grid.id, grid_code=grid and grid.code,
+        community_code=routed.community_code, street_code=routed.street_code,
+        district_code=routed.district_code, team_id=grid and grid.team_id, branch_id=grid and grid.branch_id,
+        department=f"{category.group_zh}权属单位" if owner else None,  # as intake sets it
         first_contact=first_contact, created_by=first_contact, idempotency_key=f"{KEY_PREFIX}{seed}:{n}",
         status=CaseStatus.reported.value, reported_at=report.reported_at, rework_count=0,
     )
@@ -684,28 +707,30 @@ def _case_row(n: int, seed: int, report: Report, routed: Routed, places: Places,
 
 def _walk_all(
     reports: list[Report], routed: list[Routed], places: Places, calendar: WorkCalendar, *, seed: int,
-    end: datetime, grace: timedelta, progress: Callable[[str], None],
+    end: datetime, grace: timedelta, progress: Progress,
 ) -> tuple[list[dict], list[dict]]:
-    """Walk every case; returns the case rows and, per case, its events (with the case's index)."""
+    """Every case's row, and all events in order (each with `case`, the index of its row)."""
     rng = random.Random(seed)
-    clock = Clock(rng, calendar)
-    speed = {g.code: math.exp(rng.gauss(0, 0.3)) for g in places.grids}  # some teams are slower
+    clock = Clock(rng, calendar, end)
+    teams = _teams(rng, places, end)
     rows: list[dict] = []
     events: list[dict] = []
     for n, (report, where) in enumerate(zip(reports, routed, strict=True)):
         row = _case_row(n, seed, report, where, places, rng)
         ledger = Ledger(row, end, calendar, report.category)
         code = row["grid_code"]
-        ledger.event(report.reported_at, row["first_contact"], "create", None, CaseStatus.reported,
-                     f"routed to grid {code}" if code else "outside every grid: waiting in the unrouted queue",
-                     {"source": row["source"], "category": row["category_code"], "grid_code": code,
-                      "given": {"crs": where.given_crs, "lon": where.given_lon, "lat": where.given_lat}},
-                     (where.lon, where.lat))
-        _walk(ledger, report, where, clock, speed[code] if code else 1.0)
+        note = f"routed to grid {code}" if code else "outside every grid: waiting in the unrouted queue"
+        given = {"crs": where.given_crs, "lon": where.given_lon, "lat": where.given_lat}
+        ledger.record(report.reported_at, row["first_contact"], "create", None, CaseStatus.reported, note,
+                      {"source": row["source"], "category": row["category_code"], "grid_code": code,
+                       "given": given}, (where.lon, where.lat))
+        _walk(ledger, report, where, clock, teams[code])
         _flag_overdue(ledger, grace)
-        row["updated_at"] = ledger.events[-1]["at"]
+        row["updated_at"] = ledger.events[-1]["at"]  # the last event, a sweeper flag included
         rows.append(row)
-        events.extend({**event, "case": n} for event in ledger.events)
+        for event in ledger.events:
+            event["case"] = n
+        events += ledger.events
         if (n + 1) % 10000 == 0:
             progress(f"history: walked {n + 1:,} of {len(reports):,} cases")
     return rows, events
@@ -716,46 +741,44 @@ def _walk_all(
 
 def _draw_visits(
     rng: np.random.Generator, places: Places, calendar: WorkCalendar, start: datetime, end: datetime
-) -> pd.DataFrame:
-    """Each building gets its grid workers' visits on a cycle of its own (~12 days; a minority much longer:
-    gated towers, busy workers); a day with no worker in the grid has no visit."""
-    workers: dict[str, list[tuple[int, date, date | None]]] = {}
+) -> dict[str, list]:
+    """Each building in a grid gets visits on a cycle of its own (~12 days; longer where workers carry more
+    households, and much longer for a fifth of buildings: gated towers, absent owners), on working days,
+    by a grid worker serving that day; a grid with no worker serving gets none."""
+    staff: dict[str, list[tuple[int, date, date | None]]] = {}
     for w in places.workers.itertuples():
-        workers.setdefault(w.grid_code, []).append((int(w.person_id), w.from_date, w.to_date))
+        staff.setdefault(w.grid_code, []).append((int(w.person_id), w.from_date, w.to_date))
     inside = places.buildings[places.buildings["grid_code"].notna()]
     households = inside.groupby("grid_code")["households"].sum()
-    working = {start.date() + timedelta(days=i) for i in range((end - start).days + 2)}
-    working = {d for d in working if calendar.is_working_day(d)}
-    out: dict[str, list] = {"building_id": [], "person_id": [], "visited_at": [], "note": [],
-                            "district_code": [], "street_code": []}
+    days = (start.date() + timedelta(days=i) for i in range((end - start).days + 2))
+    working = {d for d in days if calendar.is_working_day(d)}
     span = (end - start).total_seconds() / 86400
+    visits: dict[str, list] = {name: [] for name in VISIT_COLUMNS}
     for index, b in enumerate(inside.itertuples()):
-        staff = workers.get(b.grid_code, [])
-        if not staff:
+        workers = staff.get(b.grid_code, [])
+        if not workers:
             continue
-        active_now = sum(1 for _, _, left in staff if left is None) or 1
-        load = max(float(households[b.grid_code]) / (active_now * 400), 0.5)
+        serving = sum(1 for *_, left in workers if left is None) or 1
+        load = max(float(households[b.grid_code]) / (serving * 400), 0.5)
         cycle = 12 * math.exp(rng.normal(0, 0.45)) * (3.5 if rng.random() < 0.2 else 1) * load ** 0.7
-        gaps = rng.gamma(3, cycle / 3, size=int(span / cycle * 2) + 6)
-        offsets = np.cumsum(gaps) - rng.uniform(0, cycle)
+        offsets = np.cumsum(rng.gamma(3, cycle / 3, size=int(span / cycle * 2) + 6)) - rng.uniform(0, cycle)
         for offset in offsets[(offsets >= 0) & (offsets < span)]:
             day = (start + timedelta(days=float(offset))).date()
-            while day not in working and rng.random() > 0.1 and day < end.date():
+            while day not in working and day < end.date() and rng.random() > 0.1:
                 day += timedelta(days=1)
-            active = [p for p, since, left in staff if since <= day and (left is None or day <= left)]
-            if not active:
-                continue
-            minute = int(rng.choice((rng.integers(9 * 60, 11 * 60 + 45), rng.integers(14 * 60, 17 * 60 + 15))))
+            active = [p for p, since, left in workers if since <= day and (left is None or day <= left)]
+            morning = rng.random() < 0.5
+            minute = int(rng.integers(9 * 60, 11 * 60 + 45) if morning else rng.integers(14 * 60, 17 * 60))
             at = datetime(day.year, day.month, day.day, tzinfo=SHANGHAI) + timedelta(minutes=minute)
-            if not start <= at <= end:
+            if not active or not start <= at <= end:
                 continue
-            out["building_id"].append(int(b.id))
-            out["person_id"].append(active[index % len(active)])
-            out["visited_at"].append(at)
-            out["note"].append(VISIT_NOTE_PREFIX + VISIT_TOPICS[rng.integers(len(VISIT_TOPICS))])
-            out["district_code"].append(b.district_code)
-            out["street_code"].append(b.street_code)
-    return pd.DataFrame(out)
+            visits["building_id"].append(int(b.id))
+            visits["person_id"].append(active[index % len(active)])
+            visits["visited_at"].append(at)
+            visits["note"].append(VISIT_NOTE_PREFIX + VISIT_TOPICS[int(rng.integers(len(VISIT_TOPICS)))])
+            visits["district_code"].append(b.district_code)
+            visits["street_code"].append(b.street_code)
+    return visits
 
 
 # -- writing ---------------------------------------------------------------------------------------
@@ -769,65 +792,60 @@ CASE_COLUMNS: dict[str, str] = {
     "branch_id": "integer", "department": "text", "first_contact": "text", "created_by": "text",
     "idempotency_key": "text", "status": "text", "reported_at": _TS, "filed_at": _TS, "declined_at": _TS,
     "dispatched_at": _TS, "accepted_at": _TS, "handled_at": _TS, "closed_at": _TS, "reworked_at": _TS,
-    "evaluated_at": _TS, "first_action_at": _TS, "deadline": _TS, "supervised_at": _TS, "escalated_at": _TS,
-    "decline_reason": "text", "rework_count": "integer", "satisfaction": "text", "updated_at": _TS,
+    "evaluated_at": _TS, "first_action_at": _TS, "deadline": _TS, "supervised_at": _TS,
+    "escalated_at": _TS, "decline_reason": "text", "rework_count": "integer", "satisfaction": "text",
+    "updated_at": _TS,
 }
 EVENT_COLUMNS: dict[str, str] = {
-    "seq": "bigint", "case_id": "bigint", "at": _TS, "actor": "text", "action": "text", "from_status": "text",
-    "to_status": "text", "note": "text", "position": "geometry", "data": "jsonb", "district_code": "text",
-    "street_code": "text",
+    "seq": "bigint", "case_id": "bigint", "at": _TS, "actor": "text", "action": "text",
+    "from_status": "text", "to_status": "text", "note": "text", "position": "geometry", "data": "jsonb",
+    "district_code": "text", "street_code": "text",
 }
 VISIT_COLUMNS: dict[str, str] = {"building_id": "bigint", "person_id": "integer", "visited_at": _TS,
                                  "note": "text", "district_code": "text", "street_code": "text"}
 
 
-def _frame(columns: dict[str, str], values: dict[str, list]) -> pd.DataFrame:
-    """Object columns, so integers stay integers and None becomes an empty (NULL) CSV field."""
-    return pd.DataFrame({name: pd.Series(values[name], dtype=object) for name in columns})
-
-
 def _points_hex(positions: list[tuple[float, float] | None]) -> list[str | None]:
+    """Hex EWKB per position; None stays None (an empty CSV field, so NULL)."""
     present = [i for i, p in enumerate(positions) if p is not None]
     hexes: list[str | None] = [None] * len(positions)
     if present:
-        encoded = ewkb_hex(shapely.points([positions[i] for i in present]))
-        for i, value in zip(present, encoded, strict=True):
+        for i, value in zip(present, ewkb_hex(shapely.points([positions[i] for i in present])), strict=True):
             hexes[i] = value
     return hexes
 
 
-def _copy_insert(session: Session, table: str, columns: dict[str, str], frame: pd.DataFrame,
-                 order: str | None = None, skip: tuple[str, ...] = ()) -> None:
-    """COPY into a staging table, then one INSERT … SELECT (text NOT NULL columns take '' for empty)."""
+def _copy_insert(session: Session, table: str, columns: dict[str, str], values: dict[str, list],
+                 order: str | None = None) -> None:
+    """COPY into a staging table (object columns: ints stay ints, None is NULL), then one INSERT … SELECT;
+    NOT NULL text columns take '' for an empty field, `seq` only orders the rows."""
+    frame = pd.DataFrame({name: pd.Series(values[name], dtype=object) for name in columns})
     stage = f"history_{table}_stage"
     copy_frame(session, stage, ", ".join(f"{name} {kind}" for name, kind in columns.items()), frame)
-    names = [name for name in columns if name not in skip]
+    names = [name for name in columns if name != "seq"]
     select = [f"COALESCE({n}, '')" if n in ("note", "description", "address") else n for n in names]
-    session.execute(text(
-        f"INSERT INTO {table} ({', '.join(names)}) SELECT {', '.join(select)} FROM {stage}"
-        + (f" ORDER BY {order}" if order else "")
-    ))
+    session.execute(text(f"INSERT INTO {table} ({', '.join(names)}) SELECT {', '.join(select)} FROM {stage}"
+                         + (f" ORDER BY {order}" if order else "")))
 
 
 def _write_cases(session: Session, rows: list[dict], events: list[dict]) -> None:
-    ids = session.execute(text(
-        "SELECT nextval(pg_get_serial_sequence('service_case', 'id')) FROM generate_series(1, :n)"
-    ), {"n": len(rows)}).scalars().all()
+    """Case ids come from the table's sequence, in report order; events keep their order through `seq`."""
+    ids = session.execute(text("SELECT nextval(pg_get_serial_sequence('service_case', 'id')) "
+                               "FROM generate_series(1, :n)"), {"n": len(rows)}).scalars().all()
     for row, case_id in zip(rows, sorted(ids), strict=True):
         row["id"] = case_id
     values = {name: [row[name] for row in rows] for name in CASE_COLUMNS}
     values["position"] = _points_hex(values["position"])
-    _copy_insert(session, "service_case", CASE_COLUMNS, _frame(CASE_COLUMNS, values))
-    event_values = {name: [e.get(name) for e in events] for name in EVENT_COLUMNS}
-    event_values["seq"] = list(range(len(events)))
-    event_values["case_id"] = [rows[e["case"]]["id"] for e in events]
-    event_values["position"] = _points_hex(event_values["position"])
-    _copy_insert(session, "case_event", EVENT_COLUMNS, _frame(EVENT_COLUMNS, event_values), order="seq",
-                 skip=("seq",))
+    _copy_insert(session, "service_case", CASE_COLUMNS, values)
+    values = {name: [e.get(name) for e in events] for name in EVENT_COLUMNS}
+    values["seq"] = list(range(len(events)))
+    values["case_id"] = [rows[e["case"]]["id"] for e in events]
+    values["position"] = _points_hex(values["position"])
+    _copy_insert(session, "case_event", EVENT_COLUMNS, values, order="seq")
 
 
-def _make_room(session: Session, replace: bool, progress: Callable[[str], None]) -> None:
-    """Refuse to write over existing cases unless asked to replace the generated history."""
+def _make_room(session: Session, replace: bool, progress: Progress) -> None:
+    """Refuse to add to existing cases or generated visits unless replacing the generated history."""
     cases = session.execute(text("SELECT count(*) FROM service_case")).scalar_one()
     visits = session.execute(text("SELECT count(*) FROM visit WHERE note LIKE :p"),
                              {"p": VISIT_NOTE_PREFIX + "%"}).scalar_one()
@@ -837,13 +855,12 @@ def _make_room(session: Session, replace: bool, progress: Callable[[str], None])
         raise Conflict(
             f"the database already holds {cases:,} cases and {visits:,} generated visits; pass --replace "
             f"(replace=True) to delete the generated history (cases keyed '{KEY_PREFIX}…', visits noted "
-            f"'{VISIT_NOTE_PREFIX}…') and write it again",
-            details={"cases": cases, "visits": visits},
-        )
+            f"'{VISIT_NOTE_PREFIX}…') and write it again", details={"cases": cases, "visits": visits})
     deleted = session.execute(text("DELETE FROM service_case WHERE idempotency_key LIKE :p"),
                               {"p": KEY_PREFIX + "%"}).rowcount
-    removed = session.execute(text("DELETE FROM visit WHERE note LIKE :p"), {"p": VISIT_NOTE_PREFIX + "%"}).rowcount
-    progress(f"history: replaced: deleted {deleted:,} generated cases (with their events) and {removed:,} visits")
+    removed = session.execute(text("DELETE FROM visit WHERE note LIKE :p"),
+                              {"p": VISIT_NOTE_PREFIX + "%"}).rowcount
+    progress(f"history: replacing: deleted {deleted:,} generated cases (with events), {removed:,} visits")
 
 
 # -- the whole run ---------------------------------------------------------------------------------
@@ -851,13 +868,12 @@ def _make_room(session: Session, replace: bool, progress: Callable[[str], None])
 
 def generate_history(
     session: Session, *, seed: int = 2026, end: datetime | None = None, days: int = 365,
-    progress: Callable[[str], None] = print, cases_per_grid_day: float = 0.4, outside_share: float = 0.01,
+    progress: Progress = print, cases_per_grid_day: float = 0.4, outside_share: float = 0.01,
     escalation_grace: timedelta = timedelta(hours=24), replace: bool = False,
 ) -> dict[str, Any]:
-    """Write `days` of case history ending at `end` (default now) and the visits of the same period.
-
-    Deterministic for a seed, an end and the places in the database. Returns counts and shares.
-    """
+    """Write `days` of cases (with their events) ending at `end` (default now), and the visits of the same
+    period, into the district already loaded. Same seed, end and places: same history. Returns counts and
+    the DOMAIN.md measures over what was written (see `_summary`)."""
     started = time.perf_counter()
     end = (end or datetime.now(UTC)).astimezone(SHANGHAI).replace(microsecond=0)
     start = end - timedelta(days=days)
@@ -865,55 +881,52 @@ def generate_history(
     places = _load_places(session)
     if not places.grids:
         raise Conflict("no current grids: load a district first (gridmap sample)")
-    calendar = default_calendar()
-    rng = np.random.default_rng(seed)
+    calendar, rng = default_calendar(), np.random.default_rng(seed)
     progress(f"history: {days} days to {end:%Y-%m-%d %H:%M}, {len(places.grids)} grids, seed {seed}")
     reports = _draw_reports(rng, places, all_categories(session), calendar, start, end, cases_per_grid_day,
                             outside_share, progress)
-    reports.sort(key=lambda r: r.reported_at)
     routed = _route(rng, places, reports)
     rows, events = _walk_all(reports, routed, places, calendar, seed=seed, end=end, grace=escalation_grace,
                              progress=progress)
     progress(f"history: writing {len(rows):,} cases and {len(events):,} events")
     _write_cases(session, rows, events)
     visits = _draw_visits(rng, places, calendar, start, end)
-    progress(f"history: writing {len(visits):,} household visits")
-    _copy_insert(session, "visit", VISIT_COLUMNS, _frame(VISIT_COLUMNS, visits.to_dict("list")))
+    progress(f"history: writing {len(visits['building_id']):,} household visits")
+    _copy_insert(session, "visit", VISIT_COLUMNS, visits)
     summary = _summary(rows, len(events), visits, places, end)
     summary["seconds"] = round(time.perf_counter() - started, 1)
     progress(f"history: done in {summary['seconds']} s")
     return summary
 
 
-def _summary(rows: list[dict], events: int, visits: pd.DataFrame, places: Places, end: datetime) -> dict:
-    """Counts and the measures DOMAIN.md names, over the generated cases (due = deadline passed by `end`)."""
+def _summary(rows: list[dict], events: int, visits: dict[str, list], places: Places, end: datetime) -> dict:
+    """Counts and shares. Due = deadline passed by `end`; closure and on-time closure are over due cases;
+    rework over handled; satisfaction = satisfied or basically satisfied / rated (latest rating)."""
     closed = {CaseStatus.closed.value, CaseStatus.evaluated.value}
     due = [r for r in rows if r["deadline"] is not None and r["deadline"] <= end]
     closed_due = [r for r in due if r["status"] in closed]
-    on_time = [r for r in closed_due if r["closed_at"] <= r["deadline"]]
-    rated = [r for r in rows if r["satisfaction"]]
-    satisfied = [r for r in rated if r["satisfaction"] != Satisfaction.unsatisfied.value]
+    rated = [r["satisfaction"] for r in rows if r["satisfaction"]]
     handled = [r for r in rows if r["handled_at"]]
-    recent = visits[visits["visited_at"] > end - timedelta(days=30)]["building_id"].nunique()
-    in_grids = int(places.buildings["grid_code"].notna().sum())
+    recent = {b for b, at in zip(visits["building_id"], visits["visited_at"], strict=True)
+              if at > end - timedelta(days=30)}
+    unrouted = [r for r in rows if r["grid_code"] is None]
 
     def share(part: int, whole: int) -> float | None:
         return round(part / whole, 3) if whole else None
 
     return {
-        "cases": len(rows), "events": events, "visits": len(visits),
-        "unrouted": sum(1 for r in rows if r["grid_code"] is None),
-        "unrouted_waiting": sum(1 for r in rows if r["grid_code"] is None and r["status"] == "reported"),
-        "declined": sum(1 for r in rows if r["status"] == CaseStatus.declined.value),
-        "open": sum(1 for r in rows if r["status"] not in closed | {CaseStatus.declined.value}),
+        "cases": len(rows), "events": events, "visits": len(visits["building_id"]),
+        "unrouted": len(unrouted), "unrouted_waiting": sum(r["status"] == "reported" for r in unrouted),
+        "declined": sum(r["status"] == CaseStatus.declined.value for r in rows),
+        "open": sum(r["status"] not in closed and r["status"] != CaseStatus.declined.value for r in rows),
         "due": len(due), "closure_rate": share(len(closed_due), len(due)),
-        "on_time_closure_rate": share(len(on_time), len(due)),
-        "rework_rate": share(sum(1 for r in handled if r["rework_count"]), len(handled)),
-        "rated_share": share(len(rated), sum(1 for r in rows if r["closed_at"])),
-        "satisfaction": share(len(satisfied), len(rated)),
-        "supervised": sum(1 for r in rows if r["supervised_at"]),
-        "escalated": sum(1 for r in rows if r["escalated_at"]),
-        "buildings_visited_30d": share(recent, in_grids),
+        "on_time_closure_rate": share(sum(r["closed_at"] <= r["deadline"] for r in closed_due), len(due)),
+        "rework_rate": share(sum(r["rework_count"] > 0 for r in handled), len(handled)),
+        "rated_share": share(len(rated), sum(r["closed_at"] is not None for r in rows)),
+        "satisfaction": share(sum(s != Satisfaction.unsatisfied.value for s in rated), len(rated)),
+        "supervised": sum(r["supervised_at"] is not None for r in rows),
+        "escalated": sum(r["escalated_at"] is not None for r in rows),
+        "buildings_visited_30d": share(len(recent), int(places.buildings["grid_code"].notna().sum())),
     }
 
 
@@ -930,17 +943,17 @@ def _progress(message: str) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """`python data/grids/history.py`: generate into the configured database (GRIDMAP_DATABASE_URL or embedded)."""
+    """Generate into the configured database (GRIDMAP_DATABASE_URL, else the embedded cluster)."""
     from gis.errors import GridmapError
     from gis.settings import Settings
     from gis.store.database import open_database
 
-    parser = argparse.ArgumentParser(description="Add a year of seeded case history and visits to the district")
+    parser = argparse.ArgumentParser(description="Add seeded case history and household visits")
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--days", type=int, default=365)
-    parser.add_argument("--end", type=_parse_end, help="last moment, ISO (naive = Asia/Shanghai); default now")
+    parser.add_argument("--end", type=_parse_end, help="last moment, ISO 8601 (naive: Asia/Shanghai)")
     parser.add_argument("--rate", type=float, default=0.4, help="cases per grid per day on average")
-    parser.add_argument("--replace", action="store_true", help="delete the previously generated history first")
+    parser.add_argument("--replace", action="store_true", help="delete the generated history first")
     args = parser.parse_args(argv)
     settings = Settings.from_env()
     database = open_database(settings)

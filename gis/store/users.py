@@ -45,3 +45,14 @@ def actor_for_key(session: Session, key: str) -> Actor | None:
         "SELECT username, role, grid_code, street_code FROM app_user WHERE api_key_hash = :hash AND active"
     ), {"hash": hash_key(key)}).first()
     return Actor(row[0], str(row[1]), row[2], row[3]) if row else None
+
+
+def reset_key(session: Session, username: str) -> str:
+    """Give a user a new key (the old one stops working) and return it."""
+    key = secrets.token_urlsafe(24)
+    updated = session.execute(
+        text("UPDATE app_user SET api_key_hash = :hash WHERE username = :u"), {"hash": hash_key(key), "u": username}
+    ).rowcount
+    if not updated:
+        raise InvalidInput(f"unknown user {username!r}")
+    return key

@@ -26,11 +26,13 @@ END = datetime(2026, 6, 30, 18, 0, tzinfo=SHANGHAI)
 DAYS = 60
 ACTIONS = {a.value for a in Action}
 FLAGS = {"supervise", "escalate"}
+STAMPS = tuple(STATUS_TIMESTAMP.values())
 
 
 def _load_module() -> ModuleType:
     """data/grids is not a package: load history.py by path (registered first, for its dataclasses)."""
-    spec = importlib.util.spec_from_file_location("gridmap_history", PROJECT_ROOT / "data" / "grids" / "history.py")
+    path = PROJECT_ROOT / "data" / "grids" / "history.py"
+    spec = importlib.util.spec_from_file_location("gridmap_history", path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module
@@ -65,10 +67,12 @@ def _snapshot(db: Database) -> tuple:
                       "satisfaction, ST_AsText(position) AS position FROM service_case "
                       "ORDER BY reported_at, idempotency_key LIMIT 25")
     events = _rows(db, "SELECT e.at, e.actor, e.action, e.to_status, e.note FROM case_event AS e "
-                       "JOIN service_case AS c ON c.id = e.case_id ORDER BY c.reported_at, e.at, e.id LIMIT 60")
-    visits = _rows(db, "SELECT building_id, person_id, visited_at, note FROM visit ORDER BY visited_at, id LIMIT 20")
-    counts = _rows(db, "SELECT (SELECT count(*) FROM service_case) AS cases, (SELECT count(*) FROM case_event) "
-                       "AS events, (SELECT count(*) FROM visit) AS visits")
+                       "JOIN service_case AS c ON c.id = e.case_id "
+                       "ORDER BY c.reported_at, c.idempotency_key, e.at, e.id LIMIT 60")
+    visits = _rows(db, "SELECT building_id, person_id, visited_at, note FROM visit "
+                       "ORDER BY visited_at, id LIMIT 20")
+    counts = _rows(db, "SELECT (SELECT count(*) FROM service_case) AS cases, "
+                       "(SELECT count(*) FROM case_event) AS events, (SELECT count(*) FROM visit) AS visits")
     return counts, cases, events, visits
 
 
@@ -79,7 +83,8 @@ def test_same_seed_same_history_and_replace_is_required(places: Database) -> Non
         _generate(places)
     second = _generate(places, replace=True)
     assert _snapshot(places) == before
-    assert {k: v for k, v in first.items() if k != "seconds"} == {k: v for k, v in second.items() if k != "seconds"}
+    del first["seconds"], second["seconds"]
+    assert first == second
     assert 500 < first["cases"] < 900
 
 
@@ -92,9 +97,11 @@ def test_ledger_replays_from_events_and_deadlines_follow_the_calendar(places: Da
     categories, calendar = load_categories(), default_calendar()
     for case in cases:
         chain = events[case["id"]]
-        assert (chain[0]["action"], chain[0]["from_status"], chain[0]["to_status"]) == ("create", None, "reported")
-        assert chain[0]["at"] == case["reported_at"]
-        status, stamps, first_action, first_dispatch = CaseStatus.reported, {"reported_at": chain[0]["at"]}, None, None
+        create = chain[0]
+        assert (create["action"], create["from_status"], create["to_status"]) == ("create", None, "reported")
+        assert create["at"] == case["reported_at"]
+        status, stamps = CaseStatus.reported, {"reported_at": create["at"]}
+        first_action = first_dispatch = None
         for previous, event in zip(chain, chain[1:], strict=False):
             assert event["at"] >= previous["at"]
             if event["action"] in FLAGS:
@@ -110,11 +117,11 @@ def test_ledger_replays_from_events_and_deadlines_follow_the_calendar(places: Da
             if event["action"] == "dispatch" and first_dispatch is None:
                 first_dispatch = event["at"]
         assert case["status"] == status.value, case["id"]
-        assert {f: case[f] for f in STATUS_TIMESTAMP.values()} == {f: stamps.get(f) for f in STATUS_TIMESTAMP.values()}
+        assert {f: case[f] for f in STAMPS} == {f: stamps.get(f) for f in STAMPS}
         assert case["first_action_at"] == first_action
         assert case["updated_at"] == chain[-1]["at"] <= END
-        expected = categories[case["category_code"]].deadline(first_dispatch, calendar) if first_dispatch else None
-        assert case["deadline"] == expected
+        category = categories[case["category_code"]]
+        assert case["deadline"] == (category.deadline(first_dispatch, calendar) if first_dispatch else None)
         if case["supervised_at"]:
             assert case["supervised_at"] >= case["deadline"]
             assert case["escalated_at"] is None or case["escalated_at"] >= case["supervised_at"]
@@ -128,23 +135,31 @@ def test_shares_routing_and_visits_are_plausible(places: Database) -> None:
     assert 0.01 <= routed["declined"] / routed["n"] <= 0.06  # ~3%; out-of-district reports are declined too
     assert 0.85 <= summary["satisfaction"] <= 0.995
     assert 0.6 <= summary["rated_share"] <= 0.85
-    assert 0.7 <= summary["on_time_closure_rate"] <= summary["closure_rate"] <= 1
-    sources = dict(_rows(places, "SELECT 'x' AS k, json_object_agg(source, n) AS v FROM "
-                                 "(SELECT source, count(*) AS n FROM service_case GROUP BY source) AS s")[0]["v"])
-    assert 0.3 <= sources["hotline"] / summary["cases"] <= 0.5
+    assert 0.5 <= summary["on_time_closure_rate"] <= summary["closure_rate"] <= 1
+    # A grid with an organisational gap struggles: the east grid has no service team.
+    on_time = {r["grid_code"]: r["share"] for r in _rows(
+        places, "SELECT grid_code, avg(coalesce(closed_at <= deadline, false)::int) AS share "
+                f"FROM service_case WHERE deadline <= '{END.isoformat()}' AND grid_code IS NOT NULL "
+                "GROUP BY grid_code")}
+    assert on_time[drawn.EAST_CODE] < on_time[drawn.WEST_CODE]
+    hotline = _rows(places, "SELECT count(*) AS n FROM service_case WHERE source = 'hotline'")[0]["n"]
+    assert 0.3 <= hotline / summary["cases"] <= 0.5
     # Routed by the shared rule; reports outside every grid are kept, unrouted, with no team.
-    wrong = _rows(places, "SELECT c.id FROM service_case AS c LEFT JOIN LATERAL (SELECT g.code FROM grid AS g "
-                          "WHERE g.valid_to IS NULL AND ST_Covers(g.geom, c.position) ORDER BY g.code LIMIT 1) AS r "
-                          "ON true WHERE c.grid_code IS DISTINCT FROM r.code")
+    wrong = _rows(places, "SELECT c.id FROM service_case AS c LEFT JOIN LATERAL (SELECT g.code "
+                          "FROM grid AS g WHERE g.valid_to IS NULL AND ST_Covers(g.geom, c.position) "
+                          "ORDER BY g.code LIMIT 1) AS r ON true WHERE c.grid_code IS DISTINCT FROM r.code")
     assert wrong == []
-    unrouted = _rows(places, "SELECT status, team_id, decline_reason FROM service_case WHERE grid_code IS NULL")
+    unrouted = _rows(places, "SELECT status, team_id FROM service_case WHERE grid_code IS NULL")
     assert summary["unrouted"] == len(unrouted) >= 5
     assert all(r["team_id"] is None for r in unrouted)
     teams = _rows(places, "SELECT DISTINCT c.grid_code, c.team_id = t.id AS ok FROM service_case AS c "
-                          "LEFT JOIN service_team AS t ON t.grid_code = c.grid_code WHERE c.grid_code IS NOT NULL")
+                          "LEFT JOIN service_team AS t ON t.grid_code = c.grid_code "
+                          "WHERE c.grid_code IS NOT NULL")
     assert {r["grid_code"]: r["ok"] for r in teams} == {drawn.WEST_CODE: True, drawn.EAST_CODE: None}
     # Visits: only by the west grid's serving worker (the east grid has no team, the other worker left).
-    visitors = _rows(places, "SELECT DISTINCT p.name, g.code FROM visit AS v JOIN person AS p ON p.id = v.person_id "
+    visitors = _rows(places, "SELECT DISTINCT p.name, g.code FROM visit AS v "
+                             "JOIN person AS p ON p.id = v.person_id "
                              "JOIN building AS b ON b.id = v.building_id JOIN grid AS g ON g.id = b.grid_id")
     assert visitors == [{"name": "孙网格员", "code": drawn.WEST_CODE}]
-    assert summary["visits"] > 3 * DAYS / 12
+    assert summary["visits"] >= 3
+    assert summary["buildings_visited_30d"] <= 3 / 4  # four buildings in grids, the east one never visited
