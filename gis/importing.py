@@ -105,7 +105,8 @@ def read_source(path: Path | str, *, layer: str | None = None, kind: Kind | None
     source = f"/vsizip/{path}" if path.suffix.lower() == ".zip" else str(path)
     read_geometry = not (kind is not None and SPECS[kind].geometry_kind == "none")
     try:
-        return pyogrio.read_dataframe(source, layer=layer, read_geometry=read_geometry)
+        # Arrow reads a million-feature file several times faster than the row-by-row path.
+        return pyogrio.read_dataframe(source, layer=layer, read_geometry=read_geometry, use_arrow=True)
     except pyogrio.errors.DataSourceError as exc:
         raise InvalidInput(f"cannot read {path.name}: {exc}") from exc
 

@@ -47,6 +47,12 @@ def _text(value: object) -> str | None:
     return value or None
 
 
+def _texts(series: pd.Series) -> pd.Series:
+    """Stripped text per row, None where missing or blank (vectorised `_text`)."""
+    stripped = series.astype(object).where(series.notna(), None).astype("string").str.strip()
+    return stripped.where(stripped != "", None).astype(object).where(lambda s: s.notna(), None)
+
+
 # -- communities (and the streets, district and party organisations above them) -----------------
 
 
@@ -192,12 +198,12 @@ def load_buildings(session: Session, frame: pd.DataFrame, *, progress: Progress 
     stage = pd.DataFrame(
         {
             "code": frame["code"].astype(str).to_numpy(),
-            "address": frame["address"].map(lambda v: _text(v) or "").to_numpy(),
+            "address": _texts(frame["address"]).fillna("").to_numpy(),
             "households": pd.to_numeric(frame["households"], errors="coerce").fillna(0).astype(int).to_numpy(),
             "residents": pd.to_numeric(frame["residents"], errors="coerce").fillna(0).astype(int).to_numpy(),
             "floors": pd.to_numeric(frame["floors"], errors="coerce").astype("Int64").array,
-            "party_group": frame["party_group"].map(_text).to_numpy(),
-            "party_group_leader": frame["party_group_leader"].map(_text).to_numpy(),
+            "party_group": _texts(frame["party_group"]).to_numpy(),
+            "party_group_leader": _texts(frame["party_group_leader"]).to_numpy(),
             "grid_id": assigned["grid_id"].array,
             "district_code": assigned["district_code"].to_numpy(),
             "street_code": assigned["street_code"].to_numpy(),
