@@ -11,9 +11,9 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from api.errors import install_error_handlers
-from api.pages import district_map
+from api.pages import district_map, wall
 from api.pages.assets import mount_vendor
-from api.routers import cases, docs, health, ledger, open311, places
+from api.routers import cases, docs, health, layers, ledger, open311, places, tiles
 from api.sweeper import run_sweeper
 from gis.settings import Settings
 from gis.store.database import Database, open_database
@@ -60,6 +60,10 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.include_router(cases.router)
     app.include_router(ledger.router)
     app.include_router(open311.router)
+    app.include_router(layers.router)
+    app.include_router(tiles.router)
     app.include_router(district_map.router)
+    app.include_router(wall.router)
     mount_vendor(app)
+    wall.mount_static(app)
     return app

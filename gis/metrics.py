@@ -1,7 +1,8 @@
 """Measures per grid (DOMAIN.md "Measures"): their definitions, rates, score, grade and map classes.
 
-Pure: no database. `gis/store/measures.py` counts in PostGIS and hands the counts to `finish_measures`,
-so the arithmetic of every rate lives here once and is the same for a grid and for a roll-up.
+Pure: no database. The arithmetic is defined here once, as data (`RATES`, `SCORE_WEIGHTS`, `GRADES`):
+`finish_measures` applies it to counts, and `gis/store/measures.py` turns the same tables into SQL so that
+50,000 grids are finished in PostGIS; tests hold the two equal.
 
 Rates are recomputed from summed numerators and denominators, never averaged, so a community's closure
 rate is (closed in all its grids) / (due in all its grids). A rate whose denominator is 0 is None
@@ -36,10 +37,12 @@ from typing import Any
 
 __all__ = [
     "GRADES",
+    "INVERTED_IN_SCORE",
     "MEASURES",
     "NO_DATA_COLOUR",
     "ORG_CHECKS",
     "RAMPS",
+    "RATES",
     "SCORE_WEIGHTS",
     "MeasureSpec",
     "classify",
@@ -78,6 +81,18 @@ SCORE_WEIGHTS: Mapping[str, float] = MappingProxyType({
 """Weights of the score; they sum to 100."""
 
 INVERTED_IN_SCORE = frozenset({"rework_rate"})
+"""Rates that count as 1 − rate in the score."""
+
+RATES: Mapping[str, tuple[str, str]] = MappingProxyType({
+    "closure_rate": ("closed", "due"),
+    "on_time_rate": ("closed_on_time", "due"),
+    "rework_rate": ("reworked", "handled"),
+    "satisfaction": ("satisfied", "rated"),
+    "unvisited_share": ("unvisited", "buildings"),
+    "households_per_worker": ("households", "workers"),
+})
+"""Each ratio measure as (numerator count, denominator count): the one definition the store's SQL and
+`finish_measures` both follow, for a grid and for a roll-up alike."""
 
 ORG_CHECKS = 4
 """Organisational checks per grid: party branch, service team, active grid worker, households per worker."""
@@ -179,22 +194,19 @@ def grade_for(score: float) -> str:
 
 
 def finish_measures(counts: Mapping[str, Any]) -> dict[str, Any]:
-    """Rates, score and grade of one unit from its summed counts (see `gis/store/measures.py` for them).
+    """Rates, score and grade of one unit from its summed counts: the reference definition.
 
-    Returns the derived keys only: closure_rate, on_time_rate, rework_rate, satisfaction, unvisited_share,
-    households_per_worker, org_coverage, score, grade. The households-per-worker gap is judged per grid
-    (before summing), so it arrives inside `org_gaps`.
+    Returns the derived keys only: the `RATES`, org_coverage, score, grade. The households-per-worker gap
+    is judged per grid (before summing), so it arrives inside `org_gaps`. The store computes the same
+    in SQL from the same tables (50,000 rows are faster there); tests hold the two equal.
     """
     grids = counts.get("grids") or 0
     derived: dict[str, Any] = {
-        "closure_rate": ratio(counts.get("closed"), counts.get("due")),
-        "on_time_rate": ratio(counts.get("closed_on_time"), counts.get("due")),
-        "rework_rate": ratio(counts.get("reworked"), counts.get("handled")),
-        "satisfaction": ratio(counts.get("satisfied"), counts.get("rated")),
-        "unvisited_share": ratio(counts.get("unvisited"), counts.get("buildings")),
-        "households_per_worker": ratio(counts.get("households"), counts.get("workers")),
-        "org_coverage": None if not grids else 1.0 - (counts.get("org_gaps") or 0) / (ORG_CHECKS * grids),
+        key: ratio(counts.get(numerator), counts.get(denominator))
+        for key, (numerator, denominator) in RATES.items()
     }
+    gaps = counts.get("org_gaps") or 0
+    derived["org_coverage"] = None if not grids else 1.0 - gaps / (ORG_CHECKS * grids)
     try:
         derived["score"] = score_for(derived)
         derived["grade"] = grade_for(derived["score"])

@@ -8,17 +8,14 @@
 -- Parameters: :start, :end (the period, [start, end)), :at (the moment), :on (its local date),
 --   :cycle_start (:at minus the visit cycle), :target (households per worker),
 --   :open_statuses, :closed_statuses, :satisfied (text arrays from gis/workflow.py).
--- Every case-based count comes from one scan of the cases touched by the period or open at :at, so the
--- roll-ups recompute rates and percentiles over the unit's own cases.
+-- The counts come from one scan of the cases touched by the period or open at :at, the percentiles from
+-- the cases reported in it; both group by the unit's own code, so roll-ups recompute over its cases.
 WITH cases AS (
     SELECT {case_unit} AS unit,
            c.deadline, c.closed_at, c.rework_count, c.satisfaction,
-           c.reported_at >= :start AND c.reported_at < :end AS in_reported,
            c.deadline >= :start AND c.deadline < :end AS in_due,
            c.handled_at >= :start AND c.handled_at < :end AS in_handled,
            c.closed_at >= :start AND c.closed_at < :end AS in_closed,
-           extract(epoch FROM c.first_action_at - c.reported_at) / 3600.0 AS response_h,
-           extract(epoch FROM c.handled_at - c.reported_at) / 3600.0 AS resolution_h,
            {state} AS state
     FROM service_case AS c
     WHERE {case_unit} IS NOT NULL
@@ -35,15 +32,6 @@ case_stats AS (
            count(*) FILTER (WHERE in_closed AND closed_at > deadline) AS overdue_closed,
            count(*) FILTER (WHERE (state = 'open' AND deadline < :at)
                                OR (in_closed AND closed_at > deadline)) AS overdue,
-           count(*) FILTER (WHERE in_reported) AS reported,
-           count(response_h) FILTER (WHERE in_reported) AS responded,
-           count(resolution_h) FILTER (WHERE in_reported) AS resolved,
-           percentile_cont(0.5) WITHIN GROUP (ORDER BY response_h) FILTER (WHERE in_reported) AS response_p50_h,
-           percentile_cont(0.9) WITHIN GROUP (ORDER BY response_h) FILTER (WHERE in_reported) AS response_p90_h,
-           percentile_cont(0.5) WITHIN GROUP (ORDER BY resolution_h) FILTER (WHERE in_reported)
-               AS resolution_p50_h,
-           percentile_cont(0.9) WITHIN GROUP (ORDER BY resolution_h) FILTER (WHERE in_reported)
-               AS resolution_p90_h,
            count(*) FILTER (WHERE in_due AND (deadline <= :at OR state = 'closed')) AS due,
            count(*) FILTER (WHERE in_due AND state = 'closed') AS closed,
            count(*) FILTER (WHERE in_due AND state = 'closed' AND closed_at <= deadline AND closed_at <= :at)
@@ -54,6 +42,20 @@ case_stats AS (
            count(*) FILTER (WHERE in_closed AND satisfaction = ANY(:satisfied)) AS satisfied
     FROM cases
     GROUP BY unit
+),
+-- Percentiles in their own aggregate: ordered-set aggregates cannot run in parallel, the counts above can.
+case_times AS (
+    SELECT {case_unit} AS unit,
+           count(*) AS reported,
+           count(c.first_action_at) AS responded,
+           count(c.handled_at) AS resolved,
+           percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP
+               (ORDER BY extract(epoch FROM c.first_action_at - c.reported_at) / 3600.0) AS response_h,
+           percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP
+               (ORDER BY extract(epoch FROM c.handled_at - c.reported_at) / 3600.0) AS resolution_h
+    FROM service_case AS c
+    WHERE {case_unit} IS NOT NULL AND c.reported_at >= :start AND c.reported_at < :end
+    GROUP BY 1
 ),
 grids_on AS (
     SELECT DISTINCT ON (g.code) g.code, g.name, m.code AS community_code, g.street_code, g.district_code
@@ -70,15 +72,27 @@ workers AS (
       AND p.role = 'grid_worker' AND p.from_date <= :on AND (p.to_date IS NULL OR p.to_date >= :on)
     GROUP BY t.grid_code
 ),
-visited AS (
-    SELECT DISTINCT building_id FROM visit WHERE visited_at > :cycle_start AND visited_at <= :at
+-- Buildings of each grid, and those visited in the cycle (a semi-join: no DISTINCT over visits, and it
+-- spills to disk rather than failing when the visits outgrow work_mem). Counted by grid row id first and
+-- MATERIALIZED, so each is computed once (in parallel inside) and not again in every worker of a join.
+building_counts AS MATERIALIZED (
+    SELECT grid_id, count(*) AS buildings, sum(households) AS households
+    FROM building WHERE grid_id IS NOT NULL GROUP BY grid_id
+),
+visited_counts AS MATERIALIZED (
+    SELECT b.grid_id, count(*) AS visited
+    FROM building AS b
+    WHERE b.grid_id IS NOT NULL
+      AND EXISTS (SELECT 1 FROM visit AS v
+                  WHERE v.building_id = b.id AND v.visited_at > :cycle_start AND v.visited_at <= :at)
+    GROUP BY b.grid_id
 ),
 homes AS (
-    SELECT g.code, count(*) AS buildings, sum(b.households) AS households,
-           count(*) FILTER (WHERE v.building_id IS NULL) AS unvisited
-    FROM building AS b
-    JOIN grid AS g ON g.id = b.grid_id
-    LEFT JOIN visited AS v ON v.building_id = b.id
+    SELECT g.code, sum(h.buildings) AS buildings, sum(h.households) AS households,
+           sum(h.buildings - coalesce(s.visited, 0)) AS unvisited
+    FROM building_counts AS h
+    LEFT JOIN visited_counts AS s ON s.grid_id = h.grid_id
+    JOIN grid AS g ON g.id = h.grid_id
     GROUP BY g.code
 ),
 grid_org AS (
@@ -115,12 +129,21 @@ units AS (
     {units}
 )
 SELECT u.*,
-       s.open_cases, s.overdue_open, s.overdue_closed, s.overdue, s.reported, s.responded, s.resolved,
-       s.response_p50_h, s.response_p90_h, s.resolution_p50_h, s.resolution_p90_h,
-       s.due, s.closed, s.closed_on_time, s.handled, s.reworked, s.rated, s.satisfied,
-       o.grids, o.no_branch, o.no_team, o.no_worker, o.over_target, o.workers, o.households, o.buildings,
-       o.unvisited
+       coalesce(s.open_cases, 0) AS open_cases, coalesce(s.overdue_open, 0) AS overdue_open,
+       coalesce(s.overdue_closed, 0) AS overdue_closed, coalesce(s.overdue, 0) AS overdue,
+       coalesce(t.reported, 0) AS reported, coalesce(t.responded, 0) AS responded,
+       coalesce(t.resolved, 0) AS resolved,
+       t.response_h[1] AS response_p50_h, t.response_h[2] AS response_p90_h,
+       t.resolution_h[1] AS resolution_p50_h, t.resolution_h[2] AS resolution_p90_h,
+       coalesce(s.due, 0) AS due, coalesce(s.closed, 0) AS closed, coalesce(s.closed_on_time, 0) AS closed_on_time,
+       coalesce(s.handled, 0) AS handled, coalesce(s.reworked, 0) AS reworked, coalesce(s.rated, 0) AS rated,
+       coalesce(s.satisfied, 0) AS satisfied,
+       coalesce(o.grids, 0) AS grids, coalesce(o.no_branch, 0) AS no_branch, coalesce(o.no_team, 0) AS no_team,
+       coalesce(o.no_worker, 0) AS no_worker, coalesce(o.over_target, 0) AS over_target,
+       coalesce(o.no_branch + o.no_team + o.no_worker + o.over_target, 0) AS org_gaps,
+       coalesce(o.workers, 0)::bigint AS workers, coalesce(o.households, 0)::bigint AS households,
+       coalesce(o.buildings, 0)::bigint AS buildings, coalesce(o.unvisited, 0)::bigint AS unvisited
 FROM units AS u
 LEFT JOIN case_stats AS s ON s.unit = u.code
+LEFT JOIN case_times AS t ON t.unit = u.code
 LEFT JOIN org_stats AS o ON o.unit = u.code
-ORDER BY u.code

@@ -17,6 +17,12 @@ and overlaps under `SLIVER_TOLERANCE_M2`, or thinner on average (2 × area / per
 `SLIVER_WIDTH_M` — floating-point or digitising noise along boundaries that should coincide (a 1 cm
 misfit along a 1 km edge is 10 m² but nobody's land), not land anyone left out. Geometries are GeoJSON
 in WGS84 with 7 decimals (about 1 cm).
+
+Cost: a community its own grids cover takes one small union and a covers test; only the others are
+differenced against every grid reaching in. Overlaps test each pair of grids whose boxes meet with one
+DE-9IM relate (about 10 µs a pair). On 50,000 grids: about 0.6 s and 2.5 s on a busy 2-vCPU machine.
+The answers change only when grids or communities do, so a caller showing them on an unattended wall
+map should cache them per import or redraw rather than recompute them on every refresh.
 """
 
 from __future__ import annotations
@@ -48,7 +54,8 @@ _SLIVER = {"tolerance": SLIVER_TOLERANCE_M2, "min_width": SLIVER_WIDTH_M}
 
 
 def coverage_gaps(session: Session, community_code: str | None = None) -> list[dict[str, Any]]:
-    """Uncovered pieces and overlapping pairs (of one community, or all), largest first within a kind.
+    """Uncovered pieces (by community, largest first), then overlapping pairs (by grid codes); of one
+    community, or of all.
 
     Each: kind ("uncovered" | "overlap"), community_code, community_codes (the communities involved),
     grid_codes (the grids bordering an uncovered piece, or the overlapping pair), area_m2, geometry.
@@ -57,6 +64,7 @@ def coverage_gaps(session: Session, community_code: str | None = None) -> list[d
 
 
 def _uncovered(session: Session, community_code: str | None) -> list[dict[str, Any]]:
+    _no_jit(session)
     sql = _SQL["uncovered"].format(community_filter="m.code = :community" if community_code else "TRUE")
     params = _SLIVER | {"community": community_code, "touch": TOUCH_DEGREES}
     return [
@@ -68,8 +76,10 @@ def _uncovered(session: Session, community_code: str | None) -> list[dict[str, A
 
 
 def _overlaps(session: Session, community_code: str | None) -> list[dict[str, Any]]:
-    either = "(a.community_code = :community OR b.community_code = :community)"
-    sql = _SQL["overlaps"].format(pair_filter=either if community_code else "TRUE")
+    _no_jit(session)
+    start = ("x.community_id = (SELECT id FROM community WHERE code = :community)" if community_code
+             else "least(x.code, y.code) = x.code")
+    sql = _SQL["overlaps"].format(start_filter=start)
     return [
         {"kind": "overlap", "community_code": r["community_code"],
          "community_codes": sorted({r["community_a"], r["community_b"]}),
@@ -121,6 +131,11 @@ def coverage_layer(session: Session, community_code: str | None = None) -> dict[
         properties = {k: v for k, v in item.items() if k != "geometry"}
         features.append({"type": "Feature", "geometry": item["geometry"], "properties": properties})
     return {"type": "FeatureCollection", "features": features}
+
+
+def _no_jit(session: Session) -> None:
+    """JIT compiling these statements costs seconds and saves nothing: the time is spent inside GEOS."""
+    session.execute(text("SET LOCAL jit = off"))
 
 
 def _with_geometry(row: dict[str, Any]) -> dict[str, Any]:

@@ -1,32 +1,35 @@
 """Route many points at once, in PostGIS, by the rule in gis/assignment.py (covers; smallest code wins).
 
-The points go by binary COPY into a temporary table, in Morton (Z-order) so that neighbours share heap
-pages, and get a GiST index. The join is then driven by the polygons: one probe into the points' index
-per current grid, so PostGIS keeps that grid's prepared polygon across its consecutive ST_Covers calls.
-PostgreSQL's own choice for this join (one probe into the grid index per point, the polygon changing
-at every call) was ~10× slower, so `LATERAL (… OFFSET 0)` fixes the order: the fence keeps the planner
-from flattening the subquery back into a plain join it may turn around.
+The pipeline: binary COPY of the points into a temporary table, in Morton (Z-order) so that neighbours
+share heap pages, with a GiST index; a join driven by the polygons, one probe into the points' index per
+current grid, so PostGIS keeps that grid's prepared polygon across its consecutive ST_Covers calls; then
+DISTINCT ON (point) ORDER BY code, the boundary rule. PostgreSQL's own choice for the join (a probe into
+the grid index per point, the polygon changing at every call) ran ~10× slower, so `LATERAL (… OFFSET 0)`
+fixes the order: the fence keeps the planner from flattening the subquery into a join it may turn round.
 """
 
 from __future__ import annotations
 
-import io
 import struct
-from collections.abc import Sequence
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
 
 import numpy as np
-import pandas as pd
+import psycopg
 from numpy.typing import ArrayLike, NDArray
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from gis.errors import InvalidInput
 
 STAGE = "route_point_stage"
 SRID = 4326
+JOIN_WORK_MEM = "256MB"
 
-# One row per routed point: the smallest code among the current grids covering it.
+# One row per routed point: the grid version with the smallest code among the current ones covering it.
 ROUTE_POINTS_SQL = f"""
-SELECT DISTINCT ON (p.i) p.i, g.code
+SELECT DISTINCT ON (p.i) p.i, g.id
 FROM grid AS g
 CROSS JOIN LATERAL (
     SELECT s.i FROM {STAGE} AS s WHERE ST_Covers(g.geom, s.geom) OFFSET 0
@@ -36,17 +39,17 @@ ORDER BY p.i, g.code
 """
 
 _COPY_SIGNATURE = b"PGCOPY\n\xff\r\n\x00"
-# A binary COPY row: field count, then (length, value) per field; the point is little-endian EWKB.
+# Binary COPY rows: field count, then (length, value) per field. In: (i, point as little-endian EWKB);
+# out: (i, grid id).
 _ROW = np.dtype([
     ("fields", ">i2"), ("i_len", ">i4"), ("i", ">i4"), ("geom_len", ">i4"),
     ("byte_order", "u1"), ("wkb_type", "<u4"), ("srid", "<u4"), ("x", "<f8"), ("y", "<f8"),
 ])
+_HIT = np.dtype([("fields", ">i2"), ("i_len", ">i4"), ("i", ">i4"), ("id_len", ">i4"), ("id", ">i4")])
 _EWKB_POINT_WITH_SRID = 0x20000001
 
 
-def route_points(
-    session: Session, lons: Sequence[float] | ArrayLike, lats: Sequence[float] | ArrayLike
-) -> list[str | None]:
+def route_points(session: Session, lons: ArrayLike, lats: ArrayLike) -> list[str | None]:
     """The code of the grid answering for each WGS84 point (None outside every grid), in input order.
 
     Runs in the session's transaction; the staging table is dropped at commit."""
@@ -54,22 +57,22 @@ def route_points(
     if len(x) == 0:
         return []
     _stage(session, x, y)
-    hits = _hits(session)
+    point, grid_id = _hits(session)
     codes = np.full(len(x), None, dtype=object)
-    codes[hits["i"].to_numpy()] = hits["code"].to_numpy()
+    codes[point] = _codes_by_id(session, grid_id)[grid_id]
     return codes.tolist()
 
 
 def explain_route_points(session: Session) -> list[str]:
     """EXPLAIN (ANALYZE, COSTS OFF) of the routing join over the points staged by the last call in this
-    transaction (for benchmarks: shows which plan ran)."""
+    transaction, with the same settings (for benchmarks and tests: shows which plan ran)."""
     connection = session.connection().connection.driver_connection
-    with connection.cursor() as cursor:
+    with connection.cursor() as cursor, _join_settings(cursor):
         cursor.execute(f"EXPLAIN (ANALYZE, COSTS OFF) {ROUTE_POINTS_SQL}")
         return [row[0] for row in cursor.fetchall()]
 
 
-def _checked(lons: Sequence[float] | ArrayLike, lats: Sequence[float] | ArrayLike) -> tuple[NDArray, NDArray]:
+def _checked(lons: ArrayLike, lats: ArrayLike) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     x = np.asarray(lons, dtype=np.float64).ravel()
     y = np.asarray(lats, dtype=np.float64).ravel()
     if len(x) != len(y):
@@ -124,15 +127,40 @@ def _stage(session: Session, x: NDArray, y: NDArray) -> None:
         cursor.execute(f"ANALYZE {STAGE}")
 
 
-def _hits(session: Session) -> pd.DataFrame:
-    """(i, code) for every point some current grid covers, one row per point."""
+@contextmanager
+def _join_settings(cursor: psycopg.Cursor[Any]) -> Iterator[None]:
+    """For the join only: work_mem enough to keep the sort behind DISTINCT ON (every hit, ~90 bytes each)
+    in memory for a million points; the caller's value is back afterwards."""
+    cursor.execute("SELECT current_setting('work_mem'), set_config('work_mem', %s, true)", (JOIN_WORK_MEM,))
+    row = cursor.fetchone()
+    try:
+        yield
+    finally:
+        if cursor.connection.info.transaction_status != psycopg.pq.TransactionStatus.INERROR:
+            cursor.execute("SELECT set_config('work_mem', %s, true)", (row[0] if row else "4MB",))
+
+
+def _hits(session: Session) -> tuple[NDArray[np.int32], NDArray[np.int32]]:
+    """(point index, grid id) for every point some current grid covers, one pair per point."""
     connection = session.connection().connection.driver_connection
-    buffer = io.BytesIO()
-    with connection.cursor() as cursor, cursor.copy(f"COPY ({ROUTE_POINTS_SQL}) TO STDOUT") as copy:
+    buffer = bytearray()
+    with connection.cursor() as cursor, _join_settings(cursor), cursor.copy(
+        f"COPY ({ROUTE_POINTS_SQL}) TO STDOUT WITH (FORMAT binary)"
+    ) as copy:
         for chunk in copy:
-            buffer.write(chunk)
-    buffer.seek(0)
-    if buffer.getbuffer().nbytes == 0:
-        return pd.DataFrame({"i": np.array([], dtype=np.int64), "code": np.array([], dtype=object)})
-    return pd.read_csv(buffer, sep="\t", header=None, names=["i", "code"], dtype={"i": np.int64, "code": str},
-                       engine="c", na_filter=False)
+            buffer += chunk
+    start = len(_COPY_SIGNATURE) + 8 + struct.unpack_from(">i", buffer, len(_COPY_SIGNATURE) + 4)[0]
+    rows = np.frombuffer(buffer, dtype=_HIT, count=(len(buffer) - start - 2) // _HIT.itemsize, offset=start)
+    if not ((rows["fields"] == 2) & (rows["i_len"] == 4) & (rows["id_len"] == 4)).all():
+        raise RuntimeError("unexpected binary COPY layout from the routing query")
+    return rows["i"].astype(np.int32), rows["id"].astype(np.int32)
+
+
+def _codes_by_id(session: Session, grid_id: NDArray[np.int32]) -> NDArray[np.object_]:
+    """A lookup array: the code of each grid version in `grid_id`, at its id (a version keeps its code)."""
+    ids = np.unique(grid_id).tolist()
+    table = np.full(ids[-1] + 1 if ids else 0, None, dtype=object)
+    rows = session.execute(text("SELECT id, code FROM grid WHERE id = ANY(:ids)"), {"ids": ids})
+    for version, code in rows:
+        table[version] = code
+    return table

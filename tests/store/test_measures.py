@@ -33,7 +33,7 @@ from sqlalchemy.orm import Session
 
 from api.cli import import_file
 from gis.errors import InvalidInput
-from gis.metrics import MEASURES
+from gis.metrics import MEASURES, finish_measures
 from gis.settings import PROJECT_ROOT, Settings
 from gis.store.database import Database
 from gis.store.measures import Period, district_summary, grid_measures, worst_grids
@@ -321,3 +321,14 @@ def test_sample_district_org_gaps_match_its_manifest(sample_db: Database) -> Non
     without_worker = gaps["grids_without_active_grid_worker"] + gaps["grids_without_team"]
     assert flagged("no_worker") == sorted(without_worker)
     assert flagged("over_target") == gaps["grids_over_worker_target"]
+
+
+def test_sql_finishing_agrees_with_the_pure_definition(places: Database, cases: dict[str, int]) -> None:
+    """Rates, score and grade are written once as data in gis.metrics and applied in SQL by the store."""
+    with places.session() as session:
+        rows = [*grid_measures(session, MARCH), *grid_measures(session, MARCH, level="community"),
+                district_summary(session, MARCH)]
+    for row in rows:
+        for key, value in finish_measures(row).items():
+            expected = value if value is None or isinstance(value, str) else pytest.approx(value)
+            assert row[key] == expected, key

@@ -35,7 +35,9 @@ def test_drawn_points_agree_with_the_rule_and_single_point_routing(
     points = list(drawn.BUILDINGS.values())
     lons, lats = [p.x for p in points], [p.y for p in points]
     with db.session() as session:
+        work_mem = session.execute(text("SHOW work_mem")).scalar_one()
         routed = route_points(session, lons, lats)
+        assert session.execute(text("SHOW work_mem")).scalar_one() == work_mem  # the caller's setting is back
         single = [responsible_for(session, lon, lat).grid_code for lon, lat in zip(lons, lats, strict=True)]
     assert dict(zip(names, routed, strict=True)) == drawn.EXPECTED_GRID
     assert routed == _expected(points, [drawn.WEST, drawn.EAST], [drawn.WEST_CODE, drawn.EAST_CODE])

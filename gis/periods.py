@@ -1,0 +1,115 @@
+"""Period specs of the map and wall: a short text → a half-open span of whole Asia/Shanghai days.
+
+Pure: no database. The forms (`FORMS`):
+
+* `today` — today, from local midnight to the next;
+* `7d`, `30d`, `90d`, `365d` — that many local days ending with today (today included);
+* `YYYY-MM` — one calendar month;
+* `YYYY-MM-DD..YYYY-MM-DD` — from the first day to the last, both included.
+
+A span is [start, end): `end` is the local midnight after the last day, so a running period (one that
+includes today) ends tomorrow at 00:00 and the measures judge it at the moment asked (`at`, default now).
+`gis.store.layers` turns a `PeriodSpan` into the `Period` that `gis.store.measures` takes.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+
+from gis.errors import InvalidInput
+from gis.workcalendar import SHANGHAI
+
+__all__ = ["DEFAULT_PERIOD", "FORMS", "ROLLING_DAYS", "PeriodSpan", "parse_period"]
+
+DEFAULT_PERIOD = "30d"
+ROLLING_DAYS: dict[str, int] = {"7d": 7, "30d": 30, "90d": 90, "365d": 365}
+FORMS = ("today", *ROLLING_DAYS, "YYYY-MM", "YYYY-MM-DD..YYYY-MM-DD")
+MAX_DAYS = 3660
+"""The longest explicit range accepted (about ten years)."""
+
+_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+_RANGE = re.compile(r"^(\d{4}-\d{2}-\d{2})\.\.(\d{4}-\d{2}-\d{2})$")
+
+
+@dataclass(frozen=True)
+class PeriodSpan:
+    """A parsed spec: `spec` in canonical form, [start, end) as aware local midnights, the days it covers."""
+
+    spec: str
+    first_day: date
+    last_day: date
+    label_zh: str
+    label_en: str
+
+    @property
+    def start(self) -> datetime:
+        return datetime.combine(self.first_day, time(), SHANGHAI)
+
+    @property
+    def end(self) -> datetime:
+        return datetime.combine(self.last_day + timedelta(days=1), time(), SHANGHAI)
+
+    def label(self, language: str = "zh-CN") -> str:
+        return self.label_en if language.replace("_", "-").lower().startswith("en") else self.label_zh
+
+    def as_json(self, language: str = "zh-CN") -> dict[str, str]:
+        """{spec, start, end, first_day, last_day, label}: start/end ISO 8601 with +08:00, end exclusive."""
+        return {"spec": self.spec, "start": self.start.isoformat(), "end": self.end.isoformat(),
+                "first_day": self.first_day.isoformat(), "last_day": self.last_day.isoformat(),
+                "label": self.label(language)}
+
+
+def parse_period(spec: str | None, now: datetime | None = None) -> PeriodSpan:
+    """The span `spec` names, judged on the local (Asia/Shanghai) date of `now` (default: the clock).
+
+    Raises InvalidInput naming the bad spec and the allowed forms.
+    """
+    text = (spec or DEFAULT_PERIOD).strip().lower()
+    today = _local_today(now)
+    if text == "today":
+        return PeriodSpan("today", today, today, "今天", "Today")
+    if text in ROLLING_DAYS:
+        days = ROLLING_DAYS[text]
+        return PeriodSpan(text, today - timedelta(days=days - 1), today, f"近{days}天", f"Last {days} days")
+    if match := _MONTH.match(text):
+        return _month(text, int(match[1]), int(match[2]))
+    if match := _RANGE.match(text):
+        return _range(text, match[1], match[2])
+    raise _bad(spec, "is not a period")
+
+
+def _local_today(now: datetime | None) -> date:
+    moment = now or datetime.now(UTC)
+    if moment.tzinfo is None:
+        raise InvalidInput(f"now {moment.isoformat()} has no timezone", details={"field": "now"})
+    return moment.astimezone(SHANGHAI).date()
+
+
+def _month(text: str, year: int, month: int) -> PeriodSpan:
+    if not 1 <= month <= 12:
+        raise _bad(text, f"has no month {month:02d}")
+    first = date(year, month, 1)
+    last = (first.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+    return PeriodSpan(text, first, last, f"{year}年{month}月", first.strftime("%B %Y"))
+
+
+def _range(text: str, first_text: str, last_text: str) -> PeriodSpan:
+    try:
+        first, last = date.fromisoformat(first_text), date.fromisoformat(last_text)
+    except ValueError as exc:
+        raise _bad(text, f"has an impossible date ({exc})") from exc
+    if last < first:
+        raise _bad(text, "ends before it starts")
+    if (last - first).days + 1 > MAX_DAYS or last == date.max:
+        raise _bad(text, f"is longer than {MAX_DAYS} days")
+    return PeriodSpan(text, first, last, f"{first.isoformat()} 至 {last.isoformat()}",
+                      f"{first.isoformat()} – {last.isoformat()}")
+
+
+def _bad(spec: str | None, why: str) -> InvalidInput:
+    return InvalidInput(
+        f"period {spec!r} {why}; allowed: {', '.join(FORMS)} (Asia/Shanghai days, range end included)",
+        details={"period": spec, "allowed": list(FORMS)},
+    )

@@ -1,0 +1,186 @@
+"""Mapbox vector tiles, made by PostGIS (ST_AsMVT / ST_AsMVTGeom on ST_TileEnvelope, Web Mercator).
+
+Two layers (`TILE_LAYERS`), each one MVT layer of the same name:
+
+* `grids` — every grid current on the local date, with code, name and the measure's value, class and
+  colour (feature id = the numeric grid code). The values come from `gis.store.layers.grid_values`, so a
+  tile agrees with the GeoJSON layer and its legend. The grids in the tile are found first (GiST), then
+  only their values are handed to the tile query.
+* `cases` — the open cases (`OPEN_STATUSES_SQL`, the partial GiST index of migration 0003). From zoom
+  `CASE_POINTS_FROM_ZOOM` on, one point per case (feature id = case id; category, status, grid_code,
+  count 1, overdue 0/1, supervised, escalated); below it one point per grid at ST_PointOnSurface with
+  `count` and `overdue` (open and past the deadline), plus, one by one, the open cases no current grid
+  answers for (unrouted, or keyed to a retired grid).
+
+Simplification: ST_AsMVTGeom only snaps to the tile's 4096 grid, so polygons are first simplified
+(ST_Simplify, collapsed rings kept) by about one screen pixel at the zoom — a 512-pixel tile, as Mapbox
+GL and MapLibre draw them — converted to degrees at the tile's latitude: fewer vertices to transform and
+clip, no visible change. Features reach `BUFFER` units (of 4096) beyond the tile so strokes and circles
+at its edge are drawn whole. A tile with no feature is returned as b"" (the API answers 204).
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, date, datetime
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from gis.errors import InvalidInput, NotFound
+from gis.store.layers import OPEN_STATUSES_SQL, LayerValues, no_jit
+from gis.workcalendar import SHANGHAI
+
+__all__ = ["CASE_POINTS_FROM_ZOOM", "MAX_ZOOM", "TILE_LAYERS", "case_tile", "check_tile", "grid_tile",
+           "simplify_tolerance"]
+
+TILE_LAYERS = ("grids", "cases")
+MAX_ZOOM = 22
+EXTENT = 4096
+BUFFER = 64
+CASE_POINTS_FROM_ZOOM = 14
+SCREEN_PIXELS_PER_TILE = 512
+JIT_OFF_BELOW_ZOOM = 13
+"""Large tiles are made with JIT off (compiling costs more than it saves); small ones never reach it."""
+EARTH_CIRCUMFERENCE_M = 2 * math.pi * 6378137.0
+METRES_PER_DEGREE = EARTH_CIRCUMFERENCE_M / 360.0
+
+_BOUNDS = (
+    "bounds AS (SELECT ST_TileEnvelope(:z, :x, :y) AS tile, "
+    f"ST_Transform(ST_ClipByBox2D(ST_TileEnvelope(:z, :x, :y, margin => {BUFFER / EXTENT}), "
+    "ST_TileEnvelope(0, 0, 0)), 4326) AS area)"
+)
+_GRIDS_ON = "g.valid_from <= :on AND (g.valid_to IS NULL OR g.valid_to > :on)"
+_MVT_GEOM = f"ST_AsMVTGeom(ST_Transform({{geom}}, 3857), b.tile, {EXTENT}, {BUFFER}, true)"
+
+
+def check_tile(layer: str, z: int, x: int, y: int) -> None:
+    """NotFound for an unknown layer; InvalidInput naming the range for a bad z, x or y."""
+    if layer not in TILE_LAYERS:
+        raise NotFound(f"unknown tile layer {layer!r}; allowed: {', '.join(TILE_LAYERS)}",
+                       details={"layer": layer, "allowed": list(TILE_LAYERS)})
+    if not 0 <= z <= MAX_ZOOM:
+        raise InvalidInput(f"zoom {z} is out of range; allowed: 0 to {MAX_ZOOM}", details={"z": z})
+    last = 2**z - 1
+    for name, value in (("x", x), ("y", y)):
+        if not 0 <= value <= last:
+            raise InvalidInput(f"tile {name} {value} is out of range at zoom {z}; allowed: 0 to {last}",
+                               details={name: value, "z": z})
+
+
+def simplify_tolerance(z: int, y: int) -> float:
+    """One screen pixel at zoom `z`, in degrees at the latitude of the middle of tile row `y`.
+
+    A Web Mercator metre is 1/METRES_PER_DEGREE degree of longitude and cos(lat) times that of latitude;
+    the smaller (latitude) is taken, so the error stays under a pixel both ways.
+    """
+    pixel_m = EARTH_CIRCUMFERENCE_M / (SCREEN_PIXELS_PER_TILE * 2**z)
+    latitude = math.atan(math.sinh(math.pi * (1 - 2 * (y + 0.5) / 2**z)))
+    return pixel_m * math.cos(latitude) / METRES_PER_DEGREE
+
+
+# -- grids --------------------------------------------------------------------------------------------
+
+_CODES_SQL = (
+    f"WITH {_BOUNDS} SELECT g.code FROM bounds AS b JOIN grid AS g ON g.geom && b.area WHERE {_GRIDS_ON}"
+)
+
+_GRID_TILE_SQL = f"""
+WITH {_BOUNDS},
+props AS (
+    SELECT * FROM unnest(CAST(:codes AS text[]), CAST(:vals AS {{value_type}}[]), CAST(:classes AS int[]),
+                         CAST(:colours AS text[])) AS p(code, value, class, colour)
+),
+features AS (
+    SELECT g.code::bigint AS fid, g.code, g.name, p.value, p.class, p.colour,
+           {_MVT_GEOM.format(geom="ST_Simplify(g.geom, :tolerance, true)")} AS geom
+    FROM bounds AS b
+    JOIN grid AS g ON g.geom && b.area
+    LEFT JOIN props AS p ON p.code = g.code
+    WHERE {_GRIDS_ON}
+)
+SELECT ST_AsMVT(features, 'grids', {EXTENT}, 'geom', 'fid') FROM features WHERE geom IS NOT NULL
+"""
+
+
+def grid_tile(session: Session, z: int, x: int, y: int, values: LayerValues) -> bytes:
+    """The `grids` tile, coloured by `values` (code, name, value, class, colour)."""
+    if z < JIT_OFF_BELOW_ZOOM:
+        no_jit(session)
+    params = {"z": z, "x": x, "y": y, "on": _local_date(values.generated_at)}
+    codes = session.execute(text(_CODES_SQL), params).scalars().all()
+    if not codes:
+        return b""
+    colours = values.colours()
+    classes = [values.classes.get(code) for code in codes]
+    categorical = bool(values.query.spec.categories)
+    sql = _GRID_TILE_SQL.format(value_type="text" if categorical else "float8")
+    params |= {"codes": codes, "vals": [values.value(code) for code in codes], "classes": classes,
+               "colours": [colours.get(cls) or colours[None] for cls in classes],
+               "tolerance": simplify_tolerance(z, y)}
+    return _bytes(session.execute(text(sql), params).scalar_one())
+
+
+# -- cases --------------------------------------------------------------------------------------------
+
+_CASE_POINTS_SQL = f"""
+WITH {_BOUNDS},
+features AS (
+    SELECT c.id AS fid, c.category_code AS category, c.status, c.grid_code, 1 AS count,
+           coalesce(c.deadline < :now, false)::int AS overdue,
+           c.supervised_at IS NOT NULL AS supervised, c.escalated_at IS NOT NULL AS escalated,
+           {_MVT_GEOM.format(geom="c.position")} AS geom
+    FROM bounds AS b
+    JOIN service_case AS c ON c.position && b.area AND c.status IN {OPEN_STATUSES_SQL}
+)
+SELECT ST_AsMVT(features, 'cases', {EXTENT}, 'geom', 'fid') FROM features WHERE geom IS NOT NULL
+"""
+
+_CASE_COUNTS_SQL = f"""
+WITH {_BOUNDS},
+grids AS (
+    SELECT DISTINCT ON (g.code) g.code, ST_PointOnSurface(g.geom) AS point
+    FROM bounds AS b JOIN grid AS g ON g.geom && b.area
+    WHERE {_GRIDS_ON}
+    ORDER BY g.code, g.valid_from DESC
+),
+per_grid AS (
+    SELECT g.code AS grid_code, g.point, n.count, n.overdue
+    FROM grids AS g
+    CROSS JOIN LATERAL (
+        SELECT count(*)::int AS count, (count(*) FILTER (WHERE c.deadline < :now))::int AS overdue
+        FROM service_case AS c WHERE c.grid_code = g.code AND c.status IN {OPEN_STATUSES_SQL}
+    ) AS n
+    WHERE n.count > 0
+),
+loose AS (
+    SELECT c.grid_code, c.position AS point, 1 AS count, coalesce(c.deadline < :now, false)::int AS overdue
+    FROM bounds AS b
+    JOIN service_case AS c ON c.position && b.area AND c.status IN {OPEN_STATUSES_SQL}
+    WHERE c.grid_code IS NULL
+       OR NOT EXISTS (SELECT 1 FROM grid AS g WHERE g.code = c.grid_code AND {_GRIDS_ON})
+),
+features AS (
+    SELECT p.grid_code, p.count, p.overdue, {_MVT_GEOM.format(geom="p.point")} AS geom
+    FROM bounds AS b, (SELECT * FROM per_grid UNION ALL SELECT * FROM loose) AS p
+)
+SELECT ST_AsMVT(features, 'cases', {EXTENT}, 'geom') FROM features WHERE geom IS NOT NULL
+"""
+
+
+def case_tile(session: Session, z: int, x: int, y: int, *, now: datetime | None = None) -> bytes:
+    """The `cases` tile: points from zoom `CASE_POINTS_FROM_ZOOM`, counts per grid below it."""
+    moment = now or datetime.now(UTC)
+    if z < JIT_OFF_BELOW_ZOOM:
+        no_jit(session)
+    sql = _CASE_POINTS_SQL if z >= CASE_POINTS_FROM_ZOOM else _CASE_COUNTS_SQL
+    params = {"z": z, "x": x, "y": y, "now": moment, "on": _local_date(moment)}
+    return _bytes(session.execute(text(sql), params).scalar_one())
+
+
+def _bytes(value: bytes | memoryview | None) -> bytes:
+    return b"" if value is None else bytes(value)
+
+
+def _local_date(moment: datetime) -> date:
+    return moment.astimezone(SHANGHAI).date()
