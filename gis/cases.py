@@ -74,7 +74,9 @@ def check_photos(photos: tuple[Photo, ...]) -> None:
 
 def check_photo(photo: Photo, number: int = 1) -> None:
     if photo.content_type not in PHOTO_TYPES:
-        raise InvalidInput(f"photo {number}: type {photo.content_type!r} not allowed; allowed: {', '.join(PHOTO_TYPES)}")
+        raise InvalidInput(
+            f"photo {number}: type {photo.content_type!r} not allowed; allowed: {', '.join(PHOTO_TYPES)}"
+        )
     if len(photo.data) > MAX_PHOTO_BYTES:
         raise PayloadTooLarge(
             f"photo {number} is {len(photo.data) / 1048576:.1f} MiB; the limit is {MAX_PHOTO_BYTES // 1048576} MiB"

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Response
 
 from api.deps import AppSettings, DbSession
 from api.routers.layers import Cache, LayerParams, MapReader
-from gis.store import layers, tiles
+from gis.store import tiles
 
 router = APIRouter(prefix="/tiles", tags=["tiles"])
 
@@ -23,15 +23,11 @@ MVT = "application/vnd.mapbox-vector-tile"
 def tile(layer: str, z: int, x: int, y: int, session: DbSession, actor: MapReader, cache: Cache,
          query: LayerParams, settings: AppSettings) -> Response:
     tiles.check_tile(layer, z, x, y)
-    version = layers.data_version(session)
     if layer == "grids":
-        values = layers.grid_values(session, cache, query, version,
-                                    households_per_worker_target=settings.households_per_worker_target)
-        key = ("grids", version.token, *query.key, values.generated_at, z, x, y)
-        body = cache.tiles.get(key, lambda: tiles.grid_tile(session, z, x, y, values))
+        body = tiles.cached_grid_tile(session, cache, query, z, x, y,
+                                      households_per_worker_target=settings.households_per_worker_target)
     else:
-        key = ("cases", version.token, z, x, y)
-        body = cache.tiles.get(key, lambda: tiles.case_tile(session, z, x, y), layers.VALUES_MAX_AGE_SECONDS)
+        body = tiles.cached_case_tile(session, cache, z, x, y)
     headers = {"Cache-Control": "private, no-cache"}
     if not body:
         return Response(status_code=204, headers=headers)

@@ -206,6 +206,42 @@ class LruStore:
             self._store(key, value)
             return value
 
+    def refreshing(self, key: Hashable, make: Callable[[Session], T], session: Session, max_age: float,
+                   sessions: Callable[[], AbstractContextManager[Session]] | None) -> T:
+        """`make(session)` once per key; later, an entry older than `max_age` seconds is returned as it is
+        while one background thread makes its successor in a session of its own from `sessions`. Keys
+        carry the data version, so a stale entry differs from a fresh one only by the passing of time
+        (overdue counts, the end of a running period), never by a change of data. Without `sessions`,
+        an aged entry is recomputed inline."""
+        entry = self._fresh(key, None)
+        if entry is None or (time.monotonic() - entry.made > max_age and sessions is None):
+            return self.get(key, lambda: make(session), max_age)
+        if time.monotonic() - entry.made > max_age and sessions is not None:
+            self._refresh_later(key, make, sessions)
+        return entry.value
+
+    def _refresh_later(self, key: Hashable, make: Callable[[Session], T],
+                       sessions: Callable[[], AbstractContextManager[Session]]) -> None:
+        with self._lock:
+            if key in self._flights:
+                return
+            flight = self._flights[key] = threading.Lock()
+            flight.acquire()
+
+        def run() -> None:
+            try:
+                with sessions() as session:
+                    value = make(session)
+                self._store(key, value)
+            except Exception:  # noqa: BLE001 - the old entry stays; the next request tries again
+                log.exception("refreshing layer cache entry %r failed", key)
+            finally:
+                with self._lock:
+                    self._flights.pop(key, None)
+                flight.release()
+
+        threading.Thread(target=run, name="layer-refresh", daemon=True).start()
+
     def _store(self, key: Hashable, value: Any) -> None:
         with self._lock:
             self._entries[key] = _Entry(value, time.monotonic())
@@ -223,51 +259,18 @@ class LruStore:
 
 
 class LayerCache(LruStore):
-    """What the layers keep between requests: measure rows, values and frames here; the large built
-    layer bodies in `bodies`; vector tiles in `tiles`. With `sessions` (a factory of units of work), an
-    entry past its age is served while a background thread recomputes it (`refreshing`)."""
+    """What the layers keep between requests, in stores sized by what they hold: small entries here
+    (classings' districts, grid boxes); measure rows in `measures`; per-grid frames in `frames`; built
+    layer bodies in `bodies`; vector tiles in `tiles`. `sessions` (a factory of units of work) lets an
+    aged entry be refreshed in the background (`LruStore.refreshing`)."""
 
-    def __init__(self, size: int = 24, bodies: int = 4, tiles: int = 1024,
-                 sessions: Callable[[], AbstractContextManager[Session]] | None = None) -> None:
-        super().__init__(size)
-        self.bodies = LruStore(bodies)
-        self.tiles = LruStore(tiles)
+    def __init__(self, sessions: Callable[[], AbstractContextManager[Session]] | None = None) -> None:
+        super().__init__(32)
+        self.measures = LruStore(3)
+        self.frames = LruStore(6)
+        self.bodies = LruStore(4)
+        self.tiles = LruStore(1024)
         self.sessions = sessions
-
-    def refreshing(self, key: Hashable, make: Callable[[Session], T], session: Session, max_age: float) -> T:
-        """`make(session)` once per key; later, an entry older than `max_age` seconds is returned as it is
-        while one background thread makes its successor in a session of its own. Keys carry the data
-        version, so a stale entry differs from a fresh one only by the passing of time (overdue counts,
-        the end of a running period), never by a change of data. Without `sessions`, recomputed inline."""
-        entry = self._fresh(key, None)
-        if entry is None or (time.monotonic() - entry.made > max_age and self.sessions is None):
-            return self.get(key, lambda: make(session), max_age)
-        if time.monotonic() - entry.made > max_age:
-            self._refresh_later(key, make)
-        return entry.value
-
-    def _refresh_later(self, key: Hashable, make: Callable[[Session], T]) -> None:
-        with self._lock:
-            if key in self._flights:
-                return
-            flight = self._flights[key] = threading.Lock()
-            flight.acquire()
-        sessions = self.sessions
-        assert sessions is not None
-
-        def run() -> None:
-            try:
-                with sessions() as session:
-                    value = make(session)
-                self._store(key, value)
-            except Exception:  # noqa: BLE001 - the old entry stays; the next request tries again
-                log.exception("refreshing layer cache entry %r failed", key)
-            finally:
-                with self._lock:
-                    self._flights.pop(key, None)
-                flight.release()
-
-        threading.Thread(target=run, name="layer-refresh", daemon=True).start()
 
 
 # -- per-grid frames: geometry and the properties that do not depend on the measure --------------------
@@ -316,11 +319,12 @@ class _Frame:
 
 def _frames(session: Session, cache: LayerCache, version: DataVersion, on: date,
             geometry: bool = True) -> list[_Frame]:
-    props = cache.get(("props", version.places, version.org, on), lambda: _props(session, on))
+    store = cache.frames
+    props = store.get(("props", version.places, version.org, on), lambda: _props(session, on))
     if not geometry:
-        return cache.get(("frames-bare", version.places, version.org, on), lambda: _join(props, None))
-    shapes = cache.get(("shapes", version.places, on), lambda: _shapes(session, on))
-    return cache.get(("frames", version.places, version.org, on), lambda: _join(props, shapes))
+        return store.get(("bare", version.places, version.org, on), lambda: _join(props, None))
+    shapes = store.get(("shapes", version.places, on), lambda: _shapes(session, on))
+    return store.get(("frames", version.places, version.org, on), lambda: _join(props, shapes))
 
 
 def _props(session: Session, on: date) -> list[dict[str, Any]]:
@@ -374,32 +378,40 @@ def grid_values(session: Session, cache: LayerCache, query: LayerQuery, version:
                 households_per_worker_target: int = 500) -> LayerValues:
     """Measures of every current grid for `query`, classed (module doc)."""
     rows = _measure_rows(session, cache, query.period, version, households_per_worker_target)
-
-    def make() -> LayerValues:
+    values = rows.classed.get(query.key)
+    if values is None:
         spec = query.spec
-        values = [row[query.measure] for row in rows.rows.values()]
-        breaks = quantile_breaks(values, query.classes) if query.classify == "quantile" else None
-        classes = {code: classify(value, spec, breaks) for code, value in zip(rows.rows, values, strict=True)}
-        return LayerValues(query, version, rows.generated_at, rows.rows, breaks, classes)
+        measured = [row[query.measure] for row in rows.rows.values()]
+        breaks = quantile_breaks(measured, query.classes) if query.classify == "quantile" else None
+        classes = {code: classify(v, spec, breaks) for code, v in zip(rows.rows, measured, strict=True)}
+        values = LayerValues(query, version, rows.generated_at, rows.rows, breaks, classes)
+        rows.classed[query.key] = values
+    return values
 
-    return cache.get(("values", version.token, *query.key, rows.generated_at), make)
+
+_KEPT = ("code", "name", *MEASURES, "overdue_open")
+"""What a cached measure row keeps (50,000 full rows of counts would weigh hundreds of megabytes)."""
 
 
-@dataclass(frozen=True)
+@dataclass
 class _Rows:
+    """`grid_measures` rows by code at `generated_at`, and their classings by `LayerQuery.key`."""
+
     generated_at: datetime
     rows: dict[str, dict[str, Any]]
+    classed: dict[tuple[Hashable, ...], LayerValues] = field(default_factory=dict)
 
 
 def _measure_rows(session: Session, cache: LayerCache, period: PeriodSpan, version: DataVersion,
                   target: int) -> _Rows:
     def make(s: Session) -> _Rows:
         no_jit(s)
+        at = datetime.now(UTC)  # grid_measures judges "now" itself (at=None): current statuses, not rebuilt
         rows = grid_measures(s, Period(period.start, period.end), households_per_worker_target=target)
-        return _Rows(datetime.now(UTC), {row["code"]: row for row in rows})
+        return _Rows(at, {row["code"]: {k: row[k] for k in _KEPT} for row in rows})
 
     key = ("rows", version.token, period.first_day, period.last_day, target)
-    return cache.refreshing(key, make, session, VALUES_MAX_AGE_SECONDS)
+    return cache.measures.refreshing(key, make, session, VALUES_MAX_AGE_SECONDS, cache.sessions)
 
 
 # -- the grid layer -----------------------------------------------------------------------------------
@@ -502,7 +514,7 @@ def summary(session: Session, cache: LayerCache, query: LayerQuery, *, language:
                                 households_per_worker_target=households_per_worker_target)
 
     key = ("district", version.token, period.first_day, period.last_day, households_per_worker_target)
-    district = cache.refreshing(key, make, session, VALUES_MAX_AGE_SECONDS)
+    district = cache.refreshing(key, make, session, VALUES_MAX_AGE_SECONDS, cache.sessions)
     frames = {f.code: f for f in _frames(session, cache, version, _local_date(values.generated_at), False)}
     return {"measure": measure_json(query.spec, language), "period": period.as_json(language),
             "district": district, "worst": _worst(values, frames), "version": version.token,

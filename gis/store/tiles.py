@@ -4,8 +4,9 @@ Two layers (`TILE_LAYERS`), each one MVT layer of the same name:
 
 * `grids` — every grid current on the local date, with code, name and the measure's value, class and
   colour (feature id = the numeric grid code). The values come from `gis.store.layers.grid_values`, so a
-  tile agrees with the GeoJSON layer and its legend. The grids in the tile are found first (GiST), then
-  only their values are handed to the tile query.
+  tile agrees with the GeoJSON layer and its legend. The grids in the tile are found first from their
+  bounding boxes, kept in memory (`GridBoxes`, cached by the places version), and only their values are
+  handed to the tile query: one round trip per tile, none for an empty one.
 * `cases` — the open cases (`OPEN_STATUSES_SQL`, the partial GiST index of migration 0003). From zoom
   `CASE_POINTS_FROM_ZOOM` on, one point per case (feature id = case id; category, status, grid_code,
   count 1, overdue 0/1, supervised, escalated); below it one point per grid at ST_PointOnSurface with
@@ -22,17 +23,29 @@ at its edge are drawn whole. A tile with no feature is returned as b"" (the API 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
+import numpy as np
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from gis.errors import InvalidInput, NotFound
-from gis.store.layers import OPEN_STATUSES_SQL, LayerValues, no_jit
+from gis.store.layers import (
+    OPEN_STATUSES_SQL,
+    VALUES_MAX_AGE_SECONDS,
+    LayerCache,
+    LayerQuery,
+    LayerValues,
+    data_version,
+    grid_values,
+    no_jit,
+)
 from gis.workcalendar import SHANGHAI
 
-__all__ = ["CASE_POINTS_FROM_ZOOM", "MAX_ZOOM", "TILE_LAYERS", "case_tile", "check_tile", "grid_tile",
-           "simplify_tolerance"]
+__all__ = ["CASE_POINTS_FROM_ZOOM", "MAX_ZOOM", "TILE_LAYERS", "GridBoxes", "cached_case_tile",
+           "cached_grid_tile", "case_tile", "check_tile", "grid_boxes", "grid_tile", "simplify_tolerance",
+           "tile_area"]
 
 TILE_LAYERS = ("grids", "cases")
 MAX_ZOOM = 22
@@ -81,9 +94,10 @@ def simplify_tolerance(z: int, y: int) -> float:
 
 # -- grids --------------------------------------------------------------------------------------------
 
-_CODES_SQL = (
-    f"WITH {_BOUNDS} SELECT g.code FROM bounds AS b JOIN grid AS g ON g.geom && b.area WHERE {_GRIDS_ON}"
-)
+_BOXES_SQL = f"""
+SELECT DISTINCT ON (g.code) g.code, ST_XMin(g.geom), ST_YMin(g.geom), ST_XMax(g.geom), ST_YMax(g.geom)
+FROM grid AS g WHERE {_GRIDS_ON} ORDER BY g.code, g.valid_from DESC
+"""
 
 _GRID_TILE_SQL = f"""
 WITH {_BOUNDS},
@@ -96,28 +110,65 @@ features AS (
            {_MVT_GEOM.format(geom="ST_Simplify(g.geom, :tolerance, true)")} AS geom
     FROM bounds AS b
     JOIN grid AS g ON g.geom && b.area
-    LEFT JOIN props AS p ON p.code = g.code
+    JOIN props AS p ON p.code = g.code
     WHERE {_GRIDS_ON}
 )
 SELECT ST_AsMVT(features, 'grids', {EXTENT}, 'geom', 'fid') FROM features WHERE geom IS NOT NULL
 """
 
 
-def grid_tile(session: Session, z: int, x: int, y: int, values: LayerValues) -> bytes:
+@dataclass(frozen=True)
+class GridBoxes:
+    """The bounding boxes of the current grids, so a tile finds its grids without a round trip."""
+
+    codes: np.ndarray
+    boxes: np.ndarray  # (n, 4): minx, miny, maxx, maxy in degrees
+
+    def within(self, area: tuple[float, float, float, float]) -> list[str]:
+        minx, miny, maxx, maxy = area
+        b = self.boxes
+        hit = (b[:, 0] <= maxx) & (b[:, 2] >= minx) & (b[:, 1] <= maxy) & (b[:, 3] >= miny)
+        return self.codes[hit].tolist()
+
+
+def grid_boxes(session: Session, on: date) -> GridBoxes:
+    """Bounding boxes of the grids current on `on` (cache them by the places version and date)."""
+    rows = session.execute(text(_BOXES_SQL), {"on": on}).all()
+    codes = np.array([r[0] for r in rows], dtype=object)
+    boxes = np.array([r[1:] for r in rows], dtype=float).reshape(len(rows), 4)
+    return GridBoxes(codes, boxes)
+
+
+def tile_area(z: int, x: int, y: int) -> tuple[float, float, float, float]:
+    """The tile with its `BUFFER` margin, in degrees (minx, miny, maxx, maxy), clipped to the world."""
+    n = 2**z
+    margin = BUFFER / EXTENT
+
+    def lon(tx: float) -> float:
+        return min(max(tx / n * 360.0 - 180.0, -180.0), 180.0)
+
+    def lat(ty: float) -> float:
+        ty = min(max(ty, 0.0), float(n))
+        return math.degrees(math.atan(math.sinh(math.pi * (1 - 2 * ty / n))))
+
+    return lon(x - margin), lat(y + 1 + margin), lon(x + 1 + margin), lat(y - margin)
+
+
+def grid_tile(session: Session, z: int, x: int, y: int, values: LayerValues, boxes: GridBoxes) -> bytes:
     """The `grids` tile, coloured by `values` (code, name, value, class, colour)."""
-    if z < JIT_OFF_BELOW_ZOOM:
-        no_jit(session)
-    params = {"z": z, "x": x, "y": y, "on": _local_date(values.generated_at)}
-    codes = session.execute(text(_CODES_SQL), params).scalars().all()
+    codes = boxes.within(tile_area(z, x, y))
     if not codes:
         return b""
+    if z < JIT_OFF_BELOW_ZOOM:
+        no_jit(session)
     colours = values.colours()
     classes = [values.classes.get(code) for code in codes]
     categorical = bool(values.query.spec.categories)
     sql = _GRID_TILE_SQL.format(value_type="text" if categorical else "float8")
-    params |= {"codes": codes, "vals": [values.value(code) for code in codes], "classes": classes,
-               "colours": [colours.get(cls) or colours[None] for cls in classes],
-               "tolerance": simplify_tolerance(z, y)}
+    params = {"z": z, "x": x, "y": y, "on": _local_date(values.generated_at), "codes": codes,
+              "vals": [values.value(code) for code in codes], "classes": classes,
+              "colours": [colours.get(cls) or colours[None] for cls in classes],
+              "tolerance": simplify_tolerance(z, y)}
     return _bytes(session.execute(text(sql), params).scalar_one())
 
 
@@ -176,6 +227,28 @@ def case_tile(session: Session, z: int, x: int, y: int, *, now: datetime | None 
     sql = _CASE_POINTS_SQL if z >= CASE_POINTS_FROM_ZOOM else _CASE_COUNTS_SQL
     params = {"z": z, "x": x, "y": y, "now": moment, "on": _local_date(moment)}
     return _bytes(session.execute(text(sql), params).scalar_one())
+
+
+# -- with the layer cache -----------------------------------------------------------------------------
+
+
+def cached_grid_tile(session: Session, cache: LayerCache, query: LayerQuery, z: int, x: int, y: int, *,
+                     households_per_worker_target: int = 500) -> bytes:
+    """`grid_tile` for `query` at the current data version, kept in `cache.tiles` while its values are."""
+    version = data_version(session)
+    values = grid_values(session, cache, query, version,
+                         households_per_worker_target=households_per_worker_target)
+    on = _local_date(values.generated_at)
+    boxes = cache.get(("boxes", version.places, on), lambda: grid_boxes(session, on))
+    key = ("grids", version.token, *query.key, values.generated_at, z, x, y)
+    return cache.tiles.get(key, lambda: grid_tile(session, z, x, y, values, boxes))
+
+
+def cached_case_tile(session: Session, cache: LayerCache, z: int, x: int, y: int) -> bytes:
+    """`case_tile` at the current data version, kept in `cache.tiles` for `VALUES_MAX_AGE_SECONDS` (its
+    overdue flags follow the clock)."""
+    key = ("cases", data_version(session).token, z, x, y)
+    return cache.tiles.get(key, lambda: case_tile(session, z, x, y), VALUES_MAX_AGE_SECONDS)
 
 
 def _bytes(value: bytes | memoryview | None) -> bytes:

@@ -32,7 +32,7 @@ from gis.metrics import MEASURES, NO_DATA_COLOUR
 from gis.periods import FORMS, parse_period
 from gis.settings import Settings
 from gis.store.database import Database
-from gis.store.layers import LayerCache
+from gis.store.layers import LayerCache, LruStore
 from gis.store.measures import Period, district_summary, grid_measures, worst_grids
 from tests import drawn
 
@@ -369,18 +369,17 @@ def test_cache_serves_an_aged_entry_while_it_is_refreshed_in_the_background() ->
             done.set()
         return made[-1]
 
-    cache = LayerCache(sessions=sessions)  # type: ignore[arg-type]
-    assert cache.refreshing("k", make, None, max_age=60) == 1  # type: ignore[arg-type]
-    assert cache.refreshing("k", make, None, max_age=60) == 1  # type: ignore[arg-type]
-    assert cache.refreshing("k", make, None, max_age=0) == 1  # type: ignore[arg-type]  # aged: old value now
+    store = LruStore(4)
+    assert store.refreshing("k", make, None, 60, sessions) == 1  # type: ignore[arg-type]
+    assert store.refreshing("k", make, None, 60, sessions) == 1  # type: ignore[arg-type]
+    assert store.refreshing("k", make, None, 0, sessions) == 1  # type: ignore[arg-type]  # aged: the old one
     assert done.wait(10)
     deadline = time.monotonic() + 10
-    while cache.refreshing("k", make, None, max_age=60) != 2:  # type: ignore[arg-type]
+    while store.refreshing("k", make, None, 60, sessions) != 2:  # type: ignore[arg-type]
         assert time.monotonic() < deadline
     assert made == [1, 2]
-    inline = LayerCache()
-    assert inline.refreshing("k", lambda s: 1, None, max_age=60) == 1  # type: ignore[arg-type]
-    assert inline.refreshing("k", lambda s: 2, None, max_age=0) == 2  # type: ignore[arg-type]  # no sessions
+    assert store.refreshing("j", lambda s: 1, None, 60, None) == 1  # type: ignore[arg-type]
+    assert store.refreshing("j", lambda s: 2, None, 0, None) == 2  # type: ignore[arg-type]  # no sessions: inline
 
 
 def test_cache_makes_each_key_once_for_concurrent_askers() -> None:

@@ -24,7 +24,7 @@ from sqlalchemy import text
 
 from gis.metrics import MEASURES
 from gis.store.database import Database
-from gis.store.tiles import MAX_ZOOM, simplify_tolerance
+from gis.store.tiles import MAX_ZOOM, simplify_tolerance, tile_area
 from tests import drawn
 from tests.api.test_layers import act, make_cases, report
 
@@ -340,3 +340,13 @@ def test_tiles_follow_new_cases(client: TestClient, users: dict, cases: dict) ->
     west = [next(f.properties["value"] for f in layer.features if f.properties["code"] == drawn.WEST_CODE)
             for layer in (grids_before, get_tile(client, users["admin"], "grids", Z14)["grids"])]
     assert west[1] == west[0] + 1
+
+
+@pytest.mark.parametrize("zxy", [(0, 0, 0), (1, 1, 0), Z10, Z14, (18, 208628, 108520)])
+def test_tile_area_is_the_buffered_envelope_in_degrees(db: Database, zxy: tuple[int, int, int]) -> None:
+    with db.session() as session:
+        expected = session.execute(text(
+            "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM (SELECT ST_Transform(ST_ClipByBox2D("
+            "ST_TileEnvelope(:z, :x, :y, margin => 64.0 / 4096), ST_TileEnvelope(0, 0, 0)), 4326) AS e) AS t"
+        ), dict(zip("zxy", zxy, strict=True))).one()
+    assert tile_area(*zxy) == pytest.approx(tuple(expected), abs=1e-9)

@@ -25,7 +25,10 @@ def test_district_map_draws_every_grid_offline(browser: Browser, live_server) ->
             for (const key of Object.keys(window)) {
                 const layer = window[key];
                 if (layer && layer instanceof L.GeoJSON) {
-                    layer.eachLayer(l => { if (l instanceof L.Polygon) grids++; else if (l instanceof L.CircleMarker) points++; });
+                    layer.eachLayer(l => {
+                        if (l instanceof L.Polygon) grids++;
+                        else if (l instanceof L.CircleMarker) points++;
+                    });
                 }
             }
             return {grids, points};
