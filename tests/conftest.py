@@ -19,7 +19,7 @@ from gis.settings import PROJECT_ROOT, Settings
 from gis.store.database import Database, make_engine, open_database, upgrade
 from gis.store.embedded import EmbeddedCluster
 
-TEST_PORT = 54339
+TEST_PORT = int(os.environ.get("GRIDMAP_TEST_PORT", "54339"))
 TEMPLATE = "gridmap_template"
 _counter = itertools.count()
 
