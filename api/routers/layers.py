@@ -14,7 +14,6 @@ from api.deps import AppSettings, DbSession
 from gis.periods import DEFAULT_PERIOD, FORMS, parse_period
 from gis.permissions import Actor, Forbidden
 from gis.store import layers
-from gis.store.coverage import coverage_layer
 
 router = APIRouter(prefix="/api/layers", tags=["layers"])
 
@@ -112,9 +111,10 @@ def overdue(request: Request, session: DbSession, actor: MapReader, settings: Ap
     return json_bytes(request, layers.overdue_layer(session, language=_lang(lang, settings)), GEOJSON)
 
 
-@router.get("/coverage", summary="Coverage gaps: uncovered land, overlaps, buildings and cases outside grids")
-def coverage(session: DbSession, actor: MapReader) -> dict[str, Any]:
-    return coverage_layer(session)
+@router.get("/coverage", summary="Coverage gaps: uncovered land, overlaps, buildings and cases outside grids",
+            response_class=Response, responses={200: {"content": {GEOJSON: {}}}})
+def coverage(request: Request, session: DbSession, actor: MapReader, cache: Cache) -> Response:
+    return json_bytes(request, layers.coverage(session, cache), GEOJSON)
 
 
 @router.get("/version", summary="An opaque string that changes whenever a case, grid or team changes")

@@ -41,13 +41,14 @@ from sqlalchemy.orm import Session
 from gis.errors import InvalidInput
 from gis.metrics import MEASURES, NO_DATA_COLOUR, MeasureSpec, classify, legend, quantile_breaks
 from gis.periods import PeriodSpan
+from gis.store.coverage import coverage_layer
 from gis.store.measures import OPEN_CASE_STATUSES, Period, district_summary, grid_measures
 from gis.workcalendar import SHANGHAI
 
 __all__ = [
     "CLASSIFY_MODES", "OPEN_STATUSES_SQL", "DataVersion", "LayerBody", "LayerCache", "LayerQuery",
-    "LayerValues", "LruStore", "data_version", "grid_layer", "grid_values", "layer_query", "measure_json",
-    "measure_list", "no_jit", "overdue_layer", "summary",
+    "LayerValues", "LruStore", "coverage", "data_version", "grid_layer", "grid_values", "layer_query",
+    "measure_json", "measure_list", "no_jit", "overdue_layer", "summary",
 ]
 
 SIMPLIFY_DEGREES = 1e-5
@@ -200,10 +201,10 @@ class LruStore:
                 return hit.value
             try:
                 value = make()
+                self._store(key, value)
             finally:
                 with self._lock:
                     self._flights.pop(key, None)
-            self._store(key, value)
             return value
 
     def refreshing(self, key: Hashable, make: Callable[[Session], T], session: Session, max_age: float,
@@ -260,7 +261,7 @@ class LruStore:
 
 class LayerCache(LruStore):
     """What the layers keep between requests, in stores sized by what they hold: small entries here
-    (classings' districts, grid boxes); measure rows in `measures`; per-grid frames in `frames`; built
+    (district summaries, grid boxes); measure rows in `measures`; per-grid frames in `frames`; built
     layer bodies in `bodies`; vector tiles in `tiles`. `sessions` (a factory of units of work) lets an
     aged entry be refreshed in the background (`LruStore.refreshing`)."""
 
@@ -537,6 +538,22 @@ def _worst(values: LayerValues, frames: dict[str, _Frame]) -> list[dict[str, Any
                       "street_name": frame.street_name if frame else None, "value": row[measure],
                       "class": cls, "colour": colours.get(cls, NO_DATA_COLOUR)})
     return worst
+
+
+# -- coverage gaps -----------------------------------------------------------------------------------
+
+
+def coverage(session: Session, cache: LayerCache) -> LayerBody:
+    """`gis.store.coverage.coverage_layer` as JSON, kept until places or cases change (the unrouted
+    cases are among its points)."""
+    version = data_version(session)
+
+    def make() -> LayerBody:
+        no_jit(session)
+        layer = coverage_layer(session)
+        return LayerBody(json.dumps(layer, ensure_ascii=False, separators=(",", ":"), default=str).encode())
+
+    return cache.bodies.get(("coverage", version.places, version.cases), make)
 
 
 # -- overdue cases ------------------------------------------------------------------------------------

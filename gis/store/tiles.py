@@ -18,6 +18,9 @@ Simplification: ST_AsMVTGeom only snaps to the tile's 4096 grid, so polygons are
 GL and MapLibre draw them — converted to degrees at the tile's latitude: fewer vertices to transform and
 clip, no visible change. Features reach `BUFFER` units (of 4096) beyond the tile so strokes and circles
 at its edge are drawn whole. A tile with no feature is returned as b"" (the API answers 204).
+
+`cached_grid_tile` and `cached_case_tile` keep made tiles in the layer cache, keyed by the data version
+(and, for grids, by the measure values they carry), so wall screens showing the same view share them.
 """
 
 from __future__ import annotations

@@ -14,6 +14,7 @@ So open cases: west 2, east 1; open and overdue: west 1, east 1. The sweeper has
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Iterator
@@ -31,6 +32,7 @@ from api.sweeper import sweep_once
 from gis.metrics import MEASURES, NO_DATA_COLOUR
 from gis.periods import FORMS, parse_period
 from gis.settings import Settings
+from gis.store.coverage import coverage_layer
 from gis.store.database import Database
 from gis.store.layers import LayerCache, LruStore
 from gis.store.measures import Period, district_summary, grid_measures, worst_grids
@@ -208,7 +210,9 @@ def test_layer_follows_new_cases_and_redrawn_grids(
     frame.loc[frame["code"] == drawn.WEST_CODE, "name"] = "西网格（新）"
     from api.cli import import_file
 
+    version = client.get("/api/layers/version", headers=users["admin"]).json()["version"]
     import_file(db_settings, "grids", drawn.write(frame, tmp_path / "renamed.geojson"))
+    assert client.get("/api/layers/version", headers=users["admin"]).json()["version"] != version
     assert by_code(layer(client, users["admin"]))[drawn.WEST_CODE]["properties"]["name"] == "西网格（新）"
 
 
@@ -273,10 +277,21 @@ def test_overdue_layer_is_empty_without_overdue_cases(client: TestClient, users:
     assert client.get("/api/layers/overdue", headers=users["admin"]).json()["features"] == []
 
 
-def test_coverage_is_the_coverage_layer(client: TestClient, users: dict) -> None:
-    body = client.get("/api/layers/coverage", headers=users["planner"]).json()
+def test_coverage_is_the_coverage_layer_and_follows_changes(
+    client: TestClient, users: dict, db: Database
+) -> None:
+    def fetch() -> dict[str, Any]:
+        response = client.get("/api/layers/coverage", headers=users["planner"])
+        assert response.headers["content-type"] == "application/geo+json"
+        return response.json()
+
+    body = fetch()
+    with db.session() as session:
+        assert body == json.loads(json.dumps(coverage_layer(session), default=str))
     kinds = [(f["properties"]["kind"], f["properties"].get("code")) for f in body["features"]]
     assert ("outside_building", "B-OUT") in kinds
+    report(client, users["centre"], {"lon": 106.53, "lat": 29.555})  # outside every grid: unrouted
+    assert [f["properties"]["kind"] for f in fetch()["features"]].count("unrouted_case") == 1
 
 
 def test_version_changes_with_cases_and_actions_only(

@@ -1,0 +1,897 @@
+"""Benchmark: measures, the grid layer and vector tiles at city scale (50,000 grids, 5,000,000 cases).
+
+Baselines in the same run, on the same PostGIS database: tipg (PyPI; its own virtualenv under
+var/bench/tipg-venv, see bench/tipg_server.py) serving the same `grid` table, for the features
+(`/collections/public.grid/items`, every grid in one request) and the vector tiles
+(`/collections/public.grid/tiles/WebMercatorQuad/{z}/{x}/{y}`, tipg's defaults: every column, no
+simplification) of the same fixed tile set.
+Measured:
+  (a) `grid_measures` for the last 30 days, first call and warm (p50 of 5), and `district_summary`;
+  (b) GET /api/layers/grids for 2 measures over HTTP: first request, cached (warm), and after a change
+      of data (the measures recomputed, geometry and organisation frames still cached), beside tipg's items;
+      then, in process, where the time of an uncached layer goes (SQL of measures, geometry, JSON, gzip),
+      with the measures statement's EXPLAIN ANALYZE written to var/bench/layers-explain.txt;
+  (c) GET /tiles/grids/{z}/{x}/{y}.mvt over every tile of the lattice at z12 and z14 and a sample at z16,
+      sequentially after one warm pass: rendered (a classing not yet cached, so PostGIS makes each tile)
+      and cached; tipg's tiles over the same set, interleaved pass by pass; both must agree on which
+      tiles are empty.
+Targets: the layer with measures under 1 s warm; tiles no slower than tipg's (p50 ratio ≤ 1.0).
+
+Data (seeded; reused between runs while the database holds the same scale, `--rebuild` forces it): grids
+and communities from bench/synthetic.py, buildings and one service team per grid (3 % left without,
+so organisational gaps exist) through `gridmap import`; cases made directly in SQL over the year before
+generation, with statuses, deadlines and flags following the workflow, each at a point inside its grid's
+largest inscribed circle (0.3 % outside every grid, unrouted); visits for 60 % of buildings. No case
+ledger (case_event) is made: measures "now" do not read it. The server runs with its overdue sweeper
+hourly (GRIDMAP_SWEEP_INTERVAL_SECONDS), after the flags are brought up to date in SQL at the start.
+
+    .venv/bin/python bench/layers.py [--quick] [--rebuild] [--grids N --cases N --buildings N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import numpy as np
+import pandas as pd
+import psycopg
+from sqlalchemy import text
+
+sys.dont_write_bytecode = True  # nothing written outside var/bench and /tmp
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from api.cli import import_file  # noqa: E402
+from bench.synthetic import make_grids, make_points  # noqa: E402
+from bench.tipg_server import ensure_venv, free_port, served_tipg, versions  # noqa: E402
+from gis.periods import parse_period  # noqa: E402
+from gis.settings import PROJECT_ROOT, Settings  # noqa: E402
+from gis.store import layers, measures  # noqa: E402
+from gis.store.database import Database, open_database  # noqa: E402
+from gis.store.embedded import EmbeddedCluster  # noqa: E402
+from gis.store.users import create_user  # noqa: E402
+from gis.workcalendar import SHANGHAI  # noqa: E402
+from gis.workflow import CLOCK_STATUSES  # noqa: E402
+
+BENCH_DIR = PROJECT_ROOT / "var" / "bench"
+PORT = 54349
+SEED = 2024
+DATA_VERSION = 1
+"""Bump when the generator changes: a database made by an older one is rebuilt."""
+PERIOD = "30d"
+MEASURES = ("open_cases", "closure_rate")
+LAYER_TARGET_S = 1.0
+TILE_TARGET = 1.0
+SWEEP_INTERVAL_S = 3600
+CASE_CHUNKS = 2
+"""Concurrent sessions inserting cases (one per core)."""
+
+
+def say(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')} load {os.getloadavg()[0]:.1f}] {message}", flush=True)
+
+
+def loads() -> str:
+    return " ".join(f"{v:.2f}" for v in os.getloadavg())
+
+
+@dataclass(frozen=True)
+class Scale:
+    """How much data, and the database holding it."""
+
+    grids: int
+    buildings: int
+    cases: int
+    database: str
+
+    def stamp(self) -> dict[str, int]:
+        return {"grids": self.grids, "buildings": self.buildings, "cases": self.cases,
+                "seed": SEED, "generator": DATA_VERSION}
+
+
+# -- data ---------------------------------------------------------------------------------------
+
+
+def ensure_data(cluster: EmbeddedCluster, scale: Scale, rebuild: bool) -> tuple[Settings, str]:
+    """The database for `scale`, made unless it already holds it; (settings, when its data was made)."""
+    settings = Settings(database_url=cluster.url(scale.database), sweep_interval_seconds=SWEEP_INTERVAL_S)
+    stamp = None if rebuild else _read_stamp(cluster, scale.database)
+    if stamp is not None and all(stamp.get(k) == v for k, v in scale.stamp().items()):
+        say(f"reusing database {scale.database} (made {stamp['made']}; --rebuild to make it anew)")
+        open_database(settings).close()  # migrations, if any were added since
+        return settings, stamp["made"]
+    started = time.perf_counter()
+    say(f"building database {scale.database}: {scale.grids} grids, {scale.buildings} buildings, "
+        f"{scale.cases} cases")
+    with psycopg.connect(cluster.dsn("postgres"), autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {scale.database} WITH (FORCE)")
+        conn.execute(f"CREATE DATABASE {scale.database}")
+    open_database(settings).close()  # schema and seeded reference data
+    _import_places(settings, scale)
+    made = datetime.now(UTC)
+    with psycopg.connect(cluster.dsn(scale.database), autocommit=True) as conn:
+        _prepare_picks(conn)
+    _insert_cases(cluster, scale, made)
+    with psycopg.connect(cluster.dsn(scale.database), autocommit=True) as conn:
+        _insert_visits(conn, made)
+        conn.execute("DROP TABLE bench_pick, bench_category")
+        say("VACUUM ANALYZE (hint bits, visibility map, statistics)")
+        conn.execute("VACUUM (ANALYZE)")
+        comment = json.dumps({**scale.stamp(), "made": made.isoformat(timespec="seconds")})
+        conn.execute(f"COMMENT ON DATABASE {scale.database} IS '{comment}'")
+    say(f"database built in {time.perf_counter() - started:.0f} s")
+    return settings, made.isoformat(timespec="seconds")
+
+
+def _read_stamp(cluster: EmbeddedCluster, database: str) -> dict[str, Any] | None:
+    """What the database says it holds (its COMMENT, written last by a complete build), or None."""
+    with psycopg.connect(cluster.dsn("postgres"), autocommit=True) as conn:
+        row = conn.execute("SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = %s",
+                           (database,)).fetchone()
+    if row is None or not row[0]:
+        return None
+    try:
+        return dict(json.loads(row[0]))
+    except ValueError:
+        return None
+
+
+def _import_places(settings: Settings, scale: Scale) -> None:
+    """Communities, grids, buildings and teams through `gridmap import` (the real path)."""
+    say(f"generating {scale.grids} grids and {scale.buildings} buildings (bench/synthetic.py, seeded)")
+    communities, grids = make_grids(scale.grids)
+    buildings = make_points(scale.buildings, scale.grids)
+    with tempfile.TemporaryDirectory() as folder:
+        paths = {}
+        for name, frame in (("communities", communities), ("grids", grids), ("buildings", buildings)):
+            paths[name] = Path(folder) / f"{name}.gpkg"
+            frame.to_file(paths[name], engine="pyogrio")
+        paths["teams"] = Path(folder) / "teams.csv"
+        _teams_frame(grids["code"].tolist()).to_csv(paths["teams"], index=False)
+        for kind in ("communities", "grids", "buildings", "teams"):
+            started = time.perf_counter()
+            import_file(settings, kind, paths[kind])
+            say(f"import {kind}: {time.perf_counter() - started:.1f} s")
+
+
+def _teams_frame(codes: list[str]) -> pd.DataFrame:
+    """A branch and a team per grid (every 33rd grid has neither): a leader, one or two grid workers
+    (two in every third grid) and a volunteer."""
+    rows = []
+    for k, code in enumerate(codes):
+        if k % 33 == 32:
+            continue
+        roles = ["leader", "grid_worker"] + (["grid_worker"] if k % 3 == 0 else []) + ["volunteer"]
+        for j, role in enumerate(roles):
+            rows.append((code, f"第{k}网格党支部", f"书记{k}", 20 + k % 30, f"第{k}网格服务团队", f"队员{k}-{j}",
+                         role, f"1{k:07d}{j:03d}", "2024-01-01", ""))
+    return pd.DataFrame(rows, columns=["grid_code", "branch_name", "branch_secretary", "branch_members",
+                                       "team_name", "person_name", "role", "phone", "from_date", "to_date"])
+
+
+def _prepare_picks(conn: psycopg.Connection[Any]) -> None:
+    """Per current grid (in a scattered order, so busy grids are spread out): its keys and the largest
+    circle inside it; per category, its time limit in clock hours (working time approximated)."""
+    say("cases: largest inscribed circle of every grid")
+    conn.execute("""
+        CREATE UNLOGGED TABLE bench_pick AS
+        SELECT (row_number() OVER (ORDER BY md5(g.code)) - 1)::int AS n, g.id AS grid_id, g.code,
+               c.code AS community_code, g.street_code, g.district_code, t.id AS team_id, b.id AS branch_id,
+               ST_X(m.center) AS cx, ST_Y(m.center) AS cy, m.radius AS r
+        FROM grid AS g
+        JOIN community AS c ON c.id = g.community_id
+        LEFT JOIN service_team AS t ON t.grid_code = g.code AND t.valid_to IS NULL
+        LEFT JOIN party_org AS b ON b.level = 'grid_branch' AND b.place_code = g.code AND b.valid_to IS NULL
+        CROSS JOIN LATERAL ST_MaximumInscribedCircle(g.geom) AS m
+        WHERE g.valid_to IS NULL""")
+    conn.execute("CREATE UNIQUE INDEX ON bench_pick (n)")
+    conn.execute("""
+        CREATE UNLOGGED TABLE bench_category AS
+        SELECT (row_number() OVER (ORDER BY code) - 1)::int AS k, code,
+               CASE limit_unit WHEN 'clock_hours' THEN limit_value
+                               WHEN 'working_hours' THEN limit_value * 4.8
+                               ELSE limit_value * 24 * 1.4 END AS limit_h
+        FROM case_category WHERE active""")
+    conn.execute("ANALYZE bench_pick; ANALYZE bench_category")
+
+
+def _u(salt: int, of: str = "i") -> str:
+    """SQL for a uniform [0, 1) drawn from the integer `of` (the case number: deterministic, whichever
+    session makes the case)."""
+    return f"((hashint8extended({of}, {SEED * 1000 + salt}) & 9007199254740991)::float8 / 9007199254740992.0)"
+
+
+_SOURCES = "ARRAY['hotline', 'patrol', 'resident', 'reception_day', 'work_day_visit', 'video', 'referral']"
+_CLOCK = "(" + ", ".join(f"'{s.value}'" for s in sorted(CLOCK_STATUSES)) + ")"
+
+# Hours after the report at which each step happens (1e9: never), and the case's age in hours at :made.
+# A step has happened when its hour <= age. Declined 3 %; stalled in handling 0.4 %; rated 70 %:
+# satisfied 82 %, basically 13 %, unsatisfied 5 % (reopened as rework, handled and closed again).
+_CASES_SQL = f"""
+INSERT INTO service_case (source, category_code, description, address, position, given_crs, given_lon,
+    given_lat, grid_id, grid_code, community_code, street_code, district_code, team_id, branch_id,
+    first_contact, created_by, status, reported_at, filed_at, declined_at, dispatched_at, accepted_at,
+    handled_at, closed_at, reworked_at, evaluated_at, first_action_at, deadline, supervised_at,
+    escalated_at, decline_reason, rework_count, satisfaction, updated_at)
+SELECT ({_SOURCES})[1 + floor(7 * u.src)::int], k.code, 'bench case ' || i, '',
+       ST_SetSRID(ST_MakePoint(p.lon, p.lat), 4326), 'wgs84', p.lon, p.lat,
+       g.grid_id, g.code, g.community_code, g.street_code, g.district_code, g.team_id, g.branch_id,
+       'bench', 'bench', s.status, r.rep, a.filed, a.declined, a.dispatched, a.accepted, a.handled,
+       a.closed, a.reworked, a.evaluated, a.dispatched, a.deadline,
+       CASE WHEN h.dis <= h.age AND h.dead < least(h.c1, h.age)
+            THEN r.rep + make_interval(secs => 3600 * h.dead + 300) END,
+       CASE WHEN h.dis <= h.age AND h.dead + 24 < least(h.c1, h.age)
+            THEN r.rep + make_interval(secs => 3600 * (h.dead + 24) + 300) END,
+       CASE WHEN s.status = 'declined' THEN 'not within the remit (bench)' END,
+       CASE WHEN h.rw AND h.ev <= h.age THEN 1 ELSE 0 END,
+       CASE WHEN h.ev <= h.age THEN h.rating END,
+       greatest(r.rep, a.filed, a.declined, a.dispatched, a.accepted, a.handled, a.closed, a.reworked,
+                a.evaluated)
+FROM generate_series(CAST(:lo AS bigint), CAST(:hi AS bigint)) AS i
+CROSS JOIN LATERAL (SELECT {_u(1)} AS grid, {_u(2)} AS cat, {_u(3)} AS src, {_u(4)} AS age,
+    {_u(5)} AS fil, {_u(6)} AS dis, {_u(7)} AS acc, {_u(8)} AS han, {_u(9)} AS ver, {_u(10)} AS eva,
+    {_u(11)} AS rate, {_u(12)} AS fate, {_u(13)} AS rw, {_u(14)} AS ang, {_u(15)} AS rad, {_u(16)} AS out,
+    {_u(17)} AS re2) AS u
+JOIN bench_category AS k ON k.k = floor(:categories * u.cat)::int
+LEFT JOIN bench_pick AS g ON u.out >= 0.003 AND g.n = floor(:grids * power(u.grid, 1.6))::int
+CROSS JOIN LATERAL (SELECT
+    CASE WHEN g.code IS NULL THEN :maxx + 0.002 + 0.02 * u.rad
+         ELSE g.cx + 0.9 * g.r * sqrt(u.rad) * cos(2 * pi() * u.ang) END AS lon,
+    CASE WHEN g.code IS NULL THEN :miny + (:maxy - :miny) * u.ang
+         ELSE g.cy + 0.9 * g.r * sqrt(u.rad) * sin(2 * pi() * u.ang) END AS lat) AS p
+CROSS JOIN LATERAL (SELECT 8760 * u.age AS age, u.fate < 0.03 AS declined, u.fate > 0.996 AS stalled,
+    u.rate < 0.7 AS rated,
+    CASE WHEN u.rate < 0.7 * 0.05 THEN 'unsatisfied' WHEN u.rate < 0.7 * 0.18 THEN 'basically_satisfied'
+         ELSE 'satisfied' END AS rating) AS f
+CROSS JOIN LATERAL (SELECT CASE WHEN f.declined THEN 1e9 ELSE 0.3 + 3 * u.fil END AS fil,
+    CASE WHEN f.declined THEN 0.5 + 8 * u.fil ELSE 1e9 END AS dec) AS h1
+CROSS JOIN LATERAL (SELECT h1.fil + 0.2 + 4 * u.dis AS dis) AS h2
+CROSS JOIN LATERAL (SELECT h2.dis + 0.1 + 6 * u.acc AS acc, h2.dis + k.limit_h AS dead) AS h3
+CROSS JOIN LATERAL (SELECT CASE WHEN f.stalled THEN 1e9
+    ELSE h3.acc + k.limit_h * (0.1 + 1.1 * u.han * u.han) END AS h1) AS h4
+CROSS JOIN LATERAL (SELECT h4.h1 + 1 + 30 * u.ver AS c1) AS h5
+CROSS JOIN LATERAL (SELECT CASE WHEN f.rated THEN h5.c1 + 2 + 70 * u.eva ELSE 1e9 END AS ev) AS h6
+CROSS JOIN LATERAL (SELECT f.age, f.rating, h1.fil, h1.dec, h2.dis, h3.acc, h3.dead, h4.h1, h5.c1, h6.ev,
+    f.rated AND f.rating = 'unsatisfied' AS rw,
+    CASE WHEN f.rated AND f.rating = 'unsatisfied'
+         THEN h6.ev + 0.5 * k.limit_h * (0.2 + u.re2) ELSE 1e9 END AS h2) AS h
+CROSS JOIN LATERAL (SELECT h.h2 + 1 + 30 * u.ver AS c2) AS hc
+CROSS JOIN LATERAL (SELECT :made - make_interval(secs => 3600 * h.age) AS rep) AS r
+CROSS JOIN LATERAL (SELECT
+    CASE WHEN h.fil <= h.age THEN r.rep + make_interval(secs => 3600 * h.fil) END AS filed,
+    CASE WHEN h.dec <= h.age THEN r.rep + make_interval(secs => 3600 * h.dec) END AS declined,
+    CASE WHEN h.dis <= h.age THEN r.rep + make_interval(secs => 3600 * h.dis) END AS dispatched,
+    CASE WHEN h.acc <= h.age THEN r.rep + make_interval(secs => 3600 * h.acc) END AS accepted,
+    CASE WHEN h.dis <= h.age THEN r.rep + make_interval(secs => 3600 * h.dead) END AS deadline,
+    CASE WHEN h.h2 <= h.age THEN r.rep + make_interval(secs => 3600 * h.h2)
+         WHEN h.h1 <= h.age THEN r.rep + make_interval(secs => 3600 * h.h1) END AS handled,
+    CASE WHEN hc.c2 <= h.age THEN r.rep + make_interval(secs => 3600 * hc.c2)
+         WHEN h.c1 <= h.age THEN r.rep + make_interval(secs => 3600 * h.c1) END AS closed,
+    CASE WHEN h.rw AND h.ev <= h.age THEN r.rep + make_interval(secs => 3600 * h.ev) END AS reworked,
+    CASE WHEN NOT h.rw AND h.ev <= h.age THEN r.rep + make_interval(secs => 3600 * h.ev) END AS evaluated
+    ) AS a
+CROSS JOIN LATERAL (SELECT CASE
+    WHEN h.dec <= h.age THEN 'declined'
+    WHEN h.fil > h.age THEN 'reported'
+    WHEN h.dis > h.age THEN 'filed'
+    WHEN h.acc > h.age THEN 'dispatched'
+    WHEN h.h1 > h.age THEN 'in_handling'
+    WHEN h.c1 > h.age THEN 'handled'
+    WHEN h.ev > h.age THEN 'closed'
+    WHEN NOT h.rw THEN 'evaluated'
+    WHEN h.h2 > h.age THEN 'rework'
+    WHEN hc.c2 > h.age THEN 'handled'
+    ELSE 'closed' END AS status) AS s
+"""
+
+
+def _insert_cases(cluster: EmbeddedCluster, scale: Scale, made: datetime) -> None:
+    """The cases, in CASE_CHUNKS concurrent sessions, with the table's plain indexes dropped meanwhile
+    and rebuilt after (their definitions read from pg_indexes first), and row triggers (foreign-key
+    checks) off: the rows are consistent by construction. One `layer_change` row records the load."""
+    dsn = cluster.dsn(scale.database)
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        definitions = [r[0] for r in conn.execute(
+            "SELECT indexdef FROM pg_indexes AS i WHERE schemaname = 'public' AND tablename = 'service_case' AND NOT EXISTS "
+            "(SELECT 1 FROM pg_constraint AS c WHERE c.conname = i.indexname) ORDER BY indexname")]
+        conn.execute("DO $$ DECLARE n text; BEGIN FOR n IN SELECT indexname FROM pg_indexes AS i "
+                     "WHERE schemaname = 'public' AND tablename = 'service_case' AND NOT EXISTS (SELECT 1 FROM pg_constraint AS c "
+                     "WHERE c.conname = i.indexname) LOOP EXECUTE 'DROP INDEX ' || quote_ident(n); END LOOP; "
+                     "END $$")
+        extent = conn.execute("SELECT ST_XMax(e), ST_YMin(e), ST_YMax(e) FROM "
+                              "(SELECT ST_Extent(geom)::geometry AS e FROM grid) AS x").fetchone()
+        categories, grids = conn.execute(
+            "SELECT (SELECT count(*) FROM bench_category), (SELECT count(*) FROM bench_pick)").fetchone()
+    assert extent is not None
+    say(f"cases: inserting {scale.cases} in {CASE_CHUNKS} sessions ({len(definitions)} indexes dropped)")
+    started = time.perf_counter()
+    bounds = np.linspace(0, scale.cases, CASE_CHUNKS + 1).astype(int)
+    params = {"maxx": extent[0], "miny": extent[1], "maxy": extent[2], "categories": categories,
+              "grids": grids, "made": made}
+    sql = _CASES_SQL.replace(":lo", "%(lo)s").replace(":hi", "%(hi)s")
+    for name in params:
+        sql = sql.replace(f":{name}", f"%({name})s")
+
+    def chunk(lo: int, hi: int) -> None:
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            conn.execute("SET session_replication_role = replica")
+            conn.execute("SET synchronous_commit = off")
+            conn.execute("SET jit = off")
+            conn.execute(sql, {**params, "lo": lo, "hi": hi})
+
+    _run_parallel([lambda lo=lo, hi=hi: chunk(lo, hi) for lo, hi in zip(bounds[:-1] + 1, bounds[1:],
+                                                                              strict=True)])
+    say(f"cases: inserted in {time.perf_counter() - started:.0f} s; rebuilding {len(definitions)} indexes")
+    started = time.perf_counter()
+    queue = list(definitions)
+    lock = threading.Lock()
+
+    def builder() -> None:
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            while True:
+                with lock:
+                    if not queue:
+                        return
+                    definition = queue.pop(0)
+                conn.execute(definition)
+
+    _run_parallel([builder] * CASE_CHUNKS)
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute("INSERT INTO layer_change (kind) VALUES ('cases')")
+    say(f"cases: indexes rebuilt in {time.perf_counter() - started:.0f} s")
+
+
+def _run_parallel(jobs: list[Callable[[], None]]) -> None:
+    """Run each job in a thread; re-raise the first failure."""
+    errors: list[BaseException] = []
+
+    def run(job: Callable[[], None]) -> None:
+        try:
+            job()
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(job,)) for job in jobs]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if errors:
+        raise errors[0]
+
+
+def _insert_visits(conn: psycopg.Connection[Any], made: datetime) -> None:
+    """One visit in the 60 days before `made` for 60 % of the buildings in a grid with a grid worker."""
+    started = time.perf_counter()
+    rows = conn.execute(f"""
+        INSERT INTO visit (building_id, person_id, visited_at, note, district_code, street_code)
+        SELECT b.id, w.person_id, %(made)s - make_interval(secs => 60 * 86400 * {_u(31, 'b.id')}),
+               '', b.district_code, b.street_code
+        FROM building AS b
+        JOIN grid AS g ON g.id = b.grid_id
+        JOIN (SELECT DISTINCT ON (t.grid_code) t.grid_code, m.person_id
+              FROM service_team AS t JOIN team_membership AS m ON m.team_id = t.id AND m.role = 'grid_worker'
+              ORDER BY t.grid_code, m.person_id) AS w ON w.grid_code = g.code
+        WHERE {_u(32, 'b.id')} < 0.6""", {"made": made}).rowcount
+    say(f"visits: {rows} in {time.perf_counter() - started:.1f} s")
+
+
+def catch_up_flags(database: Database) -> int:
+    """Set the supervision and escalation flags the hourly sweeper would have set since the data was
+    made (in bulk, without events), so the server's first sweep finds next to nothing."""
+    with database.session() as session:
+        flagged = session.execute(text(
+            f"UPDATE service_case SET supervised_at = least(deadline + interval '5 minutes', now()) "
+            f"WHERE supervised_at IS NULL AND deadline < now() AND status IN {_CLOCK}")).rowcount
+        flagged += session.execute(text(
+            f"UPDATE service_case SET escalated_at = least(deadline + interval '24 hours 5 minutes', now()) "
+            f"WHERE escalated_at IS NULL AND supervised_at IS NOT NULL "
+            f"AND deadline < now() - interval '24 hours' AND status IN {_CLOCK}")).rowcount
+    return flagged
+
+
+def data_profile(database: Database) -> str:
+    """Cases by status and other counts, for the report."""
+    with database.session() as session:
+        rows = session.execute(text(
+            "SELECT status, count(*) FROM service_case GROUP BY status ORDER BY count(*) DESC")).all()
+        counts = session.execute(text(
+            "SELECT (SELECT count(*) FROM grid), (SELECT count(*) FROM building), (SELECT count(*) FROM visit), "
+            "(SELECT count(*) FROM service_team), (SELECT count(*) FROM service_case WHERE grid_code IS NULL), "
+            "pg_size_pretty(pg_total_relation_size('service_case'))")).one()
+    statuses = ", ".join(f"{status} {n}" for status, n in rows)
+    return (f"{counts[0]} grids, {counts[1]} buildings, {counts[2]} visits, {counts[3]} teams; "
+            f"cases ({counts[5]} with indexes; {counts[4]} unrouted): {statuses}")
+
+
+# -- figures ------------------------------------------------------------------------------------
+
+
+@dataclass
+class Timings:
+    """Seconds of repeated runs of one thing."""
+
+    seconds: list[float] = field(default_factory=list)
+
+    def add(self, value: float) -> None:
+        self.seconds.append(value)
+
+    def p(self, percentile: float) -> float:
+        return float(np.percentile(self.seconds, percentile)) if self.seconds else float("nan")
+
+    @property
+    def total(self) -> float:
+        return float(sum(self.seconds))
+
+    def line(self) -> str:
+        if not self.seconds:
+            return "(none)"
+        return (f"p50 {self.p(50) * 1000:9.1f} ms  p99 {self.p(99) * 1000:9.1f} ms  "
+                f"total {self.total:7.2f} s  (n={len(self.seconds)})")
+
+
+def _timed(make: Callable[[], Any]) -> tuple[float, Any]:
+    started = time.perf_counter()
+    value = make()
+    return time.perf_counter() - started, value
+
+
+# -- (a) measures in process --------------------------------------------------------------------
+
+
+def measure_measures(database: Database) -> dict[str, Any]:
+    """grid_measures for the last 30 days: first call, then p50 of 5; district_summary with and without
+    grid rows handed in (the app hands them in)."""
+    span = parse_period(PERIOD)
+    period = measures.Period(span.start, span.end)
+    with database.session() as session:
+        first, rows = _timed(lambda: measures.grid_measures(session, period))
+    say(f"grid_measures first call {first:.2f} s ({len(rows)} grids)")
+    warm = Timings()
+    for _ in range(5):
+        with database.session() as session:
+            warm.add(_timed(lambda: measures.grid_measures(session, period))[0])
+    say(f"grid_measures warm {warm.line()}")
+    with database.session() as session:
+        summary_given, district = _timed(lambda: measures.district_summary(session, period, grid_rows=rows))
+        summary_alone, _ = _timed(lambda: measures.district_summary(session, period))
+    say(f"district_summary {summary_given:.2f} s with grid rows given, {summary_alone:.2f} s alone; "
+        f"open {district['open']}, overdue {district['overdue']}, unrouted open {district['unrouted_open']}")
+    return {"first": first, "warm": warm, "summary_given": summary_given, "summary_alone": summary_alone,
+            "grids": len(rows), "district": district}
+
+
+def layer_breakdown(database: Database) -> dict[str, float]:
+    """Where an uncached layer's time goes, in process: each step of `grid_layer` timed on its own."""
+    span = parse_period(PERIOD)
+    period = measures.Period(span.start, span.end)
+    query = layers.layer_query(MEASURES[0], span)
+    parts: dict[str, float] = {}
+    with database.session() as session:
+        layers.no_jit(session)
+        on = datetime.now(UTC).astimezone(SHANGHAI).date()
+        parts["measures SQL (grid_measures)"], _ = _timed(lambda: measures.grid_measures(session, period))
+        parts["organisation properties SQL"], props = _timed(lambda: layers._props(session, on))
+        parts["geometry SQL (simplify, GeoJSON)"], shapes = _timed(lambda: layers._shapes(session, on))
+        parts["frames joined as JSON text"], _ = _timed(lambda: layers._join(props, shapes))
+        cache = layers.LayerCache()
+        parts["grid_layer, nothing cached"], body = _timed(lambda: layers.grid_layer(session, cache, query))
+        parts["gzip of the body"], _ = _timed(lambda: body.gzipped)
+        cache.measures = layers.LruStore(3)  # measures forgotten, frames kept: as after a new case
+        parts["grid_layer, frames cached"], _ = _timed(lambda: layers.grid_layer(session, cache, query))
+    parts["body MB"] = len(body.raw) / 1e6
+    return parts
+
+
+def explain_measures(database: Database, path: Path) -> list[str]:
+    """EXPLAIN (ANALYZE, BUFFERS) of the grid measures statement, as `grid_measures` builds it; the whole
+    plan goes to `path`, the nodes taking ≥ 5 % of the time are returned."""
+    span = parse_period(PERIOD)
+    at = datetime.now(UTC)
+    sql = measures._FINISHED_SQL.format(
+        case_unit=measures._CASE_UNIT["grid"], grid_unit=measures._GRID_UNIT["grid"],
+        units=measures._UNITS["grid"], state=measures._STATE_NOW, open_candidates=measures._OPEN_NOW)
+    params = measures._status_params() | {
+        "start": span.start, "end": span.end, "at": at, "on": at.astimezone(SHANGHAI).date(),
+        "cycle_start": at - timedelta(days=30), "target": 500}
+    with database.session() as session:
+        session.execute(text("SET LOCAL jit = off"))
+        plan = [r[0] for r in session.execute(text("EXPLAIN (ANALYZE, BUFFERS) " + sql), params)]
+    path.write_text("\n".join(plan) + "\n", encoding="utf-8")
+    total = next((float(line.split()[2]) for line in plan if line.startswith("Execution Time")), 0.0)
+    kept = []
+    for line in plan:
+        if "actual time=" in line:
+            end = float(line.split("actual time=")[1].split("..")[1].split()[0])
+            if total and end >= 0.05 * total:
+                kept.append(line.rstrip()[:150])
+    return kept + [line for line in plan if line.startswith(("Planning Time", "Execution Time"))]
+
+
+# -- servers ------------------------------------------------------------------------------------
+
+
+@contextmanager
+def served_app(database_url: str) -> Iterator[str]:
+    """The app under uvicorn in a subprocess on a free loopback port; yields its base URL."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = {**os.environ, "GRIDMAP_DATABASE_URL": database_url, "PYTHONDONTWRITEBYTECODE": "1",
+           "GRIDMAP_SWEEP_INTERVAL_SECONDS": str(SWEEP_INTERVAL_S)}
+    command = [sys.executable, "-m", "uvicorn", "api.app:create_app", "--factory", "--host", "127.0.0.1",
+               "--port", str(port), "--log-level", "warning", "--no-access-log"]
+    with (BENCH_DIR / "layers-server.log").open("w", encoding="utf-8") as log:
+        server = subprocess.Popen(command, cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            deadline = time.monotonic() + 120
+            while True:
+                if server.poll() is not None:
+                    raise RuntimeError(f"the app exited ({server.returncode}); see {BENCH_DIR}/layers-server.log")
+                try:
+                    if httpx.get(f"{url}/healthz", timeout=2.0).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                if time.monotonic() > deadline:
+                    raise RuntimeError("the app did not answer /healthz within 120 s")
+                time.sleep(0.2)
+            yield url
+        finally:
+            server.terminate()
+            try:
+                server.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()
+
+
+@dataclass(frozen=True)
+class Fetched:
+    """One GET: seconds to the last byte (not decoding it), status, bytes on the wire, the raw body."""
+
+    seconds: float
+    status: int
+    wire: int
+    body: bytes
+    encoding: str
+
+    def decoded(self) -> bytes:
+        return gzip.decompress(self.body) if self.encoding == "gzip" else self.body
+
+
+def fetch(client: httpx.Client, path: str, encoding: str = "gzip") -> Fetched:
+    """GET `path`, timing until the last byte arrives; the body is kept as sent (not decompressed)."""
+    started = time.perf_counter()
+    with client.stream("GET", path, headers={"Accept-Encoding": encoding}) as response:
+        body = b"".join(response.iter_raw())
+        seconds = time.perf_counter() - started
+    return Fetched(seconds, response.status_code, len(body), body,
+                   response.headers.get("content-encoding", "identity"))
+
+
+# -- (b) the layer over HTTP --------------------------------------------------------------------
+
+
+def bump_version(database: Database) -> None:
+    """A one-row change to a case, as any case action makes: the data version moves on."""
+    with database.session() as session:
+        session.execute(text("UPDATE service_case SET updated_at = now() "
+                             "WHERE id = (SELECT min(id) FROM service_case)"))
+
+
+def layer_over_http(client: httpx.Client, database: Database, rounds: int, repeats: int,
+                    grids: int) -> dict[str, Any]:
+    """First request per measure, cached requests, and requests after a change of data."""
+    out: dict[str, Any] = {"first": {}, "cached": {}, "changed": {}, "size": {}}
+    bump_version(database)  # whatever was cached before (nothing, in a fresh server) is stale now
+    for measure in MEASURES:
+        got = fetch(client, f"/api/layers/grids?measure={measure}&period={PERIOD}")
+        _check_layer(got, grids)
+        out["first"][measure] = got.seconds
+        out["size"][measure] = (got.wire / 1e6, len(got.decoded()) / 1e6)
+        say(f"layer {measure}: first request {got.seconds:.2f} s, {got.wire / 1e6:.1f} MB gzip "
+            f"({len(got.decoded()) / 1e6:.1f} MB JSON)")
+    for measure in MEASURES:
+        timings = out["cached"][measure] = Timings()
+        for _ in range(repeats):
+            timings.add(fetch(client, f"/api/layers/grids?measure={measure}&period={PERIOD}").seconds)
+        say(f"layer {measure}: cached {timings.line()}")
+    for measure in MEASURES:
+        out["changed"][measure] = Timings()
+    for k in range(rounds):
+        bump_version(database)
+        for measure in MEASURES:
+            got = fetch(client, f"/api/layers/grids?measure={measure}&period={PERIOD}")
+            out["changed"][measure].add(got.seconds)
+        say(f"layer after a change {k + 1}/{rounds}: "
+            + ", ".join(f"{m} {out['changed'][m].seconds[-1]:.2f} s" for m in MEASURES))
+    return out
+
+
+def _check_layer(got: Fetched, grids: int) -> None:
+    if got.status != 200:
+        raise RuntimeError(f"layer answered {got.status}: {got.decoded()[:300]!r}")
+    features = len(json.loads(got.decoded())["features"])
+    if features != grids:
+        raise RuntimeError(f"layer has {features} features, expected {grids}")
+
+
+def tipg_items(client: httpx.Client, repeats: int, grids: int) -> dict[str, Any]:
+    """Every grid from tipg's items in one request (its limit raised to fit): first and repeated."""
+    path = f"/collections/public.grid/items?limit={grids}"
+    got = fetch(client, path)
+    if got.status != 200:
+        raise RuntimeError(f"tipg items answered {got.status}: {got.decoded()[:300]!r}")
+    body = json.loads(got.decoded())
+    returned = len(body["features"])
+    if returned != grids:
+        raise RuntimeError(f"tipg returned {returned} of {grids} grids in one request")
+    say(f"tipg items: first request {got.seconds:.2f} s, {returned} features, {got.wire / 1e6:.1f} MB gzip "
+        f"({len(got.decoded()) / 1e6:.1f} MB JSON)")
+    timings = Timings()
+    for _ in range(repeats):
+        timings.add(fetch(client, path).seconds)
+    say(f"tipg items: repeated {timings.line()}")
+    return {"first": got.seconds, "repeated": timings, "size": (got.wire / 1e6, len(got.decoded()) / 1e6)}
+
+
+# -- (c) tiles ----------------------------------------------------------------------------------
+
+
+def tile_xy(lon: float, lat: float, z: int) -> tuple[int, int]:
+    n = 2**z
+    x = int((lon + 180.0) / 360.0 * n)
+    y = int((1.0 - np.arcsinh(np.tan(np.radians(lat))) / np.pi) / 2.0 * n)
+    return min(max(x, 0), n - 1), min(max(y, 0), n - 1)
+
+
+def tile_set(database: Database, z16_sample: int) -> list[tuple[int, int, int]]:
+    """Every tile over the grids' extent at z12 and z14, and a seeded sample of those at z16."""
+    with database.session() as session:
+        minx, miny, maxx, maxy = session.execute(text(
+            "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) "
+            "FROM (SELECT ST_Extent(geom)::geometry AS e FROM grid) AS x")).one()
+    tiles: list[tuple[int, int, int]] = []
+    for z in (12, 14, 16):
+        x0, y0 = tile_xy(minx, maxy, z)
+        x1, y1 = tile_xy(maxx, miny, z)
+        level = [(z, x, y) for x in range(x0, x1 + 1) for y in range(y0, y1 + 1)]
+        if z == 16:
+            rng = np.random.default_rng(SEED)
+            picked = rng.choice(len(level), size=min(z16_sample, len(level)), replace=False)
+            level = [level[i] for i in sorted(picked)]
+        tiles += level
+    return tiles
+
+
+def mvt_features(data: bytes) -> int:
+    """Features in a Mapbox vector tile (a minimal protobuf walk: Tile.layers = 3, Layer.features = 2)."""
+
+    def fields(buffer: bytes) -> Iterator[tuple[int, int, bytes]]:
+        pos = 0
+        while pos < len(buffer):
+            key, pos = _varint(buffer, pos)
+            number, wire = key >> 3, key & 7
+            if wire == 0:
+                _, pos = _varint(buffer, pos)
+                yield number, wire, b""
+            elif wire == 2:
+                size, pos = _varint(buffer, pos)
+                yield number, wire, buffer[pos:pos + size]
+                pos += size
+            elif wire in (1, 5):
+                pos += 8 if wire == 1 else 4
+            else:
+                raise ValueError(f"unexpected protobuf wire type {wire}")
+
+    return sum(1 for n, w, layer in fields(data) if n == 3 and w == 2
+               for m, v, _ in fields(layer) if m == 2 and v == 2)
+
+
+def _varint(buffer: bytes, pos: int) -> tuple[int, int]:
+    value, shift = 0, 0
+    while True:
+        byte = buffer[pos]
+        pos += 1
+        value |= (byte & 0x7F) << shift
+        if not byte & 0x80:
+            return value, pos
+        shift += 7
+
+
+@dataclass
+class TilePass:
+    """One sequential pass over the tile set: per-tile seconds, features, bytes."""
+
+    timings: Timings = field(default_factory=Timings)
+    features: list[int] = field(default_factory=list)
+    sizes: list[int] = field(default_factory=list)
+    by_zoom: dict[int, Timings] = field(default_factory=dict)
+
+
+def tile_pass(client: httpx.Client, tiles: list[tuple[int, int, int]], path: Callable[[int, int, int], str],
+              count: bool = False) -> TilePass:
+    """Request every tile in turn (identity encoding: the tile as made, not its compression)."""
+    result = TilePass()
+    for z, x, y in tiles:
+        got = fetch(client, path(z, x, y), encoding="identity")
+        if got.status not in (200, 204):
+            raise RuntimeError(f"tile {z}/{x}/{y} answered {got.status}: {got.body[:300]!r}")
+        result.timings.add(got.seconds)
+        result.by_zoom.setdefault(z, Timings()).add(got.seconds)
+        result.sizes.append(len(got.body))
+        result.features.append(mvt_features(got.body) if count and got.body else 0)
+    return result
+
+
+def tiles_compared(app: httpx.Client, tipg: httpx.Client, tiles: list[tuple[int, int, int]],
+                   passes: int) -> dict[str, Any]:
+    """One warm pass each, then `passes` measured passes each, interleaved (ours, tipg, ours, …). Ours are
+    rendered: each pass asks for a classing not cached yet (the first the issue's URL, then quantile
+    classings), so every tile is made by PostGIS with the measures already computed. Then one pass of
+    ours again with the first classing: served from the app's tile cache."""
+
+    def ours(suffix: str) -> Callable[[int, int, int], str]:
+        return lambda z, x, y: f"/tiles/grids/{z}/{x}/{y}.mvt?measure=open_cases&period={PERIOD}{suffix}"
+
+    def theirs(z: int, x: int, y: int) -> str:
+        return f"/collections/public.grid/tiles/WebMercatorQuad/{z}/{x}/{y}"
+
+    say(f"tiles: warm pass over {len(tiles)} tiles, ours then tipg")
+    fetch(app, f"/api/layers/grids?measure=open_cases&period={PERIOD}&geometry=false")  # measures cached
+    ours_warm = tile_pass(app, tiles, ours("&classify=quantile&classes=2"), count=True)
+    tipg_warm = tile_pass(tipg, tiles, theirs, count=True)
+    say(f"tiles warm: ours {ours_warm.timings.line()}; tipg {tipg_warm.timings.line()}")
+    suffixes = [""] + [f"&classify=quantile&classes={k}" for k in range(3, 3 + passes - 1)]
+    rendered, baseline = TilePass(), TilePass()
+    for k, suffix in enumerate(suffixes):
+        fetch(app, f"/api/layers/grids?measure=open_cases&period={PERIOD}&geometry=false")
+        mine = tile_pass(app, tiles, ours(suffix))
+        other = tile_pass(tipg, tiles, theirs)
+        for into, one in ((rendered, mine), (baseline, other)):
+            into.timings.seconds += one.timings.seconds
+            for z, t in one.by_zoom.items():
+                into.by_zoom.setdefault(z, Timings()).seconds.extend(t.seconds)
+        say(f"tiles pass {k + 1}/{passes}: ours {mine.timings.line()}; tipg {other.timings.line()}")
+    cached = tile_pass(app, tiles, ours(""))
+    say(f"tiles cached: ours {cached.timings.line()}")
+    agree = sum((a > 0) == (b > 0) for a, b in zip(ours_warm.sizes, tipg_warm.sizes, strict=True))
+    return {"rendered": rendered, "tipg": baseline, "cached": cached, "agree": agree, "tiles": len(tiles),
+            "ours_nonempty": sum(s > 0 for s in ours_warm.sizes),
+            "tipg_nonempty": sum(s > 0 for s in tipg_warm.sizes),
+            "ours_features": sum(ours_warm.features), "tipg_features": sum(tipg_warm.features),
+            "ours_bytes": sum(ours_warm.sizes), "tipg_bytes": sum(tipg_warm.sizes)}
+
+
+# -- report -------------------------------------------------------------------------------------
+
+
+def verdict(ok: bool) -> str:
+    return "yes" if ok else "NO"
+
+
+def print_report(scale: Scale, made: str, profile: str, tipg_versions: str, m: dict[str, Any],
+                 breakdown: dict[str, float], plan: list[str], lay: dict[str, Any], items: dict[str, Any],
+                 tiles: dict[str, Any]) -> None:
+    print()
+    print(f"data: {profile}")
+    print(f"      made {made}; period {PERIOD} ({parse_period(PERIOD).start:%Y-%m-%d} .. today)")
+    print(f"baseline: {tipg_versions}")
+    print()
+    print("measures statement, nodes ≥ 5 % of its time (EXPLAIN ANALYZE; whole plan in "
+          "var/bench/layers-explain.txt):")
+    for line in plan:
+        print(f"    {line}")
+    print()
+    print("uncached layer, in process, step by step:")
+    for name, seconds in breakdown.items():
+        unit = "MB" if name.endswith("MB") else "s"
+        print(f"    {name:<36} {seconds:8.2f} {unit}")
+    print()
+    print(f"(a) measures, {m['grids']} grids, last 30 days")
+    print(f"  grid_measures first call        {m['first']:9.2f} s")
+    print(f"  grid_measures warm              {m['warm'].line()}")
+    print(f"  district_summary (rows given)   {m['summary_given']:9.2f} s   (alone {m['summary_alone']:.2f} s)")
+    print(f"(b) layer GeoJSON over HTTP, gzip, {scale.grids} features")
+    worst_changed = 0.0
+    for measure in MEASURES:
+        wire, raw = lay["size"][measure]
+        changed = lay["changed"][measure]
+        worst_changed = max(worst_changed, changed.p(50))
+        print(f"  {measure:<14} first request  {lay['first'][measure]:9.2f} s   ({wire:.1f} MB gzip, {raw:.1f} MB)")
+        print(f"  {measure:<14} cached         {lay['cached'][measure].line()}")
+        print(f"  {measure:<14} after a change {changed.line()}")
+    wire, raw = items["size"]
+    print(f"  tipg items     first request  {items['first']:9.2f} s   ({wire:.1f} MB gzip, {raw:.1f} MB)")
+    print(f"  tipg items     repeated       {items['repeated'].line()}")
+    ours_changed = lay["changed"][MEASURES[0]].p(50)
+    ours_cached = lay["cached"][MEASURES[0]].p(50)
+    print(f"  ratio ours/tipg p50: after a change {ours_changed / items['repeated'].p(50):.2f} ×, "
+          f"cached {ours_cached / items['repeated'].p(50):.2f} ×")
+    print(f"  target < {LAYER_TARGET_S:.0f} s warm: cached {verdict(ours_cached < LAYER_TARGET_S)}; "
+          f"after a change of data (measures recomputed) {verdict(worst_changed < LAYER_TARGET_S)}")
+    rendered, baseline, cached = tiles["rendered"], tiles["tipg"], tiles["cached"]
+    print(f"(c) vector tiles, {tiles['tiles']} tiles (z12, z14 all over the grids; z16 sample), sequential")
+    print(f"  ours rendered    {rendered.timings.line()}")
+    for z, t in sorted(rendered.by_zoom.items()):
+        print(f"      z{z:<2}         {t.line()}")
+    print(f"  tipg             {baseline.timings.line()}")
+    for z, t in sorted(baseline.by_zoom.items()):
+        print(f"      z{z:<2}         {t.line()}")
+    print(f"  ours cached      {cached.timings.line()}")
+    p50, p99 = (rendered.timings.p(q) / baseline.timings.p(q) for q in (50, 99))
+    total = rendered.timings.total / baseline.timings.total
+    print(f"  ratio rendered/tipg  p50 {p50:.2f} ×  p99 {p99:.2f} ×  total {total:.2f} ×  "
+          f"(target ≤ {TILE_TARGET:.1f}: {verdict(p50 <= TILE_TARGET)}; p99 {verdict(p99 <= TILE_TARGET)})")
+    print(f"  ratio cached/tipg    p50 {cached.timings.p(50) / baseline.timings.p(50):.2f} ×")
+    print(f"  non-empty tiles: ours {tiles['ours_nonempty']}, tipg {tiles['tipg_nonempty']}; "
+          f"agree on {tiles['agree']} of {tiles['tiles']}")
+    print(f"  features (warm pass): ours {tiles['ours_features']}, tipg {tiles['tipg_features']}; "
+          f"bytes ours {tiles['ours_bytes'] / 1e6:.1f} MB, tipg {tiles['tipg_bytes'] / 1e6:.1f} MB")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="a small smoke run (about a minute)")
+    parser.add_argument("--rebuild", action="store_true", help="make the data anew even if it is there")
+    parser.add_argument("--grids", type=int)
+    parser.add_argument("--cases", type=int)
+    parser.add_argument("--buildings", type=int)
+    args = parser.parse_args()
+    quick = args.quick
+    scale = Scale(args.grids or (2_000 if quick else 50_000), args.buildings or (20_000 if quick else 500_000),
+                  args.cases or (50_000 if quick else 5_000_000),
+                  "gridmap_layers_quick" if quick else "gridmap_layers")
+    repeats, rounds, passes, z16 = (5, 2, 2, 20) if quick else (10, 5, 3, 30)
+    say(f"load average at start: {loads()} ({os.cpu_count()} cores)")
+    tipg_python = ensure_venv(say)
+    cluster = EmbeddedCluster(BENCH_DIR, PORT, database=scale.database)
+    started = cluster.ensure_running()
+    settings, made = ensure_data(cluster, scale, args.rebuild)
+    assert settings.database_url is not None
+    database = open_database(settings)
+    try:
+        say(f"sweeper catch-up: {catch_up_flags(database)} flags set")
+        profile = data_profile(database)
+        say(profile)
+        m = measure_measures(database)
+        say("layer breakdown in process, and EXPLAIN ANALYZE of the measures statement")
+        breakdown = layer_breakdown(database)
+        plan = explain_measures(database, BENCH_DIR / "layers-explain.txt")
+        tiles = tile_set(database, z16)
+        with database.session() as session:
+            key = create_user(session, f"bench-layers-{int(time.time())}", "command_centre")
+        tipg_url = f"postgresql://postgres@127.0.0.1:{PORT}/{scale.database}"
+        with served_app(settings.database_url) as app_url, served_tipg(tipg_url, max_features=scale.grids) as t_url:
+            say(f"serving ours on {app_url}, tipg on {t_url}")
+            headers = {"Authorization": f"Bearer {key}"}
+            with httpx.Client(base_url=app_url, headers=headers, timeout=300) as app, \
+                    httpx.Client(base_url=t_url, timeout=300) as tipg:
+                lay = layer_over_http(app, database, rounds, repeats, scale.grids)
+                items = tipg_items(tipg, repeats, scale.grids)
+                compared = tiles_compared(app, tipg, tiles, passes)
+    finally:
+        database.close()
+    print_report(scale, made, profile, versions(tipg_python), m, breakdown, plan, lay, items, compared)
+    say(f"load average at end: {loads()}")
+    if started:
+        cluster.stop()
+    return 0 if compared["agree"] == compared["tiles"] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,132 @@
+"""tipg (developmentseed/tipg, from PyPI) as the baseline server of bench/layers.py.
+
+tipg pins its own FastAPI and Starlette, so it lives in a virtualenv of its own under var/bench/tipg-venv,
+made on first use (`python3 -m venv` + `pip install`), never in the project's .venv. `served_tipg` starts
+it with uvicorn on a free loopback port, serving one table of one database, and stops it on exit.
+
+    .venv/bin/python bench/tipg_server.py DBNAME   # start it by hand (Ctrl-C stops it)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+BENCH_DIR = Path(__file__).resolve().parent.parent / "var" / "bench"
+VENV = BENCH_DIR / "tipg-venv"
+REQUIREMENTS = ("tipg==1.6.1", "uvicorn")
+"""Pinned so that runs compare against the same baseline; change deliberately."""
+
+
+def free_port() -> int:
+    """A free TCP port on loopback (the OS picks it)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def ensure_venv(progress: Callable[[str], None] = print) -> Path:
+    """The tipg virtualenv's python, made and filled on first use."""
+    python = VENV / "bin" / "python"
+    if python.exists() and _has_tipg(python):
+        return python
+    if VENV.exists():
+        shutil.rmtree(VENV)  # a half-made one from an interrupted run
+    BENCH_DIR.mkdir(parents=True, exist_ok=True)
+    progress(f"tipg: creating {VENV} and installing {' '.join(REQUIREMENTS)} (first run only)")
+    subprocess.run(["python3", "-m", "venv", str(VENV)], check=True)
+    subprocess.run([str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+                    *REQUIREMENTS], check=True)
+    return python
+
+
+def _has_tipg(python: Path) -> bool:
+    return subprocess.run([str(python), "-c", "import tipg, uvicorn"], capture_output=True).returncode == 0
+
+
+def versions(python: Path) -> str:
+    """'tipg X, fastapi Y, starlette Z, asyncpg W' of the tipg virtualenv."""
+    code = ("import importlib.metadata as m; print(', '.join(f'{p} ' + m.version(p) "
+            "for p in ('tipg', 'fastapi', 'starlette', 'asyncpg')))")
+    return subprocess.run([str(python), "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+
+
+def tipg_env(database_url: str, table: str, max_features: int) -> dict[str, str]:
+    """The environment tipg reads its settings from (pydantic-settings: TIPG_*, DATABASE_URL)."""
+    schema = table.split(".", 1)[0]
+    return {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": os.environ.get("HOME", "/root"),
+        "DATABASE_URL": database_url,
+        "TIPG_DB_SCHEMAS": json.dumps([schema]),
+        "TIPG_DB_TABLES": json.dumps([table]),
+        "TIPG_MAX_FEATURES_PER_QUERY": str(max_features),  # default 10,000: one request for all grids
+        "TIPG_DB_MAX_CONN_SIZE": "10",
+        "PYTHONDONTWRITEBYTECODE": "1",
+    }
+
+
+@contextmanager
+def served_tipg(database_url: str, table: str = "public.grid", *, max_features: int = 50_000,
+                log_name: str = "tipg-server.log") -> Iterator[str]:
+    """tipg under uvicorn on a free loopback port; yields its base URL once the table is in its catalogue.
+    Runs in var/bench (tipg would read a .env file in its working directory)."""
+    python = ensure_venv()
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    command = [str(python), "-m", "uvicorn", "tipg.main:app", "--host", "127.0.0.1", "--port", str(port),
+               "--log-level", "warning", "--no-access-log"]
+    with (BENCH_DIR / log_name).open("w", encoding="utf-8") as log:
+        server = subprocess.Popen(command, cwd=BENCH_DIR, env=tipg_env(database_url, table, max_features),
+                                  stdout=log, stderr=subprocess.STDOUT)
+        try:
+            _wait_for_collection(url, table, server)
+            yield url
+        finally:
+            server.terminate()
+            try:
+                server.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()
+
+
+def _wait_for_collection(url: str, table: str, server: subprocess.Popen[bytes], timeout: float = 90.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError(f"tipg exited ({server.returncode}); see {BENCH_DIR}/tipg-server.log")
+        try:
+            if httpx.get(f"{url}/collections/{table}", timeout=5.0).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.3)
+    raise RuntimeError(f"tipg did not list collection {table} within {timeout:.0f} s")
+
+
+def main() -> int:
+    """Serve one database's public.grid with tipg until interrupted."""
+    database = sys.argv[1] if len(sys.argv) > 1 else "gridmap_layers"
+    with served_tipg(f"postgresql://postgres@127.0.0.1:54349/{database}") as url:
+        print(f"tipg serving {database} public.grid on {url}/collections/public.grid", flush=True)
+        try:
+            signal.pause()
+        except KeyboardInterrupt:
+            pass
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
