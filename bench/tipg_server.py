@@ -18,7 +18,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import httpx
@@ -59,7 +59,8 @@ def versions(python: Path) -> str:
     """'tipg X, fastapi Y, starlette Z, asyncpg W' of the tipg virtualenv."""
     code = ("import importlib.metadata as m; print(', '.join(f'{p} ' + m.version(p) "
             "for p in ('tipg', 'fastapi', 'starlette', 'asyncpg')))")
-    return subprocess.run([str(python), "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    done = subprocess.run([str(python), "-c", code], capture_output=True, text=True, check=True)
+    return done.stdout.strip()
 
 
 def tipg_env(database_url: str, table: str, max_features: int) -> dict[str, str]:
@@ -102,7 +103,8 @@ def served_tipg(database_url: str, table: str = "public.grid", *, max_features: 
                 server.wait()
 
 
-def _wait_for_collection(url: str, table: str, server: subprocess.Popen[bytes], timeout: float = 90.0) -> None:
+def _wait_for_collection(url: str, table: str, server: subprocess.Popen[bytes],
+                         timeout: float = 90.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if server.poll() is not None:
@@ -121,10 +123,8 @@ def main() -> int:
     database = sys.argv[1] if len(sys.argv) > 1 else "gridmap_layers"
     with served_tipg(f"postgresql://postgres@127.0.0.1:54349/{database}") as url:
         print(f"tipg serving {database} public.grid on {url}/collections/public.grid", flush=True)
-        try:
+        with suppress(KeyboardInterrupt):
             signal.pause()
-        except KeyboardInterrupt:
-            pass
     return 0
 
 
