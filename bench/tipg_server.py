@@ -46,8 +46,10 @@ def ensure_venv(progress: Callable[[str], None] = print) -> Path:
     BENCH_DIR.mkdir(parents=True, exist_ok=True)
     progress(f"tipg: creating {VENV} and installing {' '.join(REQUIREMENTS)} (first run only)")
     subprocess.run(["python3", "-m", "venv", str(VENV)], check=True)
-    subprocess.run([str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-                    *REQUIREMENTS], check=True)
+    done = subprocess.run([str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+                           *REQUIREMENTS], capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"pip install {' '.join(REQUIREMENTS)} failed:\n{done.stdout}{done.stderr}")
     return python
 
 

@@ -98,6 +98,17 @@ def check_route_by_hand(actor: Actor) -> None:
         raise Forbidden(f"{actor.role} {actor.username!r} may not route cases by hand")
 
 
+def can_read_layers(actor: Actor) -> bool:
+    """District-wide measures and map layers (the wall map): the roles that read every grid."""
+    return actor.role in READ_ALL
+
+
+def check_read_layers(actor: Actor) -> None:
+    if not can_read_layers(actor):
+        raise Forbidden(f"{actor.role} {actor.username!r} may not read the map layers; "
+                        f"allowed roles: {', '.join(sorted(READ_ALL))}")
+
+
 def scope_filters(actor: Actor) -> dict[str, str]:
     """Filters every case listing gets for this actor, whatever the caller asked for."""
     if actor.role == "street_officer":

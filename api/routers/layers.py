@@ -12,21 +12,18 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from api.auth import CurrentActor
 from api.deps import AppSettings, DbSession
 from gis.periods import DEFAULT_PERIOD, FORMS, parse_period
-from gis.permissions import Actor, Forbidden
+from gis.permissions import Actor, check_read_layers
 from gis.store import layers
 
 router = APIRouter(prefix="/api/layers", tags=["layers"])
 
-MAP_READERS = frozenset({"admin", "command_centre", "planner"})
 GEOJSON = "application/geo+json"
 GZIP_FROM_BYTES = 2048
 
 
 def map_reader(actor: CurrentActor) -> Actor:
     """The caller, if their role may read the map layers (and tiles)."""
-    if actor.role not in MAP_READERS:
-        raise Forbidden(f"{actor.role} {actor.username!r} may not read the map layers; "
-                        f"allowed roles: {', '.join(sorted(MAP_READERS))}")
+    check_read_layers(actor)
     return actor
 
 

@@ -229,6 +229,7 @@ class Visit(Base):
     """A household visit by a grid worker to a building (service coverage)."""
 
     __tablename__ = "visit"
+    __table_args__ = (Index("ix_visit_visited_at", "visited_at", postgresql_include=["building_id"]),)
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     building_id: Mapped[int] = mapped_column(ForeignKey("building.id", ondelete="CASCADE"), index=True)
@@ -298,6 +299,9 @@ class CalendarDay(Base):
     __table_args__ = (CheckConstraint("kind IN ('holiday', 'workday')", name="ck_calendar_kind"),)
 
 
+_OPEN_CASE = "status IN ('filed', 'dispatched', 'in_handling', 'handled', 'rework')"
+
+
 class ServiceCase(Base):
     """A resident's or worker's case (诉求/事件), with the grid, branch and team that answered for it at
     creation (kept even when boundaries move) and a timestamp per status. `grid_code` NULL = unrouted."""
@@ -309,6 +313,15 @@ class ServiceCase(Base):
         Index("ix_case_open_deadline", "deadline", postgresql_where=text("closed_at IS NULL")),
         Index("uq_case_idempotency", "idempotency_key", unique=True),
         CheckConstraint("rework_count >= 0", name="ck_case_rework"),
+        # Declared here so autogenerate keeps them; created by migrations 0003 and 0004.
+        Index("ix_case_open_position", "position", postgresql_using="gist", postgresql_where=text(_OPEN_CASE)),
+        Index("ix_case_open_grid", "grid_code", postgresql_include=["deadline"], postgresql_where=text(_OPEN_CASE)),
+        Index("ix_case_deadline", "deadline"),
+        Index("ix_case_handled_at", "handled_at"),
+        Index("ix_case_closed_at", "closed_at"),
+        Index("ix_case_grid_reported", "grid_code", "reported_at"),
+        Index("ix_case_community_reported", "community_code", "reported_at"),
+        Index("ix_case_street_reported", "street_code", "reported_at"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
@@ -358,6 +371,7 @@ class CaseEvent(Base):
     """One change to a case: who, when, where, from which status to which. The ledger is rebuilt from these."""
 
     __tablename__ = "case_event"
+    __table_args__ = (Index("ix_case_event_case_at", "case_id", "at"),)
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("service_case.id", ondelete="CASCADE"), index=True)
