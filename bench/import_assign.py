@@ -49,7 +49,7 @@ def main() -> int:
     say(f"baseline: {baseline:.2f} s, {inside} points inside a grid")
 
     cluster = EmbeddedCluster(PROJECT_ROOT / "var" / "bench", 54349, database="gridmap_bench", fast_unsafe=False)
-    cluster.ensure_running()
+    started = cluster.ensure_running()
     with psycopg.connect(cluster.dsn("postgres"), autocommit=True) as conn:
         conn.execute("DROP DATABASE IF EXISTS gridmap_bench WITH (FORCE)")
         conn.execute("CREATE DATABASE gridmap_bench")
@@ -84,7 +84,8 @@ def main() -> int:
     if stored_inside != inside:
         print(f"MISMATCH: stored {stored_inside} inside vs baseline {inside}")
         return 1
-    cluster.stop()
+    if started:  # another benchmark may share the cluster
+        cluster.stop()
     return 0
 
 
