@@ -20,10 +20,12 @@ Targets: the layer with measures under 1 s warm; tiles no slower than tipg's (p5
 Data (seeded; reused between runs while the database holds the same scale, `--rebuild` forces it): grids
 and communities from bench/synthetic.py, buildings and one service team per grid (3 % left without,
 so organisational gaps exist) through `gridmap import`; cases made directly in SQL over the year before
-generation, with statuses, deadlines and flags following the workflow, each at a point inside its grid's
-largest inscribed circle (0.3 % outside every grid, unrouted); visits for 60 % of buildings. No case
+generation, in the order they were reported, with statuses, deadlines and flags following the workflow,
+each at a point inside its grid (0.3 % outside every grid, unrouted); visits for 60 % of buildings. No case
 ledger (case_event) is made: measures "now" do not read it. The server runs with its overdue sweeper
 hourly (GRIDMAP_SWEEP_INTERVAL_SECONDS), after the flags are brought up to date in SQL at the start.
+Everything runs in an embedded cluster of its own (var/bench/layers-cluster, port 54369); nothing is
+written outside var/bench and /tmp.
 
     .venv/bin/python bench/layers.py [--quick] [--rebuild] [--grids N --cases N --buildings N]
 """
@@ -42,7 +44,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -50,7 +52,7 @@ import httpx
 import numpy as np
 import pandas as pd
 import psycopg
-from sqlalchemy import text
+from sqlalchemy import event, text
 
 sys.dont_write_bytecode = True  # nothing written outside var/bench and /tmp
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -68,17 +70,17 @@ from gis.workcalendar import SHANGHAI  # noqa: E402
 from gis.workflow import CLOCK_STATUSES  # noqa: E402
 
 BENCH_DIR = PROJECT_ROOT / "var" / "bench"
-PORT = 54349
+CLUSTER_DIR = BENCH_DIR / "layers-cluster"
+PORT = 54369
+"""A cluster of its own: the shared one on 54349 is stopped by other benchmarks when they finish."""
 SEED = 2024
-DATA_VERSION = 1
+DATA_VERSION = 2
 """Bump when the generator changes: a database made by an older one is rebuilt."""
 PERIOD = "30d"
 MEASURES = ("open_cases", "closure_rate")
 LAYER_TARGET_S = 1.0
 TILE_TARGET = 1.0
 SWEEP_INTERVAL_S = 3600
-CASE_CHUNKS = 2
-"""Concurrent sessions inserting cases (one per core)."""
 
 
 def say(message: str) -> None:
@@ -186,19 +188,21 @@ def _teams_frame(codes: list[str]) -> pd.DataFrame:
 
 
 def _prepare_picks(conn: psycopg.Connection[Any]) -> None:
-    """Per current grid (in a scattered order, so busy grids are spread out): its keys and the largest
-    circle inside it; per category, its time limit in clock hours (working time approximated)."""
-    say("cases: largest inscribed circle of every grid")
+    """Per current grid (in a scattered order, so busy grids are spread out): its keys and a circle inside
+    it (centred on ST_PointOnSurface, as wide as the distance to the boundary); per category, its time
+    limit in clock hours (working time approximated)."""
+    say("cases: a circle inside every grid")
+    conn.execute("ANALYZE grid, community, service_team, party_org")  # just loaded: no statistics yet
     conn.execute("""
         CREATE UNLOGGED TABLE bench_pick AS
         SELECT (row_number() OVER (ORDER BY md5(g.code)) - 1)::int AS n, g.id AS grid_id, g.code,
                c.code AS community_code, g.street_code, g.district_code, t.id AS team_id, b.id AS branch_id,
-               ST_X(m.center) AS cx, ST_Y(m.center) AS cy, m.radius AS r
+               ST_X(m.p) AS cx, ST_Y(m.p) AS cy, ST_Distance(m.p, ST_Boundary(g.geom)) AS r
         FROM grid AS g
         JOIN community AS c ON c.id = g.community_id
         LEFT JOIN service_team AS t ON t.grid_code = g.code AND t.valid_to IS NULL
         LEFT JOIN party_org AS b ON b.level = 'grid_branch' AND b.place_code = g.code AND b.valid_to IS NULL
-        CROSS JOIN LATERAL ST_MaximumInscribedCircle(g.geom) AS m
+        CROSS JOIN LATERAL (SELECT ST_PointOnSurface(g.geom) AS p) AS m
         WHERE g.valid_to IS NULL""")
     conn.execute("CREATE UNIQUE INDEX ON bench_pick (n)")
     conn.execute("""
@@ -220,9 +224,11 @@ def _u(salt: int, of: str = "i") -> str:
 _SOURCES = "ARRAY['hotline', 'patrol', 'resident', 'reception_day', 'work_day_visit', 'video', 'referral']"
 _CLOCK = "(" + ", ".join(f"'{s.value}'" for s in sorted(CLOCK_STATUSES)) + ")"
 
-# Hours after the report at which each step happens (1e9: never), and the case's age in hours at :made.
-# A step has happened when its hour <= age. Declined 3 %; stalled in handling 0.4 %; rated 70 %:
-# satisfied 82 %, basically 13 %, unsatisfied 5 % (reopened as rework, handled and closed again).
+# Hours after the report at which each step happens (1e9: never), and the case's age in hours at :made,
+# which falls with the case number, so that the table's physical order follows reported_at as it does
+# when cases arrive one by one. A step has happened when its hour <= age. Declined 3 %; stalled in
+# handling 0.4 %; rated 70 %: satisfied 82 %, basically 13 %, unsatisfied 5 % (reopened as rework, handled
+# and closed again).
 _CASES_SQL = f"""
 INSERT INTO service_case (source, category_code, description, address, position, given_crs, given_lon,
     given_lat, grid_id, grid_code, community_code, street_code, district_code, team_id, branch_id,
@@ -255,8 +261,8 @@ CROSS JOIN LATERAL (SELECT
          ELSE g.cx + 0.9 * g.r * sqrt(u.rad) * cos(2 * pi() * u.ang) END AS lon,
     CASE WHEN g.code IS NULL THEN :miny + (:maxy - :miny) * u.ang
          ELSE g.cy + 0.9 * g.r * sqrt(u.rad) * sin(2 * pi() * u.ang) END AS lat) AS p
-CROSS JOIN LATERAL (SELECT 8760 * u.age AS age, u.fate < 0.03 AS declined, u.fate > 0.996 AS stalled,
-    u.rate < 0.7 AS rated,
+CROSS JOIN LATERAL (SELECT 8760 * ((:total - i) + u.age) / :total AS age, u.fate < 0.03 AS declined,
+    u.fate > 0.996 AS stalled, u.rate < 0.7 AS rated,
     CASE WHEN u.rate < 0.7 * 0.05 THEN 'unsatisfied' WHEN u.rate < 0.7 * 0.18 THEN 'basically_satisfied'
          ELSE 'satisfied' END AS rating) AS f
 CROSS JOIN LATERAL (SELECT CASE WHEN f.declined THEN 1e9 ELSE 0.3 + 3 * u.fil END AS fil,
@@ -302,9 +308,10 @@ CROSS JOIN LATERAL (SELECT CASE
 
 
 def _insert_cases(cluster: EmbeddedCluster, scale: Scale, made: datetime) -> None:
-    """The cases, in CASE_CHUNKS concurrent sessions, with the table's plain indexes dropped meanwhile
-    and rebuilt after (their definitions read from pg_indexes first), and row triggers (foreign-key
-    checks) off: the rows are consistent by construction. One `layer_change` row records the load."""
+    """The cases, in one session (two would interleave old and new cases on the table's pages), with the
+    table's plain indexes dropped meanwhile and rebuilt after by two sessions (their definitions read
+    from pg_indexes first), and row triggers (foreign-key checks) off: the rows are consistent by
+    construction. One `layer_change` row records the load."""
     dsn = cluster.dsn(scale.database)
     plain = ("FROM pg_indexes AS i WHERE schemaname = 'public' AND tablename = 'service_case' "
              "AND NOT EXISTS (SELECT 1 FROM pg_constraint AS c WHERE c.conname = i.indexname)")
@@ -317,24 +324,18 @@ def _insert_cases(cluster: EmbeddedCluster, scale: Scale, made: datetime) -> Non
         categories, grids = conn.execute(
             "SELECT (SELECT count(*) FROM bench_category), (SELECT count(*) FROM bench_pick)").fetchone()
     assert extent is not None
-    say(f"cases: inserting {scale.cases} in {CASE_CHUNKS} sessions ({len(definitions)} indexes dropped)")
+    say(f"cases: inserting {scale.cases} ({len(definitions)} indexes dropped meanwhile)")
     started = time.perf_counter()
-    bounds = np.linspace(0, scale.cases, CASE_CHUNKS + 1).astype(int)
     params = {"maxx": extent[0], "miny": extent[1], "maxy": extent[2], "categories": categories,
-              "grids": grids, "made": made}
-    sql = _CASES_SQL.replace(":lo", "%(lo)s").replace(":hi", "%(hi)s")
+              "grids": grids, "made": made, "total": scale.cases, "lo": 1, "hi": scale.cases}
+    sql = _CASES_SQL
     for name in params:
         sql = sql.replace(f":{name}", f"%({name})s")
-
-    def chunk(lo: int, hi: int) -> None:
-        with psycopg.connect(dsn, autocommit=True) as conn:
-            conn.execute("SET session_replication_role = replica")
-            conn.execute("SET synchronous_commit = off")
-            conn.execute("SET jit = off")
-            conn.execute(sql, {**params, "lo": lo, "hi": hi})
-
-    _run_parallel([lambda lo=lo, hi=hi: chunk(lo, hi) for lo, hi in zip(bounds[:-1] + 1, bounds[1:],
-                                                                              strict=True)])
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute("SET session_replication_role = replica")
+        conn.execute("SET synchronous_commit = off")
+        conn.execute("SET jit = off")
+        conn.execute(sql, params)
     say(f"cases: inserted in {time.perf_counter() - started:.0f} s; rebuilding {len(definitions)} indexes")
     started = time.perf_counter()
     queue = list(definitions)
@@ -349,7 +350,7 @@ def _insert_cases(cluster: EmbeddedCluster, scale: Scale, made: datetime) -> Non
                     definition = queue.pop(0)
                 conn.execute(definition)
 
-    _run_parallel([builder] * CASE_CHUNKS)
+    _run_parallel([builder, builder])
     with psycopg.connect(dsn, autocommit=True) as conn:
         conn.execute("INSERT INTO layer_change (kind) VALUES ('cases')")
     say(f"cases: indexes rebuilt in {time.perf_counter() - started:.0f} s")
@@ -477,7 +478,8 @@ def measure_measures(database: Database) -> dict[str, Any]:
 
 
 def layer_breakdown(database: Database) -> dict[str, float]:
-    """Where an uncached layer's time goes, in process: each step of `grid_layer` timed on its own."""
+    """Where an uncached layer's time goes, in process: each step of `grid_layer` timed on its own (the
+    frame steps call private functions of gis.store.layers; they are left out if those have changed)."""
     span = parse_period(PERIOD)
     period = measures.Period(span.start, span.end)
     query = layers.layer_query(MEASURES[0], span)
@@ -486,9 +488,12 @@ def layer_breakdown(database: Database) -> dict[str, float]:
         layers.no_jit(session)
         on = datetime.now(UTC).astimezone(SHANGHAI).date()
         parts["measures SQL (grid_measures)"], _ = _timed(lambda: measures.grid_measures(session, period))
-        parts["organisation properties SQL"], props = _timed(lambda: layers._props(session, on))
-        parts["geometry SQL (simplify, GeoJSON)"], shapes = _timed(lambda: layers._shapes(session, on))
-        parts["frames joined as JSON text"], _ = _timed(lambda: layers._join(props, shapes))
+        try:
+            parts["organisation properties SQL"], props = _timed(lambda: layers._props(session, on))
+            parts["geometry SQL (simplify, GeoJSON)"], shapes = _timed(lambda: layers._shapes(session, on))
+            parts["frames joined as JSON text"], _ = _timed(lambda: layers._join(props, shapes))
+        except (AttributeError, TypeError) as exc:
+            say(f"layer breakdown: frame steps left out ({exc})")
         cache = layers.LayerCache()
         parts["grid_layer, nothing cached"], body = _timed(lambda: layers.grid_layer(session, cache, query))
         parts["gzip of the body"], _ = _timed(lambda: body.gzipped)
@@ -499,19 +504,26 @@ def layer_breakdown(database: Database) -> dict[str, float]:
 
 
 def explain_measures(database: Database, path: Path) -> list[str]:
-    """EXPLAIN (ANALYZE, BUFFERS) of the grid measures statement, as `grid_measures` builds it; the whole
-    plan goes to `path`, the nodes taking ≥ 5 % of the time are returned."""
+    """EXPLAIN (ANALYZE, BUFFERS) of the statement `grid_measures` runs (caught on its way to the driver,
+    with its parameters); the whole plan goes to `path`, the nodes taking ≥ 5 % of the time are returned."""
     span = parse_period(PERIOD)
-    at = datetime.now(UTC)
-    sql = measures._FINISHED_SQL.format(
-        case_unit=measures._CASE_UNIT["grid"], grid_unit=measures._GRID_UNIT["grid"],
-        units=measures._UNITS["grid"], state=measures._STATE_NOW, open_candidates=measures._OPEN_NOW)
-    params = measures._status_params() | {
-        "start": span.start, "end": span.end, "at": at, "on": at.astimezone(SHANGHAI).date(),
-        "cycle_start": at - timedelta(days=30), "target": 500}
+    caught: list[tuple[str, Any]] = []
+
+    def catch(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, many: bool) -> None:
+        if "case_stats" in statement:
+            caught.append((statement, parameters))
+
+    event.listen(database.engine, "before_cursor_execute", catch)
+    try:
+        with database.session() as session:
+            measures.grid_measures(session, measures.Period(span.start, span.end))
+    finally:
+        event.remove(database.engine, "before_cursor_execute", catch)
+    statement, parameters = caught[-1]
     with database.session() as session:
         session.execute(text("SET LOCAL jit = off"))
-        plan = [r[0] for r in session.execute(text("EXPLAIN (ANALYZE, BUFFERS) " + sql), params)]
+        result = session.connection().exec_driver_sql("EXPLAIN (ANALYZE, BUFFERS) " + statement, parameters)
+        plan = [r[0] for r in result]
     path.write_text("\n".join(plan) + "\n", encoding="utf-8")
     total = next((float(line.split()[2]) for line in plan if line.startswith("Execution Time")), 0.0)
     kept = []
@@ -855,6 +867,16 @@ def print_report(scale: Scale, made: str, profile: str, tipg_versions: str, m: d
           f"bytes ours {tiles['ours_bytes'] / 1e6:.1f} MB, tipg {tiles['tipg_bytes'] / 1e6:.1f} MB")
 
 
+def code_state() -> str:
+    """The commit, and the files of the app changed since it (the figures are for this tree)."""
+    def git(*args: str) -> str:
+        done = subprocess.run(["git", *args], cwd=PROJECT_ROOT, capture_output=True, text=True)
+        return done.stdout.rstrip("\n") if done.returncode == 0 else "?"
+
+    changed = [line[3:] for line in git("status", "--porcelain", "--", "gis", "api").splitlines()]
+    return f"commit {git('rev-parse', '--short', 'HEAD')}; changed since: {', '.join(changed) or 'none'}"
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a small smoke run (about a minute)")
@@ -869,9 +891,9 @@ def main() -> int:
                   args.cases or (50_000 if quick else 5_000_000),
                   "gridmap_layers_quick" if quick else "gridmap_layers")
     repeats, rounds, passes, z16 = (5, 2, 2, 20) if quick else (10, 5, 3, 30)
-    say(f"load average at start: {loads()} ({os.cpu_count()} cores)")
+    say(f"load average at start: {loads()} ({os.cpu_count()} cores); {code_state()}")
     tipg_python = ensure_venv(say)
-    cluster = EmbeddedCluster(BENCH_DIR, PORT, database=scale.database)
+    cluster = EmbeddedCluster(CLUSTER_DIR, PORT, database=scale.database)
     started = cluster.ensure_running()
     settings, made = ensure_data(cluster, scale, args.rebuild)
     assert settings.database_url is not None

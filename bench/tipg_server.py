@@ -4,7 +4,7 @@ tipg pins its own FastAPI and Starlette, so it lives in a virtualenv of its own 
 made on first use (`python3 -m venv` + `pip install`), never in the project's .venv. `served_tipg` starts
 it with uvicorn on a free loopback port, serving one table of one database, and stops it on exit.
 
-    .venv/bin/python bench/tipg_server.py DBNAME   # start it by hand (Ctrl-C stops it)
+    .venv/bin/python bench/tipg_server.py [DBNAME [PORT]]   # by hand, on bench/layers.py's cluster
 """
 
 from __future__ import annotations
@@ -123,7 +123,8 @@ def _wait_for_collection(url: str, table: str, server: subprocess.Popen[bytes],
 def main() -> int:
     """Serve one database's public.grid with tipg until interrupted."""
     database = sys.argv[1] if len(sys.argv) > 1 else "gridmap_layers"
-    with served_tipg(f"postgresql://postgres@127.0.0.1:54349/{database}") as url:
+    port = sys.argv[2] if len(sys.argv) > 2 else "54369"
+    with served_tipg(f"postgresql://postgres@127.0.0.1:{port}/{database}") as url:
         print(f"tipg serving {database} public.grid on {url}/collections/public.grid", flush=True)
         with suppress(KeyboardInterrupt):
             signal.pause()

@@ -5,18 +5,23 @@
 --   units            SELECT code, name … of the units to report (every unit gets a row)
 --   state            'open' | 'closed' | NULL: the case's state at :at (current status, or rebuilt)
 --   open_candidates  an index-friendly superset of the cases open at :at
+--   case_columns, case_counts, unit_columns  extra columns of cases, case_stats and the result ('' or
+--                    ", …"): the "all" level adds unrouted_open (open cases with no grid code)
+--   org_stats        SELECT * FROM org_counted (counted here), or one row of org totals given as parameters
 -- Parameters: :start, :end (the period, [start, end)), :at (the moment), :on (its local date),
 --   :cycle_start (:at minus the visit cycle), :target (households per worker),
 --   :open_statuses, :closed_statuses, :satisfied (text arrays from gis/workflow.py).
 -- The counts come from one scan of the cases touched by the period or open at :at, the percentiles from
 -- the cases reported in it; both group by the unit's own code, so roll-ups recompute over its cases.
-WITH cases AS (
+WITH cases AS MATERIALIZED (
     SELECT {case_unit} AS unit,
            c.deadline, c.closed_at, c.rework_count, c.satisfaction,
+           c.reported_at >= :start AND c.reported_at < :end AS in_reported,
+           c.first_action_at - c.reported_at AS response, c.handled_at - c.reported_at AS resolution,
            c.deadline >= :start AND c.deadline < :end AS in_due,
            c.handled_at >= :start AND c.handled_at < :end AS in_handled,
            c.closed_at >= :start AND c.closed_at < :end AS in_closed,
-           {state} AS state
+           {state} AS state{case_columns}
     FROM service_case AS c
     WHERE {case_unit} IS NOT NULL
       AND ((c.reported_at >= :start AND c.reported_at < :end)
@@ -39,23 +44,24 @@ case_stats AS (
            count(*) FILTER (WHERE in_handled) AS handled,
            count(*) FILTER (WHERE in_handled AND rework_count > 0) AS reworked,
            count(*) FILTER (WHERE in_closed AND satisfaction IS NOT NULL) AS rated,
-           count(*) FILTER (WHERE in_closed AND satisfaction = ANY(:satisfied)) AS satisfied
+           count(*) FILTER (WHERE in_closed AND satisfaction = ANY(:satisfied)) AS satisfied{case_counts}
     FROM cases
     GROUP BY unit
 ),
--- Percentiles in their own aggregate: ordered-set aggregates cannot run in parallel, the counts above can.
+-- Percentiles over the same scan (the cases reported in the period are among those read): one pass over
+-- the heap, whose pages the period's cases are spread over.
 case_times AS (
-    SELECT {case_unit} AS unit,
+    SELECT unit,
            count(*) AS reported,
-           count(c.first_action_at) AS responded,
-           count(c.handled_at) AS resolved,
+           count(response) AS responded,
+           count(resolution) AS resolved,
            percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP
-               (ORDER BY extract(epoch FROM c.first_action_at - c.reported_at) / 3600.0) AS response_h,
+               (ORDER BY extract(epoch FROM response) / 3600.0) AS response_h,
            percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP
-               (ORDER BY extract(epoch FROM c.handled_at - c.reported_at) / 3600.0) AS resolution_h
-    FROM service_case AS c
-    WHERE {case_unit} IS NOT NULL AND c.reported_at >= :start AND c.reported_at < :end
-    GROUP BY 1
+               (ORDER BY extract(epoch FROM resolution) / 3600.0) AS resolution_h
+    FROM cases
+    WHERE in_reported
+    GROUP BY unit
 ),
 grids_on AS (
     SELECT DISTINCT ON (g.code) g.code, g.name, m.code AS community_code, g.street_code, g.district_code
@@ -111,7 +117,7 @@ grid_org AS (
     LEFT JOIN workers AS w ON w.grid_code = g.code
     LEFT JOIN homes AS h ON h.code = g.code
 ),
-org_stats AS (
+org_counted AS (
     SELECT {grid_unit} AS unit,
            count(*) AS grids,
            count(*) FILTER (WHERE g.no_branch) AS no_branch,
@@ -124,6 +130,9 @@ org_stats AS (
            sum(g.unvisited) AS unvisited
     FROM grid_org AS g
     GROUP BY 1
+),
+org_stats AS (
+    {org_stats}
 ),
 units AS (
     {units}
@@ -142,7 +151,7 @@ SELECT u.*,
        coalesce(o.no_worker, 0) AS no_worker, coalesce(o.over_target, 0) AS over_target,
        coalesce(o.no_branch + o.no_team + o.no_worker + o.over_target, 0) AS org_gaps,
        coalesce(o.workers, 0)::bigint AS workers, coalesce(o.households, 0)::bigint AS households,
-       coalesce(o.buildings, 0)::bigint AS buildings, coalesce(o.unvisited, 0)::bigint AS unvisited
+       coalesce(o.buildings, 0)::bigint AS buildings, coalesce(o.unvisited, 0)::bigint AS unvisited{unit_columns}
 FROM units AS u
 LEFT JOIN case_stats AS s ON s.unit = u.code
 LEFT JOIN case_times AS t ON t.unit = u.code

@@ -42,7 +42,7 @@ from gis.errors import InvalidInput
 from gis.metrics import MEASURES, NO_DATA_COLOUR, MeasureSpec, classify, legend, quantile_breaks
 from gis.periods import PeriodSpan
 from gis.store.coverage import coverage_layer
-from gis.store.measures import OPEN_CASE_STATUSES, Period, district_summary, grid_measures
+from gis.store.measures import OPEN_CASE_STATUSES, ORG_COUNTS, Period, district_summary, grid_measures
 from gis.workcalendar import SHANGHAI
 
 __all__ = [
@@ -390,7 +390,7 @@ def grid_values(session: Session, cache: LayerCache, query: LayerQuery, version:
     return values
 
 
-_KEPT = ("code", "name", *MEASURES, "overdue_open")
+_KEPT = ("code", "name", *MEASURES, "overdue_open", *ORG_COUNTS)  # ORG_COUNTS: summary reuses them
 """What a cached measure row keeps (50,000 full rows of counts would weigh hundreds of megabytes)."""
 
 
