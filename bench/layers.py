@@ -811,6 +811,7 @@ def print_report(scale: Scale, made: str, profile: str, tipg_versions: str, m: d
     print(f"data: {profile}")
     print(f"      made {made}; period {PERIOD} ({parse_period(PERIOD).start:%Y-%m-%d} .. today)")
     print(f"baseline: {tipg_versions}")
+    print(f"code: {code_state()}")
     print()
     print("measures statement, nodes ≥ 5 % of its time (EXPLAIN ANALYZE; whole plan in "
           "var/bench/layers-explain.txt):")
