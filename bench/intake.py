@@ -24,8 +24,6 @@ import argparse
 import asyncio
 import gc
 import os
-import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -45,6 +43,7 @@ sys.dont_write_bytecode = True  # nothing written outside var/bench and /tmp
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from api.cli import import_file  # noqa: E402
+from bench.serving import free_port, served_process  # noqa: E402
 from bench.synthetic import make_grids, make_points  # noqa: E402
 from gis.settings import PROJECT_ROOT, Settings  # noqa: E402
 from gis.store.database import Database, open_database  # noqa: E402
@@ -123,46 +122,16 @@ def case_positions(count: int, grid_count: int) -> np.ndarray:
     return np.column_stack([shapely.get_x(points), shapely.get_y(points)])
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @contextmanager
 def served(database_url: str) -> Iterator[tuple[str, int]]:
     """The app under uvicorn in a subprocess on a free loopback port; yields its base URL and pid."""
     port = free_port()
-    url = f"http://127.0.0.1:{port}"
     env = {**os.environ, "GRIDMAP_DATABASE_URL": database_url, "PYTHONDONTWRITEBYTECODE": "1"}
     command = [sys.executable, "-m", "uvicorn", "api.app:create_app", "--factory", "--host", "127.0.0.1",
                "--port", str(port), "--log-level", "warning", "--no-access-log"]
-    with (BENCH_DIR / "intake-server.log").open("w", encoding="utf-8") as log:
-        server = subprocess.Popen(command, cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-        try:
-            _wait_ready(url, server)
-            yield url, server.pid
-        finally:
-            server.terminate()
-            try:
-                server.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
-
-
-def _wait_ready(url: str, server: subprocess.Popen[bytes], timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(f"the server exited ({server.returncode}); see {BENCH_DIR}/intake-server.log")
-        try:
-            if httpx.get(f"{url}/healthz", timeout=2.0).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError(f"the server did not answer /healthz within {timeout:.0f} s")
+    with served_process(command, ready_path="/healthz", log_path=BENCH_DIR / "intake-server.log",
+                        cwd=PROJECT_ROOT, env=env, port=port, name="the server", timeout=60) as server:
+        yield f"http://127.0.0.1:{port}", server.pid
 
 
 class CpuMeter:

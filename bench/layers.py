@@ -58,8 +58,9 @@ sys.dont_write_bytecode = True  # nothing written outside var/bench and /tmp
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from api.cli import import_file  # noqa: E402
+from bench.serving import free_port, served_process  # noqa: E402
 from bench.synthetic import make_grids, make_points  # noqa: E402
-from bench.tipg_server import ensure_venv, free_port, served_tipg, versions  # noqa: E402
+from bench.tipg_server import ensure_venv, served_tipg, versions  # noqa: E402
 from gis.periods import parse_period  # noqa: E402
 from gis.settings import PROJECT_ROOT, Settings  # noqa: E402
 from gis.store import layers, measures  # noqa: E402
@@ -542,34 +543,13 @@ def explain_measures(database: Database, path: Path) -> list[str]:
 def served_app(database_url: str) -> Iterator[str]:
     """The app under uvicorn in a subprocess on a free loopback port; yields its base URL."""
     port = free_port()
-    url = f"http://127.0.0.1:{port}"
     env = {**os.environ, "GRIDMAP_DATABASE_URL": database_url, "PYTHONDONTWRITEBYTECODE": "1",
            "GRIDMAP_SWEEP_INTERVAL_SECONDS": str(SWEEP_INTERVAL_S)}
     command = [sys.executable, "-m", "uvicorn", "api.app:create_app", "--factory", "--host", "127.0.0.1",
                "--port", str(port), "--log-level", "warning", "--no-access-log"]
-    with (BENCH_DIR / "layers-server.log").open("w", encoding="utf-8") as log:
-        server = subprocess.Popen(command, cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-        try:
-            deadline = time.monotonic() + 120
-            while True:
-                if server.poll() is not None:
-                    raise RuntimeError(f"the app exited ({server.returncode}); see {log.name}")
-                try:
-                    if httpx.get(f"{url}/healthz", timeout=2.0).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                if time.monotonic() > deadline:
-                    raise RuntimeError("the app did not answer /healthz within 120 s")
-                time.sleep(0.2)
-            yield url
-        finally:
-            server.terminate()
-            try:
-                server.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
+    with served_process(command, ready_path="/healthz", log_path=BENCH_DIR / "layers-server.log",
+                        cwd=PROJECT_ROOT, env=env, port=port, name="the app", timeout=120):
+        yield f"http://127.0.0.1:{port}"
 
 
 @dataclass(frozen=True)

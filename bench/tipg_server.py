@@ -13,27 +13,20 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
-import httpx
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.serving import free_port, served_process  # noqa: E402
 
 BENCH_DIR = Path(__file__).resolve().parent.parent / "var" / "bench"
 VENV = BENCH_DIR / "tipg-venv"
 REQUIREMENTS = ("tipg==1.6.1", "uvicorn")
 """Pinned so that runs compare against the same baseline; change deliberately."""
-
-
-def free_port() -> int:
-    """A free TCP port on loopback (the OS picks it)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def ensure_venv(progress: Callable[[str], None] = print) -> Path:
@@ -87,37 +80,11 @@ def served_tipg(database_url: str, table: str = "public.grid", *, max_features: 
     Runs in var/bench (tipg would read a .env file in its working directory)."""
     python = ensure_venv()
     port = free_port()
-    url = f"http://127.0.0.1:{port}"
     command = [str(python), "-m", "uvicorn", "tipg.main:app", "--host", "127.0.0.1", "--port", str(port),
                "--log-level", "warning", "--no-access-log"]
-    with (BENCH_DIR / log_name).open("w", encoding="utf-8") as log:
-        server = subprocess.Popen(command, cwd=BENCH_DIR, env=tipg_env(database_url, table, max_features),
-                                  stdout=log, stderr=subprocess.STDOUT)
-        try:
-            _wait_for_collection(url, table, server)
-            yield url
-        finally:
-            server.terminate()
-            try:
-                server.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
-
-
-def _wait_for_collection(url: str, table: str, server: subprocess.Popen[bytes],
-                         timeout: float = 90.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(f"tipg exited ({server.returncode}); see {BENCH_DIR}/tipg-server.log")
-        try:
-            if httpx.get(f"{url}/collections/{table}", timeout=5.0).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.3)
-    raise RuntimeError(f"tipg did not list collection {table} within {timeout:.0f} s")
+    with served_process(command, ready_path=f"/collections/{table}", log_path=BENCH_DIR / log_name, cwd=BENCH_DIR,
+                        env=tipg_env(database_url, table, max_features), port=port, name="tipg", timeout=90):
+        yield f"http://127.0.0.1:{port}"
 
 
 def main() -> int:

@@ -1,0 +1,54 @@
+"""Servers for benchmarks: a command under uvicorn in a subprocess on a free loopback port, up until its
+readiness URL answers 200, and stopped (terminate, then kill) when the benchmark is done."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextmanager
+def served_process(
+    command: list[str], *, ready_path: str, log_path: Path, cwd: Path, env: Mapping[str, str],
+    port: int, name: str, timeout: float = 120.0,
+) -> Iterator[subprocess.Popen[bytes]]:
+    """Run `command` (which listens on 127.0.0.1:`port`) until `ready_path` answers 200; yield the process."""
+    url = f"http://127.0.0.1:{port}{ready_path}"
+    with log_path.open("w", encoding="utf-8") as log:
+        server = subprocess.Popen(command, cwd=cwd, env=dict(env), stdout=log, stderr=subprocess.STDOUT)
+        try:
+            _wait_ready(url, server, name, log_path, timeout)
+            yield server
+        finally:
+            server.terminate()
+            try:
+                server.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()
+
+
+def _wait_ready(url: str, server: subprocess.Popen[bytes], name: str, log_path: Path, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError(f"{name} exited ({server.returncode}); see {log_path}")
+        try:
+            if httpx.get(url, timeout=5.0).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"{name} did not answer {url} within {timeout:.0f} s; see {log_path}")
