@@ -37,8 +37,10 @@ sample: install
 lint:
 	$(VENV)/bin/ruff check gis api tests bench data/grids
 
-bench: install
+bench: install  ## every benchmark, each beside its baseline (several minutes; layers builds 5M cases once)
 	$(PY) bench/import_assign.py
+	$(PY) bench/intake.py
+	$(PY) bench/layers.py
 
 clean-db:
 	$(VENV)/bin/gridmap db stop || true
