@@ -7,12 +7,19 @@ import importlib.util
 import logging
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from types import ModuleType
+from typing import TYPE_CHECKING
 
 from gis.errors import GridmapError
 from gis.settings import PROJECT_ROOT, Settings
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from gis.store.database import Database
 
 log = logging.getLogger("gridmap")
 
@@ -29,6 +36,28 @@ def _progress(message: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
 
 
+@contextmanager
+def _opened(settings: Settings, database: Database | None = None) -> Iterator[Database]:
+    """The given database, or one opened (and, if embedded and started here, stopped) for this command."""
+    if database is not None:
+        yield database
+        return
+    from gis.store.database import open_database
+
+    opened = open_database(settings)
+    try:
+        yield opened
+    finally:
+        opened.close()
+
+
+@contextmanager
+def _session(settings: Settings) -> Iterator[Session]:
+    """One unit of work on a database opened for this command."""
+    with _opened(settings) as database, database.session() as session:
+        yield session
+
+
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
@@ -40,10 +69,9 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def import_file(settings: Settings, kind: str, path: Path, *, crs: str | None = None, layer: str | None = None,
-                repair: bool = False) -> dict[str, int]:
+                repair: bool = False, database: Database | None = None) -> dict[str, int]:
     """Read, check and load one file in one transaction; nothing is written if any check fails."""
     from gis.importing import check_file, read_source
-    from gis.store.database import open_database
     from gis.store.loaders import load
 
     _progress(f"{kind}: reading {path}")
@@ -52,12 +80,8 @@ def import_file(settings: Settings, kind: str, path: Path, *, crs: str | None = 
     checked = check_file(kind, frame, declared_crs=crs, repair=repair, source=path.name)  # type: ignore[arg-type]
     for fixed in checked.repaired:
         _progress(f"{kind}: repaired feature {fixed.index}: {fixed.reason}")
-    database = open_database(settings)
-    try:
-        with database.session() as session:
-            result = load(session, checked, progress=_progress)
-    finally:
-        database.close()
+    with _opened(settings, database) as opened, opened.session() as session:
+        result = load(session, checked, progress=_progress)
     _progress(f"{kind}: done {result}")
     return result
 
@@ -85,13 +109,11 @@ def cmd_sample(args: argparse.Namespace, settings: Settings) -> int:
 
     from sqlalchemy import text
 
-    from gis.store.database import open_database
     from gis.store.users import create_user, reset_key
 
-    for kind, name in SAMPLE_FILES:
-        import_file(settings, kind, SAMPLE_DIR / name)
-    database = open_database(settings)
-    try:
+    with _opened(settings) as database:  # one database for every step: the embedded server starts once
+        for kind, name in SAMPLE_FILES:
+            import_file(settings, kind, SAMPLE_DIR / name, database=database)
         with database.session() as session:
             if session.execute(text("SELECT count(*) FROM service_case")).scalar_one() == 0:
                 _progress("history: generating a year of cases and visits (seeded)")
@@ -105,37 +127,25 @@ def cmd_sample(args: argparse.Namespace, settings: Settings) -> int:
             exists = session.execute(text("SELECT 1 FROM app_user WHERE username = 'demo-centre'")).first()
             key = (reset_key(session, "demo-centre") if exists else
                    create_user(session, "demo-centre", "command_centre", display_name="演示指挥中心"))
-    finally:
-        database.close()
     url = f"http://{settings.host}:{settings.port}"
     print(f"\nSample district ready. Map: {url}/  Wall map (demo command centre): {url}/wall?key={key}\n")
     return 0
 
 
 def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
-    from gis.store.database import open_database
     from gis.store.export import export_grids
 
-    database = open_database(settings)
-    try:
-        with database.session() as session:
-            count = export_grids(session, Path(args.file))
-    finally:
-        database.close()
+    with _session(settings) as session:
+        count = export_grids(session, Path(args.file))
     _progress(f"grids: {count} written to {args.file}")
     return 0
 
 
 def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
-    from gis.store.database import open_database
     from gis.store.export import buildings_outside_grids
 
-    database = open_database(settings)
-    try:
-        with database.session() as session:
-            outside = buildings_outside_grids(session)
-    finally:
-        database.close()
+    with _session(settings) as session:
+        outside = buildings_outside_grids(session)
     print(f"buildings outside every grid: {len(outside)}")
     for row in outside:
         print(f"  {row['code']}\t{row['lon']:.6f},{row['lat']:.6f}\t{row['street_code'] or '-'}\t{row['address']}")
@@ -158,16 +168,11 @@ def cmd_db(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_user(args: argparse.Namespace, settings: Settings) -> int:
     """Create a user and print their API key once (only its hash is stored)."""
-    from gis.store.database import open_database
     from gis.store.users import create_user
 
-    database = open_database(settings)
-    try:
-        with database.session() as session:
-            key = create_user(session, args.username, args.role, display_name=args.name, grid_code=args.grid,
-                              street_code=args.street)
-    finally:
-        database.close()
+    with _session(settings) as session:
+        key = create_user(session, args.username, args.role, display_name=args.name, grid_code=args.grid,
+                          street_code=args.street)
     print(f"user {args.username} ({args.role}) created; API key (shown once): {key}")
     return 0
 

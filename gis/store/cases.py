@@ -203,12 +203,12 @@ def apply_action(
     """Take one workflow action; IllegalTransition (409) names the current status and allowed actions."""
     action = parse_enum(Action, data.action, "action")
     row = session.execute(text(
-        "SELECT status, grid_code, street_code, created_by, category_code, deadline, district_code "
-        "FROM service_case WHERE id = :id FOR UPDATE"
+        "SELECT status, grid_code, street_code, created_by, category_code, deadline, district_code, "
+        "first_action_at FROM service_case WHERE id = :id FOR UPDATE"
     ), {"id": case_id}).first()
     if row is None:
         raise NotFound(f"unknown case {case_id}")
-    status, grid_code, street_code, created_by, category_code, deadline, district = row
+    status, grid_code, street_code, created_by, category_code, deadline, district, first_action = row
     check_action(actor, CaseScope(grid_code, street_code, created_by), action, case_id)
     transition = check_transition(CaseStatus(status), action, reason=data.reason, satisfaction=data.satisfaction)
     if grid_code is None and action in (Action.dispatch,) and not data.department:
@@ -217,7 +217,7 @@ def apply_action(
     position = _action_position(data)
     updates: dict[str, Any] = {"status": transition.target.value, transition.timestamp_field: at, "updated_at": at}
     if transition.counts_as_first_action:
-        updates[FIRST_ACTION_FIELD] = _keep_first(session, case_id, at)
+        updates[FIRST_ACTION_FIELD] = first_action or at
     if transition.starts_clock and deadline is None:
         category = load_category(session, category_code)
         updates["deadline"] = category.deadline(at, load_calendar(session))
@@ -252,12 +252,6 @@ def _update_case(session: Session, case_id: int, updates: dict[str, Any]) -> Non
             assignments.append(f"{column} = :{column}")
             params[column] = value
     session.execute(text(f"UPDATE service_case SET {', '.join(assignments)} WHERE id = :id"), params)
-
-
-def _keep_first(session: Session, case_id: int, at: datetime) -> datetime:
-    first = session.execute(
-        text("SELECT first_action_at FROM service_case WHERE id = :id"), {"id": case_id}).scalar_one()
-    return first or at
 
 
 def _action_position(data: ActionInput) -> Position | None:
@@ -386,8 +380,10 @@ def _case_dict(row: Any, now: datetime) -> dict[str, Any]:
 
 
 def get_case(session: Session, case_id: int, actor: Actor, *, now: datetime | None = None) -> dict[str, Any]:
-    check_read_case(actor, _scope(session, case_id), case_id)
-    row = session.execute(text(f"SELECT {_CASE_COLUMNS} {_CASE_FROM} WHERE c.id = :id"), {"id": case_id}).one()
+    row = session.execute(text(f"SELECT {_CASE_COLUMNS} {_CASE_FROM} WHERE c.id = :id"), {"id": case_id}).first()
+    if row is None:
+        raise NotFound(f"unknown case {case_id}")
+    check_read_case(actor, CaseScope(grid_code=row[14], street_code=row[16], created_by=row[22]), case_id)
     return _case_dict(row, _now(now))
 
 
