@@ -8,9 +8,11 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
+from api.deps import storable_query
 from api.errors import install_error_handlers
+from api.openapi import install_openapi
 from api.pages import district_map, wall
 from api.pages.assets import mount_vendor
 from api.routers import cases, docs, health, layers, ledger, open311, places, tiles
@@ -50,6 +52,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         lifespan=lifespan,
         docs_url=None,
         redoc_url=None,
+        dependencies=[Depends(storable_query)],
     )
     app.state.settings = settings
     app.state.database = database
@@ -64,6 +67,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.include_router(tiles.router)
     app.include_router(district_map.router)
     app.include_router(wall.router)
+    install_openapi(app)
     mount_vendor(app)
     wall.mount_static(app)
     return app

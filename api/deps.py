@@ -5,13 +5,17 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Depends, Query, Request
+from fastapi import Depends, Path, Query, Request
 from sqlalchemy.orm import Session
 
 from gis.errors import InvalidInput
 from gis.settings import Settings
 from gis.store.database import Database
 from gis.store.places import BBox
+from gis.text import storable_text
+
+MAX_BIGINT = 2**63 - 1
+"""The largest id or offset PostgreSQL's bigint holds: larger numbers are refused, not sent to the database."""
 
 
 def get_database(request: Request) -> Database:
@@ -23,11 +27,15 @@ def get_settings(request: Request) -> Settings:
 
 
 def get_session(database: Annotated[Database, Depends(get_database)]) -> Iterator[Session]:
+    """One unit of work per request, committed when the handler returns and before the response is sent
+    (`scope="function"`): a client that was answered 201 can read its write at once, and a crash after
+    the answer cannot lose it."""
     with database.session() as session:
         yield session
 
 
-DbSession = Annotated[Session, Depends(get_session)]
+DbSession = Annotated[Session, Depends(get_session, scope="function")]
+StoreDatabase = Annotated[Database, Depends(get_database)]
 AppSettings = Annotated[Settings, Depends(get_settings)]
 
 
@@ -55,7 +63,18 @@ def _bbox(bbox: Annotated[str | None, Query(description="minLon,minLat,maxLon,ma
 
 BBoxParam = Annotated[BBox | None, Depends(_bbox)]
 Limit = Annotated[int, Query(ge=1, le=5000, description="page size")]
-Offset = Annotated[int, Query(ge=0, description="features to skip")]
+Offset = Annotated[int, Query(ge=0, le=MAX_BIGINT, description="features to skip")]
+CaseId = Annotated[int, Path(ge=1, le=MAX_BIGINT, description="case number")]
+PhotoId = Annotated[int, Path(ge=1, le=MAX_BIGINT, description="photo number")]
+
+
+def storable_query(request: Request) -> None:
+    """Every route's guard: a query parameter with a NUL byte or broken UTF-8 is refused by name."""
+    for name, value in request.query_params.multi_items():
+        storable_text(f"query parameter {name!r}", value)
+    for name, value in request.path_params.items():
+        if isinstance(value, str):
+            storable_text(f"path parameter {name!r}", value)
 
 
 def grid_code_param(code: str) -> str:

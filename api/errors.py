@@ -7,6 +7,7 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy import exc as sa
 
 from gis.errors import Conflict, GridmapError, InvalidInput, NotFound, PayloadTooLarge
 from gis.permissions import Forbidden, Unauthenticated
@@ -24,8 +25,25 @@ STATUS_BY_ERROR: list[tuple[type[GridmapError], int]] = [
 ]
 
 
+RETRY_AFTER_SECONDS = 5
+"""What a client is told to wait while the database is away (the pool reconnects by itself)."""
+
+DATABASE_AWAY = "the database is unavailable for the moment; nothing was changed, retry in a few seconds"
+
+
 def status_for(error: GridmapError) -> int:
     return next(status for cls, status in STATUS_BY_ERROR if isinstance(error, cls))
+
+
+def database_unavailable(error: BaseException) -> bool:
+    """A lost or refused connection (or a pool with none free): a passing condition, answered 503."""
+    if isinstance(error, sa.OperationalError | sa.InterfaceError | sa.TimeoutError):
+        return True
+    return isinstance(error, sa.DBAPIError) and error.connection_invalidated
+
+
+def retry_headers() -> dict[str, str]:
+    return {"Retry-After": str(RETRY_AFTER_SECONDS)}
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -38,6 +56,20 @@ def install_error_handlers(app: FastAPI) -> None:
             body["details"] = details
         headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
         return JSONResponse(body, status_code=status, headers=headers)
+
+    @app.exception_handler(sa.DBAPIError)
+    @app.exception_handler(sa.TimeoutError)
+    async def _database_error(request: Request, error: Exception) -> JSONResponse:
+        if database_unavailable(error):
+            log.warning("database unavailable during %s %s: %s", request.method, request.url.path,
+                        str(error).splitlines()[0] if str(error) else type(error).__name__)
+            return JSONResponse({"error": "ServiceUnavailable", "detail": DATABASE_AWAY}, status_code=503,
+                                headers=retry_headers())
+        if isinstance(error, sa.DataError):  # a value the database refused that no check caught: still input
+            detail = str(getattr(error, "orig", error)).splitlines()[0]
+            return JSONResponse({"error": "InvalidInput", "detail": f"the database refused a value: {detail}"},
+                                status_code=422)
+        raise error
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(request: Request, error: RequestValidationError) -> JSONResponse:

@@ -123,11 +123,9 @@ def open311_status(status: CaseStatus) -> str:
     return "open" if STATUS_CATEGORY[status] is StatusCategory.open else "closed"
 
 
-def _status_notes(case: Mapping[str, Any], status: CaseStatus, language: str) -> str:
-    notes = f"{label(status, language)} ({status.value})"
-    if status is CaseStatus.declined and case.get("decline_reason"):
-        notes += f" — {case['decline_reason']}"
-    return notes
+def _status_notes(status: CaseStatus, language: str) -> str:
+    """The status in words, nothing more: staff notes and decline reasons are internal and may name people."""
+    return f"{label(status, language)} ({status.value})"
 
 
 def _w3c(value: str | datetime | None) -> str | None:
@@ -168,7 +166,7 @@ def request_item(case: Mapping[str, Any], category: Category | None, language: s
     return {
         "service_request_id": str(case["id"]),
         "status": open311_status(status),
-        "status_notes": _status_notes(case, status, language),
+        "status_notes": _status_notes(status, language),
         "service_name": names["name_en"] if _english(language) else names["name_zh"],
         "service_code": names["code"],
         "description": description or None,
@@ -239,7 +237,8 @@ def render(
                     media_type=f"{FORMATS.get(fmt, 'text/xml')}; charset=utf-8")
 
 
-def errors_response(fmt: str, status_code: int, descriptions: Sequence[str]) -> Response:
+def errors_response(fmt: str, status_code: int, descriptions: Sequence[str],
+                    headers: Mapping[str, str] | None = None) -> Response:
     """The spec's error document: <errors><error><code/><description/></error></errors> or its JSON array."""
     payload = [{"code": status_code, "description": text} for text in descriptions]
-    return render(fmt, "errors", "error", payload, status_code=status_code)
+    return render(fmt, "errors", "error", payload, status_code=status_code, headers=headers)

@@ -5,17 +5,30 @@ from __future__ import annotations
 
 import base64
 import binascii
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 from gis.cases import Photo
+from gis.text import storable_problem
+
+
+def _storable(value: str) -> str:
+    problem = storable_problem(value)
+    if problem is not None:
+        raise ValueError(problem)
+    return value
+
+
+Text = Annotated[str, AfterValidator(_storable)]
+"""A string PostgreSQL can store (no NUL, valid UTF-8): every text field of a request body uses it."""
 
 
 class PhotoUpload(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    content_type: str = Field(examples=["image/jpeg"])
-    data_base64: str = Field(description="the image bytes, base64-encoded")
+    content_type: Text = Field(examples=["image/jpeg"])
+    data_base64: Text = Field(description="the image bytes, base64-encoded")
 
     def to_photo(self, number: int) -> Photo:
         try:
@@ -32,16 +45,16 @@ class CaseCreate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    source: str = Field(examples=["hotline"])
-    category: str = Field(examples=["exposed_rubbish"])
-    description: str = Field("", max_length=4000)
+    source: Text = Field(examples=["hotline"])
+    category: Text = Field(examples=["exposed_rubbish"])
+    description: Text = Field("", max_length=4000)
     lon: float | None = Field(None, examples=[106.5775])
     lat: float | None = Field(None, examples=[29.5586])
-    crs: str = "wgs84"
-    address: str = Field("", max_length=400)
-    reporter_name: str | None = Field(None, max_length=100)
-    reporter_contact: str | None = Field(None, max_length=100)
-    idempotency_key: str | None = Field(None, max_length=100)
+    crs: Text = "wgs84"
+    address: Text = Field("", max_length=400)
+    reporter_name: Text | None = Field(None, max_length=100)
+    reporter_contact: Text | None = Field(None, max_length=100)
+    idempotency_key: Text | None = Field(None, max_length=100)
     photos: list[PhotoUpload] = Field(default_factory=list)
 
     @field_validator("source", "category")
@@ -57,15 +70,15 @@ class CaseAction(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    action: str = Field(examples=["file"])
-    reason: str | None = Field(None, max_length=2000)
-    satisfaction: str | None = Field(None, examples=["satisfied"])
-    note: str = Field("", max_length=2000)
+    action: Text = Field(examples=["file"])
+    reason: Text | None = Field(None, max_length=2000)
+    satisfaction: Text | None = Field(None, examples=["satisfied"])
+    note: Text = Field("", max_length=2000)
     lon: float | None = None
     lat: float | None = None
-    crs: str = "wgs84"
-    grid_code: str | None = Field(None, description="reassign or dispatch to this grid")
-    department: str | None = Field(None, max_length=100, description="dispatch to an owning department")
+    crs: Text = "wgs84"
+    grid_code: Text | None = Field(None, description="reassign or dispatch to this grid")
+    department: Text | None = Field(None, max_length=100, description="dispatch to an owning department")
 
 
 class CaseRoute(BaseModel):
@@ -73,5 +86,5 @@ class CaseRoute(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    grid_code: str
-    note: str = ""
+    grid_code: Text
+    note: Text = ""

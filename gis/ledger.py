@@ -35,6 +35,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from gis.codes import parse_community_code, parse_grid_code, parse_street_code
 from gis.errors import InvalidInput
+from gis.periods import check_day
 from gis.permissions import READ_ALL, Actor, Forbidden
 from gis.workcalendar import SHANGHAI
 from gis.workflow import (
@@ -184,6 +185,8 @@ def _add_months(day: date, months: int) -> date:
 
 def parse_period(start: date, end: date) -> Period:
     """`to` after `from`, and at most MAX_PERIOD_DAYS days apart."""
+    check_day("from", start)
+    check_day("to", end)
     if end <= start:
         raise InvalidInput(
             f"'to' ({end.isoformat()}) must be after 'from' ({start.isoformat()}); 'to' is exclusive: "

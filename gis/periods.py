@@ -21,13 +21,17 @@ from datetime import UTC, date, datetime, time, timedelta
 from gis.errors import InvalidInput
 from gis.workcalendar import SHANGHAI
 
-__all__ = ["DEFAULT_PERIOD", "FORMS", "ROLLING_DAYS", "PeriodSpan", "parse_period"]
+__all__ = ["DEFAULT_PERIOD", "EARLIEST_DAY", "FORMS", "LATEST_DAY", "ROLLING_DAYS", "PeriodSpan", "check_day",
+           "district_today", "parse_period"]
 
 DEFAULT_PERIOD = "30d"
 ROLLING_DAYS: dict[str, int] = {"7d": 7, "30d": 30, "90d": 90, "365d": 365}
 FORMS = ("today", *ROLLING_DAYS, "YYYY-MM", "YYYY-MM-DD..YYYY-MM-DD")
 MAX_DAYS = 3660
 """The longest explicit range accepted (about ten years)."""
+EARLIEST_DAY = date(1900, 1, 1)
+LATEST_DAY = date(2999, 12, 31)
+"""Days a period or a date filter may name: beyond them no case exists, and date arithmetic would overflow."""
 
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 _RANGE = re.compile(r"^(\d{4}-\d{2}-\d{2})\.\.(\d{4}-\d{2}-\d{2})$")
@@ -80,6 +84,20 @@ def parse_period(spec: str | None, now: datetime | None = None) -> PeriodSpan:
     raise _bad(spec, "is not a period")
 
 
+def check_day(name: str, day: date) -> date:
+    """`day` itself, or InvalidInput naming it when it lies outside EARLIEST_DAY..LATEST_DAY."""
+    if not EARLIEST_DAY <= day <= LATEST_DAY:
+        raise InvalidInput(f"{name} {day.isoformat()} is outside the dates gridmap accepts "
+                           f"({EARLIEST_DAY.isoformat()} to {LATEST_DAY.isoformat()})", details={"field": name})
+    return day
+
+
+def district_today(now: datetime | None = None) -> date:
+    """Today in the district (Asia/Shanghai), the day every "current" and "valid on" rule is judged on:
+    the machine's own date (often UTC) is a different day for eight hours of every day."""
+    return _local_today(now)
+
+
 def _local_today(now: datetime | None) -> date:
     moment = now or datetime.now(UTC)
     if moment.tzinfo is None:
@@ -90,6 +108,8 @@ def _local_today(now: datetime | None) -> date:
 def _month(text: str, year: int, month: int) -> PeriodSpan:
     if not 1 <= month <= 12:
         raise _bad(text, f"has no month {month:02d}")
+    if not EARLIEST_DAY.year <= year <= LATEST_DAY.year:
+        raise _bad(text, f"is outside the years {EARLIEST_DAY.year}–{LATEST_DAY.year}")
     first = date(year, month, 1)
     last = (first.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
     return PeriodSpan(text, first, last, f"{year}年{month}月", first.strftime("%B %Y"))
@@ -102,7 +122,9 @@ def _range(text: str, first_text: str, last_text: str) -> PeriodSpan:
         raise _bad(text, f"has an impossible date ({exc})") from exc
     if last < first:
         raise _bad(text, "ends before it starts")
-    if (last - first).days + 1 > MAX_DAYS or last == date.max:
+    if first < EARLIEST_DAY or last > LATEST_DAY:
+        raise _bad(text, f"is outside {EARLIEST_DAY.isoformat()} to {LATEST_DAY.isoformat()}")
+    if (last - first).days + 1 > MAX_DAYS:
         raise _bad(text, f"is longer than {MAX_DAYS} days")
     return PeriodSpan(text, first, last, f"{first.isoformat()} 至 {last.isoformat()}",
                       f"{first.isoformat()} – {last.isoformat()}")

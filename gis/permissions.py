@@ -5,8 +5,11 @@ Roles (see `UserRole` in gis/store/models.py):
 - command_centre — reads everything; files, declines, dispatches, reassigns, verifies, rejects, records
   the reporter's evaluation, routes unrouted cases by hand.
 - street_officer — the same actions, on cases of their own street only.
-- grid_worker — reads and works the cases of their own grid (accept, handle); reports new cases.
-- planner — reads everything; changes no case.
+- grid_worker — reads and works the cases of their own grid (accept, handle); reports new cases anywhere.
+- planner — reads everything; changes no case and attaches no photo.
+
+Whoever reported a case may read it and add photos to it, wherever it was routed: a worker reports what
+they see wherever they are.
 - open311_client — posts residents' requests and reads those it posted.
 """
 
@@ -63,16 +66,19 @@ ACTIONS_BY_ROLE: dict[str, frozenset[Action]] = {
 }
 
 
-def can_read_case(actor: Actor, case: CaseScope) -> bool:
-    if actor.role in READ_ALL:
-        return True
+def in_area(actor: Actor, case: CaseScope) -> bool:
+    """Is the case inside the area the actor answers for (their street, their grid)?"""
     if actor.role == "street_officer":
         return case.street_code is not None and case.street_code == actor.street_code
     if actor.role == "grid_worker":
         return case.grid_code is not None and case.grid_code == actor.grid_code
-    if actor.role == "open311_client":
-        return case.created_by == actor.username
     return False
+
+
+def can_read_case(actor: Actor, case: CaseScope) -> bool:
+    if actor.role in READ_ALL or (actor.role in CREATORS and case.created_by == actor.username):
+        return True
+    return in_area(actor, case)
 
 
 def check_read_case(actor: Actor, case: CaseScope, case_id: int) -> None:
@@ -89,7 +95,17 @@ def check_action(actor: Actor, case: CaseScope, action: Action, case_id: int) ->
     """May this actor take this workflow action on this case? (Whether the workflow allows it is separate.)"""
     if action not in ACTIONS_BY_ROLE.get(actor.role, frozenset()):
         raise Forbidden(f"{actor.role} {actor.username!r} may not {action.value} cases")
-    if actor.role in ("street_officer", "grid_worker") and not can_read_case(actor, case):
+    if actor.role in ("street_officer", "grid_worker") and not in_area(actor, case):
+        raise Forbidden(f"case {case_id} is outside {actor.username!r}'s area")
+
+
+def check_add_photo(actor: Actor, case: CaseScope, case_id: int) -> None:
+    """Photos are evidence of work: those who may act on the case in their area, and its reporter."""
+    if actor.role in CREATORS and case.created_by == actor.username:
+        return
+    if not ACTIONS_BY_ROLE.get(actor.role):
+        raise Forbidden(f"{actor.role} {actor.username!r} may not attach photos to cases")
+    if actor.role in ("street_officer", "grid_worker") and not in_area(actor, case):
         raise Forbidden(f"case {case_id} is outside {actor.username!r}'s area")
 
 

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Header, Query, Response, UploadFile
 from fastapi.responses import JSONResponse
 
 from api.auth import CurrentActor
-from api.deps import DbSession, Limit, Offset
+from api.deps import CaseId, DbSession, Limit, Offset, PhotoId
 from api.schemas import CaseAction, CaseCreate, CaseRoute
 from gis.cases import MAX_PHOTO_BYTES, CaseInput, Photo
 from gis.errors import InvalidInput, PayloadTooLarge
@@ -60,29 +60,29 @@ def list_cases(
 
 
 @router.get("/cases/{case_id}", summary="One case")
-def get_case(case_id: int, session: DbSession, actor: CurrentActor) -> dict[str, Any]:
+def get_case(case_id: CaseId, session: DbSession, actor: CurrentActor) -> dict[str, Any]:
     return store.get_case(session, case_id, actor)
 
 
 @router.get("/cases/{case_id}/events", summary="The case's ledger: every change, who, when, where")
-def case_events(case_id: int, session: DbSession, actor: CurrentActor) -> list[dict[str, Any]]:
+def case_events(case_id: CaseId, session: DbSession, actor: CurrentActor) -> list[dict[str, Any]]:
     return store.case_events(session, case_id, actor)
 
 
 @router.post("/cases/{case_id}/actions", summary="Take a workflow step (409 names the allowed ones)")
-def act(case_id: int, body: CaseAction, session: DbSession, actor: CurrentActor) -> dict[str, Any]:
+def act(case_id: CaseId, body: CaseAction, session: DbSession, actor: CurrentActor) -> dict[str, Any]:
     store.apply_action(session, case_id, store.ActionInput(**body.model_dump()), actor)
     return store.get_case(session, case_id, actor)
 
 
 @router.post("/cases/{case_id}/route", summary="Route an unrouted case to a grid by hand")
-def route(case_id: int, body: CaseRoute, session: DbSession, actor: CurrentActor) -> dict[str, Any]:
+def route(case_id: CaseId, body: CaseRoute, session: DbSession, actor: CurrentActor) -> dict[str, Any]:
     store.route_by_hand(session, case_id, body.grid_code, actor, note=body.note)
     return store.get_case(session, case_id, actor)
 
 
 @router.post("/cases/{case_id}/photos", status_code=201, summary="Attach a photo (JPEG, PNG or WebP, ≤ 5 MiB)")
-async def add_photo(case_id: int, file: UploadFile, session: DbSession, actor: CurrentActor) -> dict[str, Any]:
+async def add_photo(case_id: CaseId, file: UploadFile, session: DbSession, actor: CurrentActor) -> dict[str, Any]:
     data = await file.read(MAX_PHOTO_BYTES + 1)
     if len(data) > MAX_PHOTO_BYTES:
         raise PayloadTooLarge(f"photo is larger than the {MAX_PHOTO_BYTES // 1048576} MiB limit")
@@ -93,7 +93,7 @@ async def add_photo(case_id: int, file: UploadFile, session: DbSession, actor: C
 
 
 @router.get("/cases/{case_id}/photos/{photo_id}", summary="A case photo")
-def get_photo(case_id: int, photo_id: int, session: DbSession, actor: CurrentActor) -> Response:
+def get_photo(case_id: CaseId, photo_id: PhotoId, session: DbSession, actor: CurrentActor) -> Response:
     photo = store.photo(session, case_id, photo_id, actor)
     return Response(photo.data, media_type=photo.content_type, headers={"Cache-Control": "private, max-age=3600"})
 

@@ -1,17 +1,31 @@
-"""Liveness and readiness."""
+"""Liveness and readiness: 200 while the database answers, 503 with Retry-After while it is away."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter
+from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
-from api.deps import DbSession
+from api.deps import StoreDatabase
+from api.errors import database_unavailable, retry_headers
 
 router = APIRouter(tags=["health"])
 
 
-@router.get("/healthz", summary="Service and database health")
-def healthz(session: DbSession) -> dict[str, object]:
-    postgis = session.execute(text("SELECT postgis_lib_version()")).scalar_one()
-    grids = session.execute(text("SELECT count(*) FROM grid WHERE valid_to IS NULL")).scalar_one()
-    return {"status": "ok", "postgis": postgis, "grids": grids}
+@router.get("/healthz", summary="Service and database health (503 with Retry-After while the database is away)",
+            responses={503: {"description": "the database is unavailable"}})
+def healthz(database: StoreDatabase) -> JSONResponse:
+    try:
+        with database.engine.connect() as connection:
+            postgis = connection.execute(text("SELECT postgis_lib_version()")).scalar_one()
+            grids = connection.execute(text("SELECT count(*) FROM grid WHERE valid_to IS NULL")).scalar_one()
+    except Exception as error:
+        if not database_unavailable(error):
+            raise
+        reason = str(getattr(error, "orig", error)).splitlines()[0]
+        body: dict[str, Any] = {"error": "ServiceUnavailable", "detail": f"the database is unreachable: {reason}",
+                                "status": "unavailable", "database": "unreachable"}
+        return JSONResponse(body, status_code=503, headers=retry_headers())
+    return JSONResponse({"status": "ok", "database": "ok", "postgis": postgis, "grids": grids})

@@ -35,18 +35,23 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Header, HTTPException, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 from sqlalchemy.orm import Session
 
 from api import open311_format as doc
 from api.deps import DbSession, get_database
+from api.errors import DATABASE_AWAY, database_unavailable, retry_headers
 from gis.cases import CaseInput
 from gis.categories import Category, CategoryKind
 from gis.errors import GridmapError, InvalidInput, NotFound
+from gis.periods import check_day
 from gis.permissions import Forbidden, Unauthenticated, check_create_case
 from gis.store import cases as store
 from gis.store.database import Database
 from gis.store.reference import all_categories
 from gis.store.users import actor_for_key
+from gis.text import storable_text
 from gis.workflow import STATUS_CATEGORY, CaseStatus, StatusCategory
 
 MAX_RESULTS = 1000
@@ -84,6 +89,10 @@ class Open311Route(APIRoute):
                 return doc.errors_response(_requested_format(request), 400, problems)
             except HTTPException as error:
                 return doc.errors_response(_requested_format(request), error.status_code, [str(error.detail)])
+            except (DBAPIError, SQLAlchemyTimeoutError) as error:
+                if not database_unavailable(error):
+                    raise
+                return doc.errors_response(_requested_format(request), 503, [DATABASE_AWAY], retry_headers())
 
         return handle
 
@@ -187,6 +196,9 @@ async def posted_fields(request: Request) -> dict[str, str]:
     else:
         raise InvalidInput(f"unsupported Content-Type {content_type or '(none)'!r}; send "
                            "application/x-www-form-urlencoded (as the spec says) or application/json")
+    for name, value in fields.items():
+        storable_text("a field name", name)
+        storable_text(f"field {name!r}", value)
     return {k: v for k, v in fields.items() if v}
 
 
@@ -320,6 +332,7 @@ def _moment(name: str, value: str) -> datetime:
         moment = datetime.fromisoformat(_OFFSET_WITH_SPACE.sub(r"+\1", value))
     except ValueError:
         raise InvalidInput(f"{name} {value!r} is not a w3c datetime like 2026-03-01T00:00:00+08:00") from None
+    check_day(name, moment.date())
     return moment if moment.tzinfo else moment.replace(tzinfo=doc.SHANGHAI)
 
 
@@ -384,10 +397,10 @@ def list_requests(
 
 def _public(item: dict[str, Any], category: Category | None) -> dict[str, Any]:
     """Open311 reads are public: livelihood requests (disputes, hardship help, complaints …) can identify
-    a household, so their text is withheld and their position blurred to about 100 m."""
+    a household, so their text and address are withheld and their position blurred to about 100 m."""
     if category is None or category.kind != CategoryKind.livelihood:
         return item
-    return {**item, "description": None, "media_url": None,
+    return {**item, "description": None, "media_url": None, "address": None,
             "lat": round(item["lat"], 3) if item.get("lat") is not None else None,
             "long": round(item["long"], 3) if item.get("long") is not None else None}
 

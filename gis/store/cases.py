@@ -22,6 +22,7 @@ from gis.permissions import (
     Actor,
     CaseScope,
     check_action,
+    check_add_photo,
     check_create_case,
     check_read_case,
     check_route_by_hand,
@@ -153,7 +154,7 @@ def _first_department(rule: HandlingRule, group: str) -> str | None:
 
 def add_photo(session: Session, case_id: int, photo: Photo, actor: Actor) -> int:
     scope = _scope(session, case_id)
-    check_read_case(actor, scope, case_id)
+    check_add_photo(actor, scope, case_id)
     check_photo(photo)
     district = session.execute(
         text("SELECT district_code FROM service_case WHERE id = :id"), {"id": case_id}).scalar_one()

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import date
 
 import numpy as np
 import pandas as pd
@@ -18,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from gis.geometry import Problem
 from gis.importing import CheckedFile, ImportRejected
+from gis.periods import district_today
 from gis.store.assign import CurrentGrids, fill_keys_outside_grids, reassign_buildings
 from gis.store.bulk import copy_frame, ewkb_hex
 
@@ -135,7 +135,7 @@ def _upsert_party_orgs(session: Session, level: str, select_sql: str) -> None:
 def load_grids(session: Session, frame: pd.DataFrame, *, progress: Progress = log.info) -> dict[str, int]:
     codes = frame["code"].astype(str)
     community = frame["community_code"].map(_text).fillna(codes.str[:12])
-    valid_from = frame["valid_from"].map(_text).fillna(date.today().isoformat())
+    valid_from = frame["valid_from"].map(_text).fillna(district_today().isoformat())
     stage = pd.DataFrame(
         {"code": codes, "name": frame["name"].astype(str), "community_code": community,
          "valid_from": valid_from, "geom": ewkb_hex(frame.geometry.values)}
@@ -158,7 +158,7 @@ def load_grids(session: Session, frame: pd.DataFrame, *, progress: Progress = lo
         raise ImportRejected("grids", "grids", problems)
     # A changed boundary closes the old version (kept as history) and opens a new one today;
     # a same-day correction of a version opened today is made in place.
-    today = date.today()
+    today = district_today()
     corrected = session.execute(text(
         "UPDATE grid AS g SET geom = ST_Multi(s.geom), name = s.name FROM grid_stage AS s "
         "WHERE g.code = s.code AND g.valid_to IS NULL AND g.valid_from >= :today "

@@ -11,6 +11,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from gis.errors import NotFound
+from gis.periods import district_today
 
 BBox = tuple[float, float, float, float]
 
@@ -59,7 +60,7 @@ def list_grids(session: Session, *, bbox: BBox | None, limit: int, offset: int) 
 
 def grid_detail(session: Session, code: str, *, on: date | None = None) -> dict[str, Any]:
     """One grid (current, or as it was on a date) with branch, team and counts; NotFound if unknown."""
-    on = on or date.today()
+    on = on or district_today()
     row = session.execute(text(
         "SELECT g.id, g.code, g.name, c.code, c.name, s.code, s.name, g.valid_from, g.valid_to, "
         "ST_AsGeoJSON(g.geom, 7), ST_Area(g.geom::geography) FROM grid AS g "
@@ -68,7 +69,7 @@ def grid_detail(session: Session, code: str, *, on: date | None = None) -> dict[
         "ORDER BY g.valid_from DESC LIMIT 1"
     ), {"code": code, "on": on}).first()
     if row is None:
-        raise NotFound(f"unknown grid {code!r}" + ("" if on == date.today() else f" on {on.isoformat()}"))
+        raise NotFound(f"unknown grid {code!r}" + ("" if on == district_today() else f" on {on.isoformat()}"))
     grid_id = row[0]
     counts = session.execute(text(
         "SELECT count(*), COALESCE(sum(households), 0), COALESCE(sum(residents), 0) FROM building "

@@ -315,7 +315,10 @@ def test_status_open_and_closed_follow_the_workflow(client: TestClient, users: d
     declined = new_request(client)
     act(client, users["centre"], declined, "decline", reason="不属于受理范围")
     [item] = client.get(f"{BASE}/requests/{declined}.json").json()
-    assert item["status"] == "closed" and item["status_notes"] == "不予立案 (declined) — 不属于受理范围"
+    assert item["status"] == "closed" and item["status_notes"] == "不予立案 (declined)"
+    for fmt in ("json", "xml"):  # a decline reason is an internal note: never in a public read
+        for path in (f"requests/{declined}.{fmt}", f"requests.{fmt}"):
+            assert "不属于受理范围" not in client.get(f"{BASE}/{path}").text, path
 
 
 def test_fields_present_in_both_formats_and_no_personal_data(client: TestClient, users: dict) -> None:
@@ -362,10 +365,13 @@ def test_unknown_request_and_format_are_404_in_the_format(client: TestClient) ->
 def test_livelihood_requests_are_not_exposed_in_public_reads(client, users) -> None:  # noqa: ANN001
     """A dispute can identify a household: public Open311 output withholds its text and blurs its position."""
     body = {"source": "hotline", "category": "neighbour_dispute", "lon": 106.50512, "lat": 29.55534,
-            "description": "楼上漏水邻里纠纷，住户王某"}
+            "description": "楼上漏水邻里纠纷，住户王某", "address": "民生路12号3单元502室"}
     case = client.post("/api/cases", json=body, headers=users["centre"]).json()
     item = client.get(f"/open311/v2/requests/{case['id']}.json").json()[0]
-    assert item["description"] is None
+    assert item["description"] is None and item["address"] is None
+    for path in (f"requests/{case['id']}.xml", "requests.json", "requests.xml"):
+        shown = client.get(f"/open311/v2/{path}").text
+        assert "民生路" not in shown and "王某" not in shown, path
     assert (item["lat"], item["long"]) == (29.555, 106.505)
     staff = client.get(f"/api/cases/{case['id']}", headers=users["centre"]).json()
     assert staff["description"] == body["description"]
