@@ -177,6 +177,20 @@ def cmd_user(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_backup(args: argparse.Namespace, settings: Settings) -> int:
+    from gis.store.backup import backup
+
+    backup(settings, Path(args.file), progress=_progress)
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace, settings: Settings) -> int:
+    from gis.store.backup import restore
+
+    restore(settings, Path(args.file), force=args.force, progress=_progress)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="gridmap", description="Grid-management map service")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -210,6 +224,16 @@ def build_parser() -> argparse.ArgumentParser:
     user.add_argument("--grid", help="a grid worker's grid code")
     user.add_argument("--street", help="a street officer's street code")
     user.set_defaults(run=cmd_user)
+
+    bak = commands.add_parser("backup", help="write the whole database to a pg_dump archive (custom format)")
+    bak.add_argument("file", help="the archive to write, e.g. gridmap-2026-03-01.dump (replaced if it exists)")
+    bak.set_defaults(run=cmd_backup)
+
+    res = commands.add_parser("restore", help="load a `gridmap backup` archive into an empty or new database")
+    res.add_argument("file", help="an archive written by `gridmap backup`")
+    res.add_argument("--force", action="store_true",
+                     help="replace a database that holds data (the old one is dropped only once the restore succeeded)")
+    res.set_defaults(run=cmd_restore)
 
     db = commands.add_parser("db", help="the embedded database")
     db.add_argument("action", choices=["start", "stop", "status"])

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+from http import HTTPStatus
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy import exc as sa
+from starlette.exceptions import HTTPException
 
 from gis.errors import Conflict, GridmapError, InvalidInput, NotFound, PayloadTooLarge
 from gis.permissions import Forbidden, Unauthenticated
@@ -56,6 +58,13 @@ def install_error_handlers(app: FastAPI) -> None:
             body["details"] = details
         headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
         return JSONResponse(body, status_code=status, headers=headers)
+
+    @app.exception_handler(HTTPException)
+    async def _http_error(request: Request, error: HTTPException) -> JSONResponse:
+        """Errors the framework raises itself (unparseable body, unknown path, wrong method): same shape."""
+        name = HTTPStatus(error.status_code).phrase.replace(" ", "").replace("-", "")
+        return JSONResponse({"error": name, "detail": str(error.detail)}, status_code=error.status_code,
+                            headers=getattr(error, "headers", None))
 
     @app.exception_handler(sa.DBAPIError)
     @app.exception_handler(sa.TimeoutError)

@@ -30,7 +30,8 @@ OPEN311_ERRORS_SCHEMA: dict[str, Any] = {
               "properties": {"code": {"type": "integer"}, "description": {"type": "string"}}},
 }
 NATIVE_ERRORS = {
-    "401": "no valid API key", "403": "the caller may not do this", "404": "not found",
+    "400": "a body that cannot be parsed at all", "401": "no valid API key",
+    "403": "the caller may not do this", "404": "not found",
     "409": "the request clashes with the current state (e.g. an illegal workflow step)",
     "413": "too large", "422": "invalid input: the message names the field and the rule",
     "503": "the database is away for the moment; retry after Retry-After seconds",
@@ -52,6 +53,16 @@ def _open311_response(description: str) -> dict[str, Any]:
         "application/json": {"schema": _OPEN311_REF}, "text/xml": {"schema": {"type": "string"}}}}
 
 
+def _html_response(description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"text/html": {"schema": {"type": "string"}},
+                                                    "application/json": {"schema": _ERROR_REF}}}
+
+
+def _is_page(operation: dict[str, Any]) -> bool:
+    """Pages answer people in HTML (a bad query parameter still gets the JSON error body)."""
+    return any("text/html" in (response.get("content") or {}) for response in operation.get("responses", {}).values())
+
+
 def document_errors(spec: dict[str, Any]) -> dict[str, Any]:
     """Replace FastAPI's validation-error schema with ours and declare every error status we send."""
     schemas = spec.setdefault("components", {}).setdefault("schemas", {})
@@ -66,8 +77,9 @@ def document_errors(spec: dict[str, Any]) -> dict[str, Any]:
             responses = operation.setdefault("responses", {})
             if open311:
                 responses.pop("422", None)
+            page = _is_page(operation)
             for status, description in errors.items():
-                responses[status] = make(description)
+                responses[status] = _html_response(description) if page else make(description)
     return spec
 
 

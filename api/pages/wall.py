@@ -258,7 +258,8 @@ def wall_session(
     return _sign_in(request, session, key, _options(lang, rotate, poll, period, measure))
 
 
-@router.get("/wall/signout", summary="Sign the wall out (clears the key cookie)")
+@router.get("/wall/signout", summary="Sign the wall out (clears the key cookie)", status_code=303,
+            response_class=RedirectResponse, responses={303: {"description": "to the sign-in page"}})
 def wall_signout(lang: Annotated[str | None, Query()] = None) -> Response:
     response = RedirectResponse(WallOptions(pick_language(lang)).query(), status_code=303)
     _clear_cookie(response)

@@ -112,3 +112,63 @@ def test_a_case_reported_outside_ones_area_is_kept_and_readable_by_its_reporter(
     # and other cases of that grid stay out of sight
     other = report(client, users["centre"], EAST_POINT)
     assert client.get(f"/api/cases/{other['id']}", headers=users[user]).status_code == 403
+
+
+# -- the database away ----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def no_database() -> Iterator[TestClient]:
+    """An app whose database does not answer (nothing listens on the port): every call meets an outage."""
+    from sqlalchemy.orm import sessionmaker
+
+    from gis.store.database import make_engine
+
+    engine = make_engine("postgresql+psycopg://postgres@127.0.0.1:9/gridmap?connect_timeout=2")
+    database = Database(engine, sessionmaker(engine, expire_on_commit=False))
+    settings = Settings(database_url=str(engine.url), sweep_interval_seconds=3600)
+    with TestClient(create_app(settings, database=database)) as client:
+        yield client
+
+
+@pytest.mark.parametrize(("method", "path"), [
+    ("GET", "/api/cases"), ("POST", "/api/cases"), ("GET", "/api/grids"), ("GET", "/api/layers/version"),
+    ("GET", "/healthz"),
+])
+def test_an_outage_is_503_with_retry_after(no_database: TestClient, method: str, path: str) -> None:
+    body = {"source": "hotline", "category": "exposed_rubbish", **WEST_POINT} if method == "POST" else None
+    response = no_database.request(method, path, json=body, headers=bearer("centre"))
+    assert response.status_code == 503, response.text
+    assert response.headers["Retry-After"] == "5"
+    assert response.json()["error"] == "ServiceUnavailable"
+    assert "database" in response.json()["detail"]
+
+
+@pytest.mark.parametrize("fmt", ["xml", "json"])
+def test_an_outage_is_503_in_open311_format(no_database: TestClient, fmt: str) -> None:
+    for response in (no_database.get(f"/open311/v2/requests.{fmt}"),
+                     no_database.post(f"/open311/v2/requests.{fmt}", data={
+                         "api_key": "key-hotline-app", "service_code": "exposed_rubbish", "lat": "29.555",
+                         "long": "106.505"})):
+        assert response.status_code == 503 and response.headers["Retry-After"] == "5"
+        if fmt == "xml":
+            assert "<errors><error><code>503</code>" in response.text
+        else:
+            assert response.json()[0]["code"] == 503
+
+
+def test_healthz_says_the_database_is_away(no_database: TestClient) -> None:
+    body = no_database.get("/healthz").json()
+    assert body["status"] == "unavailable" and body["database"] == "unreachable"
+
+
+def test_the_published_document_declares_the_error_bodies_we_send(client: TestClient, users: dict) -> None:
+    spec = client.get("/openapi.json").json()
+    assert "HTTPValidationError" not in spec["components"]["schemas"]
+    declared = spec["paths"]["/api/cases"]["post"]["responses"]["422"]["content"]["application/json"]["schema"]
+    assert declared == {"$ref": "#/components/schemas/Error"}
+    required = spec["components"]["schemas"]["Error"]["required"]
+    sent = client.post("/api/cases", json={"source": "hotline"}, headers=users["centre"])
+    assert sent.status_code == 422 and set(required) <= set(sent.json())
+    open311 = spec["paths"]["/open311/v2/requests.{fmt}"]["post"]["responses"]["400"]["content"]
+    assert open311["application/json"]["schema"] == {"$ref": "#/components/schemas/Open311Errors"}
