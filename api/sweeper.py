@@ -9,13 +9,18 @@ from datetime import timedelta
 from gis.settings import Settings
 from gis.store.cases import sweep_overdue
 from gis.store.database import Database
+from gis.store.layers import compact_changes
 
 log = logging.getLogger(__name__)
 
 
 def sweep_once(database: Database, settings: Settings) -> dict[str, int]:
     with database.session() as session:
-        return sweep_overdue(session, escalation_grace=timedelta(hours=settings.escalation_grace_hours))
+        result = sweep_overdue(session, escalation_grace=timedelta(hours=settings.escalation_grace_hours))
+    if database.read_engine is not None:  # map reads go to the replica, which cannot fold the change log
+        with database.session() as session:
+            compact_changes(session)
+    return result
 
 
 async def run_sweeper(database: Database, settings: Settings) -> None:

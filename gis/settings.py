@@ -17,6 +17,8 @@ class Settings:
     """
 
     database_url: str | None = None
+    read_database_url: str | None = None  # a streaming replica for wall, layer and tile reads; writes go to the primary
+    embedded_replica: bool = False  # with no URLs: also run a local streaming standby and read from it
     data_dir: Path = field(default_factory=lambda: PROJECT_ROOT / "var")
     embedded_port: int = 54329
     host: str = "127.0.0.1"
@@ -34,6 +36,10 @@ class Settings:
         kwargs: dict[str, object] = {}
         if env.get("GRIDMAP_DATABASE_URL"):
             kwargs["database_url"] = env["GRIDMAP_DATABASE_URL"]
+        if env.get("GRIDMAP_READ_DATABASE_URL"):
+            kwargs["read_database_url"] = env["GRIDMAP_READ_DATABASE_URL"]
+        if env.get("GRIDMAP_EMBEDDED_REPLICA", "").lower() in ("1", "true", "yes"):
+            kwargs["embedded_replica"] = True
         if env.get("GRIDMAP_DATA_DIR"):
             kwargs["data_dir"] = Path(env["GRIDMAP_DATA_DIR"]).resolve()
         if env.get("GRIDMAP_EMBEDDED_PORT"):

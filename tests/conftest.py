@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import shutil
 import socket
 import threading
 import time
@@ -134,3 +135,36 @@ def output_dir() -> Path:
     path = PROJECT_ROOT / "test-output"
     path.mkdir(exist_ok=True)
     return path
+
+
+def _free_port_pair() -> int:
+    """A port p with p and p+1 free (primary and standby)."""
+    for _ in range(50):
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port + 1)) != 0:
+                return port
+    raise RuntimeError("no two free neighbouring ports")
+
+
+@pytest.fixture(scope="module")
+def replicated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Settings, Database]]:
+    """Its own embedded primary with a streaming standby that gridmap starts, the drawn places, and a
+    command-centre user with key 'key-centre'. Removed at the end."""
+    from gis.store.users import create_user
+    from tests.api.conftest import load_drawn
+
+    data_dir = PROJECT_ROOT / "var" / f"test-replica-{os.getpid()}"
+    settings = Settings(data_dir=data_dir, embedded_port=_free_port_pair(), embedded_replica=True,
+                        sweep_interval_seconds=3600)
+    database = open_database(settings)
+    try:
+        load_drawn(settings, Path(tmp_path_factory.mktemp("replica")))
+        with database.session() as session:
+            create_user(session, "centre", "command_centre", key="key-centre")
+        yield settings, database
+    finally:
+        database.close()
+        shutil.rmtree(data_dir, ignore_errors=True)

@@ -10,6 +10,7 @@ from sqlalchemy import text
 
 from api.deps import StoreDatabase
 from api.errors import database_unavailable, retry_headers
+from gis.store.database import Database
 
 router = APIRouter(tags=["health"])
 
@@ -28,4 +29,16 @@ def healthz(database: StoreDatabase) -> JSONResponse:
         body: dict[str, Any] = {"error": "ServiceUnavailable", "detail": f"the database is unreachable: {reason}",
                                 "status": "unavailable", "database": "unreachable"}
         return JSONResponse(body, status_code=503, headers=retry_headers())
-    return JSONResponse({"status": "ok", "database": "ok", "postgis": postgis, "grids": grids})
+    return JSONResponse({"status": "ok", "database": "ok", "postgis": postgis, "grids": grids,
+                         "replica": _replica(database)})
+
+
+def _replica(database: Database) -> dict[str, Any]:
+    """The read replica's state; a replica that is away degrades map reads but not the service."""
+    try:
+        lag = database.replica_lag()
+    except Exception as error:
+        if not database_unavailable(error):
+            raise
+        return {"status": "unreachable", "detail": str(getattr(error, "orig", error)).splitlines()[0]}
+    return lag if lag is not None else {"status": "none"}

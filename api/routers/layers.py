@@ -10,7 +10,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request, Response
 
 from api.auth import CurrentActor
-from api.deps import AppSettings, DbSession
+from api.deps import AppSettings, ReadSession
 from gis.periods import DEFAULT_PERIOD, FORMS, parse_period
 from gis.permissions import Actor, check_read_layers
 from gis.store import layers
@@ -31,7 +31,7 @@ def layer_cache(request: Request) -> layers.LayerCache:
     """One cache per application (so per database), made on first use."""
     cache = getattr(request.app.state, "layer_cache", None)
     if cache is None:
-        cache = request.app.state.layer_cache = layers.LayerCache(sessions=request.app.state.database.session)
+        cache = request.app.state.layer_cache = layers.LayerCache(sessions=request.app.state.database.read_session)
     return cache
 
 
@@ -74,7 +74,7 @@ def measures(actor: MapReader, settings: AppSettings, lang: Lang = None) -> list
 @router.get("/grids", summary="Current grids coloured by a measure (GeoJSON with legend and version)",
             response_class=Response, responses={200: {"content": {GEOJSON: {}}}})
 def grids(
-    request: Request, session: DbSession, actor: MapReader, cache: Cache, query: LayerParams,
+    request: Request, session: ReadSession, actor: MapReader, cache: Cache, query: LayerParams,
     settings: AppSettings, lang: Lang = None,
     geometry: Annotated[bool, Query(description="false: properties only (geometry null)")] = True,
 ) -> Response:
@@ -84,7 +84,7 @@ def grids(
 
 
 @router.get("/legend", summary="The legend of the grid layer for the same parameters")
-def legend(session: DbSession, actor: MapReader, cache: Cache, query: LayerParams, settings: AppSettings,
+def legend(session: ReadSession, actor: MapReader, cache: Cache, query: LayerParams, settings: AppSettings,
            lang: Lang = None) -> dict[str, Any]:
     language = _lang(lang, settings)
     values = layers.grid_values(session, cache, query, layers.data_version(session),
@@ -95,7 +95,7 @@ def legend(session: DbSession, actor: MapReader, cache: Cache, query: LayerParam
 
 
 @router.get("/summary", summary="District figures and the ten worst grids on a measure")
-def summary(session: DbSession, actor: MapReader, cache: Cache, query: LayerParams, settings: AppSettings,
+def summary(session: ReadSession, actor: MapReader, cache: Cache, query: LayerParams, settings: AppSettings,
             lang: Lang = None) -> dict[str, Any]:
     return layers.summary(session, cache, query, language=_lang(lang, settings),
                           households_per_worker_target=settings.households_per_worker_target)
@@ -103,18 +103,24 @@ def summary(session: DbSession, actor: MapReader, cache: Cache, query: LayerPara
 
 @router.get("/overdue", summary="Open cases past their deadline, as GeoJSON points",
             response_class=Response, responses={200: {"content": {GEOJSON: {}}}})
-def overdue(request: Request, session: DbSession, actor: MapReader, settings: AppSettings,
+def overdue(request: Request, session: ReadSession, actor: MapReader, settings: AppSettings,
             lang: Lang = None) -> Response:
     return json_bytes(request, layers.overdue_layer(session, language=_lang(lang, settings)), GEOJSON)
 
 
 @router.get("/coverage", summary="Coverage gaps: uncovered land, overlaps, buildings and cases outside grids",
             response_class=Response, responses={200: {"content": {GEOJSON: {}}}})
-def coverage(request: Request, session: DbSession, actor: MapReader, cache: Cache) -> Response:
+def coverage(request: Request, session: ReadSession, actor: MapReader, cache: Cache) -> Response:
     return json_bytes(request, layers.coverage(session, cache), GEOJSON)
 
 
 @router.get("/version", summary="An opaque string that changes whenever a case, grid or team changes")
-def version(session: DbSession, actor: MapReader, response: Response) -> dict[str, str]:
+def version(request: Request, session: ReadSession, actor: MapReader, response: Response) -> dict[str, Any]:
+    """With a read replica, also how far behind it is (`replica_lag_seconds`), which the wall shows."""
     response.headers["Cache-Control"] = "no-store"
-    return {"version": layers.data_version(session).token, "generated_at": datetime.now(UTC).isoformat()}
+    answer: dict[str, Any] = {"version": layers.data_version(session).token,
+                              "generated_at": datetime.now(UTC).isoformat()}
+    lag = request.app.state.database.replica_lag()
+    if lag is not None:
+        answer["replica_lag_seconds"] = lag["lag_seconds"]
+    return answer

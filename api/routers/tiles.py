@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
-from api.deps import AppSettings, DbSession
+from api.deps import AppSettings, ReadSession
 from api.routers.layers import Cache, LayerParams, MapReader
 from gis.store import tiles
 
@@ -20,7 +20,7 @@ MVT = "application/vnd.mapbox-vector-tile"
     response_class=Response,
     responses={200: {"content": {MVT: {}}}, 204: {"description": "no feature in this tile"}},
 )
-def tile(layer: str, z: int, x: int, y: int, session: DbSession, actor: MapReader, cache: Cache,
+def tile(layer: str, z: int, x: int, y: int, session: ReadSession, actor: MapReader, cache: Cache,
          query: LayerParams, settings: AppSettings) -> Response:
     tiles.check_tile(layer, z, x, y)
     if layer == "grids":

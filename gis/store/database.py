@@ -5,8 +5,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
@@ -29,6 +30,11 @@ class Database:
     sessions: sessionmaker[Session]
     cluster: EmbeddedCluster | None = None
     started_cluster: bool = False
+    read_engine: Engine | None = None
+    """A streaming replica for wall, layer and tile reads (None: they read the primary)."""
+    replica_cluster: EmbeddedCluster | None = None
+    started_replica: bool = False
+    _lag_monitor: Any = field(default=None, repr=False)
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -43,9 +49,39 @@ class Database:
         finally:
             session.close()
 
+    @contextmanager
+    def read_session(self) -> Iterator[Session]:
+        """A unit of reading for the map: on the replica when there is one (marked `info["replica"]`, so
+        code that would tidy up as it reads knows not to write), else the same as `session()`."""
+        if self.read_engine is None:
+            with self.session() as session:
+                yield session
+            return
+        session = Session(self.read_engine, expire_on_commit=False)
+        session.info["replica"] = True
+        try:
+            yield session
+            session.rollback()
+        finally:
+            session.close()
+
+    def replica_lag(self) -> dict[str, Any] | None:
+        """How far the read replica is behind the primary (None without a replica); see gis.store.replica."""
+        if self.read_engine is None:
+            return None
+        if self._lag_monitor is None:
+            from gis.store.replica import LagMonitor
+
+            self._lag_monitor = LagMonitor(self.engine, self.read_engine)
+        return self._lag_monitor.lag()
+
     def close(self) -> None:
-        """Dispose connections and stop the embedded cluster if we started it."""
+        """Dispose connections and stop the embedded clusters we started."""
         self.engine.dispose()
+        if self.read_engine is not None:
+            self.read_engine.dispose()
+        if self.replica_cluster is not None and self.started_replica:
+            self.replica_cluster.stop()
         if self.cluster is not None and self.started_cluster:
             self.cluster.stop()
 
@@ -66,7 +102,16 @@ def open_database(settings: Settings, *, migrate: bool = True) -> Database:
     engine = make_engine(url)
     if migrate:
         upgrade(engine)
-    return Database(engine, sessionmaker(engine, expire_on_commit=False), cluster, started)
+    database = Database(engine, sessionmaker(engine, expire_on_commit=False), cluster, started)
+    if settings.read_database_url:
+        database.read_engine = make_engine(settings.read_database_url)
+    elif cluster is not None and settings.embedded_replica:
+        from gis.store.replica import standby_for
+
+        database.replica_cluster = standby_for(cluster)
+        database.started_replica = database.replica_cluster.ensure_running()
+        database.read_engine = make_engine(database.replica_cluster.url())
+    return database
 
 
 def alembic_config(engine: Engine) -> Config:

@@ -47,8 +47,8 @@ from gis.workcalendar import SHANGHAI
 
 __all__ = [
     "CLASSIFY_MODES", "OPEN_STATUSES_SQL", "DataVersion", "LayerBody", "LayerCache", "LayerQuery",
-    "LayerValues", "LruStore", "coverage", "data_version", "grid_layer", "grid_values", "layer_query",
-    "measure_json", "measure_list", "no_jit", "overdue_layer", "summary",
+    "LayerValues", "LruStore", "compact_changes", "coverage", "data_version", "grid_layer", "grid_values",
+    "layer_query", "measure_json", "measure_list", "no_jit", "overdue_layer", "summary",
 ]
 
 SIMPLIFY_DEGREES = 1e-5
@@ -91,14 +91,15 @@ class DataVersion:
 def data_version(session: Session) -> DataVersion:
     """The current version: sums over the few rows of `layer_change` (compacted when they pile up)."""
     rows = session.execute(text("SELECT kind, sum(n), count(*) FROM layer_change GROUP BY kind")).all()
-    if sum(r[2] for r in rows) > COMPACT_AFTER:
-        _compact(session)
+    if sum(r[2] for r in rows) > COMPACT_AFTER and not session.info.get("replica"):
+        compact_changes(session)
     sums = {kind: int(total) for kind, total, _ in rows if kind in VERSION_KINDS}
     return DataVersion(**sums)
 
 
-def _compact(session: Session) -> None:
-    """Fold the log into one row per kind; the sums, and so the version, stay the same."""
+def compact_changes(session: Session) -> None:
+    """Fold the log into one row per kind; the sums, and so the version, stay the same. Readers on the
+    primary do it as they go; with a read replica, the sweeper does it (a replica cannot write)."""
     locked = text("SELECT pg_try_advisory_xact_lock(hashtext('gridmap.layer_change'))")
     if session.execute(locked).scalar_one():
         session.execute(text(

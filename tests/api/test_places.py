@@ -8,6 +8,10 @@ from fastapi.testclient import TestClient
 from tests import drawn
 
 
+def test_healthz_without_a_replica_says_so(client: TestClient) -> None:
+    assert client.get("/healthz").json()["replica"] == {"status": "none"}
+
+
 def test_healthz(client: TestClient) -> None:
     body = client.get("/healthz").json()
     assert body["status"] == "ok" and body["grids"] == 2 and body["postgis"].startswith("3")

@@ -40,6 +40,7 @@
     overdueVersion: null,
     coverageVersion: null,
     coverageAt: null, // when the coverage gaps were last fetched
+    replicaLag: null, // seconds the read replica is behind, when the map reads from one
     showOverdue: true,
     showCoverage: true,
     overdueAvailable: true,
@@ -208,7 +209,9 @@
   async function step(signal) {
     phase = 'version';
     if (!state.measures.length) await loadMeasures(signal);
-    const version = (await getJSON('/api/layers/version', signal)).version;
+    const polled = await getJSON('/api/layers/version', signal);
+    const version = polled.version;
+    state.replicaLag = typeof polled.replica_lag_seconds === 'number' ? polled.replica_lag_seconds : null;
     const measure = state.measure;
     const needGrids = !state.shown || state.shown.version !== version || state.shown.measure !== measure;
     const needOverdue = state.overdueVersion !== version;
@@ -642,8 +645,10 @@
   }
 
   function renderUpdated() {
+    const lag = state.replicaLag === null || state.replicaLag === undefined ? ''
+      : ' · ' + T.replica_lag.replace('{n}', state.replicaLag.toFixed(1));
     document.getElementById('wall-updated').textContent =
-      T.updated + ' ' + (state.lastUpdated ? clock(state.lastUpdated) : '--:--:--');
+      T.updated + ' ' + (state.lastUpdated ? clock(state.lastUpdated) : '--:--:--') + lag;
   }
 
   /** Once a second: the clock, the "updated" line, and the way back to the whole district when idle. */
