@@ -274,18 +274,20 @@ def baseline_inserts(database: Database, positions: np.ndarray, username: str) -
     """The same cases as plain INSERTs without routing (grid NULL), one INSERT + commit per case."""
     insert = text(
         "INSERT INTO service_case (source, category_code, description, address, position, given_crs, "
-        "given_lon, given_lat, first_contact, created_by, idempotency_key, status, reported_at, "
+        "given_lon, given_lat, district_code, first_contact, created_by, idempotency_key, status, reported_at, "
         "rework_count, updated_at) VALUES ('resident', :category, :description, '', "
-        "ST_SetSRID(ST_MakePoint(:lon, :lat), 4326), 'wgs84', :lon, :lat, :user, :user, :key, 'reported', "
-        "now(), 0, now())"
+        "ST_SetSRID(ST_MakePoint(:lon, :lat), 4326), 'wgs84', :lon, :lat, :district, :user, :user, :key, "
+        "'reported', now(), 0, now())"
     )
+    with database.session() as session:  # the bench has one district; every case row carries it
+        district = session.execute(text("SELECT min(code) FROM district")).scalar_one()
     latencies = []
     start = time.perf_counter()
     for k, (lon, lat) in enumerate(positions):
         began = time.perf_counter()
         with database.session() as session:
             session.execute(insert, {"category": SERVICE_CODE, "description": f"baseline case {k}",
-                                     "lon": float(lon), "lat": float(lat), "user": username,
+                                     "lon": float(lon), "lat": float(lat), "user": username, "district": district,
                                      "key": f"{username}:baseline-{k}"})
         latencies.append(time.perf_counter() - began)
     return Run(np.array(latencies), 0, time.perf_counter() - start)

@@ -238,7 +238,8 @@ INSERT INTO service_case (source, category_code, description, address, position,
     escalated_at, decline_reason, rework_count, satisfaction, updated_at)
 SELECT ({_SOURCES})[1 + floor(7 * u.src)::int], k.code, 'bench case ' || i, '',
        ST_SetSRID(ST_MakePoint(p.lon, p.lat), 4326), 'wgs84', p.lon, p.lat,
-       g.grid_id, g.code, g.community_code, g.street_code, g.district_code, g.team_id, g.branch_id,
+       g.grid_id, g.code, g.community_code, g.street_code,
+       COALESCE(g.district_code, (SELECT min(code) FROM district)), g.team_id, g.branch_id,
        'bench', 'bench', s.status, r.rep, a.filed, a.declined, a.dispatched, a.accepted, a.handled,
        a.closed, a.reworked, a.evaluated, a.dispatched, a.deadline,
        CASE WHEN h.dis <= h.age AND h.dead < least(h.c1, h.age)

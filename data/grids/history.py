@@ -42,6 +42,7 @@ from gis.coords import to_wgs84_arrays
 from gis.errors import Conflict
 from gis.store.assign import CurrentGrids
 from gis.store.bulk import copy_frame, ewkb_hex
+from gis.store.distribution import UNPLACED_DISTRICT
 from gis.store.reference import all_categories
 from gis.workcalendar import SHANGHAI, LimitUnit, TimeLimit, WorkCalendar, default_calendar
 from gis.workflow import (
@@ -372,7 +373,8 @@ class Routed:
 
 def _route(rng: np.random.Generator, places: Places, reports: list[Report]) -> list[Routed]:
     """Shift app positions into the app's datum and back as intake does, then route by the real rule;
-    unrouted points keep the community around them, if any (as `responsible_for` does)."""
+    unrouted points keep the community around them, if any, else the nearest district (as
+    `responsible_for` does; distances here in degrees, there geodesic: they differ only on near-ties)."""
     crs = np.where([r.source is Source.resident for r in reports],
                    np.where(rng.random(len(reports)) < 0.7, "gcj02", "bd09"), "wgs84")
     given = np.empty((len(reports), 2))
@@ -399,11 +401,23 @@ def _route(rng: np.random.Generator, places: Places, reports: list[Report]) -> l
         near = communities[around[i]] if around[i] != UNASSIGNED else None
         if grid is not None:
             keys = (grid.community_code, grid.street_code, grid.district_code)
+        elif near is not None:
+            keys = (near.code, near.street_code, near.district_code)
         else:
-            keys = (near.code, near.street_code, near.district_code) if near else (None, None, None)
+            keys = (None, None, _nearest_district(places, points[i]))
         routed.append(Routed(str(crs[i]), float(given[i, 0]), float(given[i, 1]), float(lon[i]),
                              float(lat[i]), grid, *keys, near.name if near else None))
     return routed
+
+
+def _nearest_district(places: Places, point: shapely.Point) -> str:
+    """The district of the community nearest to the point (a district is the union of its communities), ties
+    to the smallest code; UNPLACED_DISTRICT without communities."""
+    if places.communities.empty:
+        return UNPLACED_DISTRICT
+    distance = shapely.distance(places.communities["polygon"].to_numpy(), point)
+    order = np.lexsort((places.communities["district_code"].to_numpy(), distance))
+    return str(places.communities["district_code"].iloc[order[0]])
 
 
 # -- walking the workflow --------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from gis.assignment import UNASSIGNED, assign_points
 from gis.store.bulk import copy_frame
+from gis.store.distribution import move_to_district
 
 
 @dataclass(frozen=True)
@@ -63,11 +64,12 @@ def reassign_buildings(session: Session) -> dict[str, int]:
     assigned = CurrentGrids.load(session).assign(points)
     assigned.insert(0, "id", np.array([r[0] for r in rows], dtype=np.int64))
     copy_frame(session, "assign_stage", "id bigint, grid_id integer, district_code text, street_code text", assigned)
+    # A building now in a grid of another district moves there first (its grid reference cleared, set below);
+    # one that left every grid keeps its district and street.
+    move_buildings(session, "SELECT id, district_code FROM assign_stage")
     changed = session.execute(
         text(
-            "UPDATE building AS b SET grid_id = s.grid_id, "
-            "district_code = COALESCE(s.district_code, b.district_code), "
-            "street_code = COALESCE(s.street_code, b.street_code) "
+            "UPDATE building AS b SET grid_id = s.grid_id, street_code = COALESCE(s.street_code, b.street_code) "
             "FROM assign_stage AS s WHERE b.id = s.id AND b.grid_id IS DISTINCT FROM s.grid_id"
         )
     ).rowcount
@@ -76,12 +78,28 @@ def reassign_buildings(session: Session) -> dict[str, int]:
     return {"buildings": len(rows), "changed": changed, "outside": outside}
 
 
+_AROUND = "(SELECT c.{column} FROM community AS c WHERE ST_Covers(c.geom, b.geom) ORDER BY c.code LIMIT 1)"
+
+
 def fill_keys_outside_grids(session: Session) -> None:
-    """Buildings outside every grid still carry their district/street key, from the community around them."""
-    session.execute(
-        text(
-            "UPDATE building AS b SET district_code = c.district_code, street_code = c.street_code "
-            "FROM community AS c WHERE b.grid_id IS NULL AND b.street_code IS NULL "
-            "AND ST_Covers(c.geom, b.geom)"
-        )
-    )
+    """Buildings outside every grid still carry their district/street key, from the community around them
+    (smallest code); those outside every community keep the nearest district and no street."""
+    unkeyed = "FROM building AS b WHERE b.grid_id IS NULL AND b.street_code IS NULL"
+    move_buildings(session, f"SELECT b.id, {_AROUND.format(column='district_code')} {unkeyed}")
+    session.execute(text(
+        f"UPDATE building AS b SET street_code = {_AROUND.format(column='street_code')} "
+        "WHERE b.grid_id IS NULL AND b.street_code IS NULL "
+        "AND EXISTS (SELECT 1 FROM community AS c WHERE ST_Covers(c.geom, b.geom))"
+    ))
+
+
+def move_buildings(session: Session, moves_sql: str) -> int:
+    """Move the buildings that `moves_sql` (id, new district) puts in another district, with their visits;
+    their building party groups follow them. The district column is never updated in place (Citus refuses
+    it): see gis/store/distribution.py."""
+    moved = move_to_district(session, "building", moves_sql, children=("visit",))
+    if moved:
+        move_to_district(session, "party_org",
+                         "SELECT p.id, b.district_code FROM party_org AS p JOIN building AS b ON b.code = p.place_code "
+                         "WHERE p.level = 'building_group'")
+    return moved

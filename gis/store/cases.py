@@ -27,6 +27,7 @@ from gis.permissions import (
     check_read_case,
     check_route_by_hand,
 )
+from gis.store.distribution import district_of_point, move_to_district
 from gis.store.reference import load_calendar, load_category
 from gis.workflow import (
     FIRST_ACTION_FIELD,
@@ -57,14 +58,15 @@ class Responsible:
     grid_code: str | None
     community_code: str | None
     street_code: str | None
-    district_code: str | None
+    district_code: str
     team_id: int | None
     branch_id: int | None
 
 
 def responsible_for(session: Session, lon: float, lat: float) -> Responsible:
     """Route a WGS84 point by the shared rule (covers; smallest code wins). Outside every grid: unrouted,
-    but still keyed to the community around it when there is one."""
+    but still keyed to the community around it when there is one; outside every community too, to the
+    district whose boundary is nearest (every case has a district: gis/store/distribution.py)."""
     hit = session.execute(text(ROUTE_SQL), {"lon": lon, "lat": lat}).first()
     if hit is None:
         around = session.execute(text(
@@ -72,7 +74,7 @@ def responsible_for(session: Session, lon: float, lat: float) -> Responsible:
             "WHERE ST_Covers(geom, ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)) ORDER BY code LIMIT 1"
         ), {"lon": lon, "lat": lat}).first()
         if around is None:
-            return Responsible(None, None, None, None, None, None, None)
+            return Responsible(None, None, None, None, district_of_point(session, lon, lat), None, None)
         return Responsible(None, None, around[0], around[1], around[2], None, None)
     return _responsible_for_grid(session, hit[0])
 
@@ -102,7 +104,9 @@ def _current_grid_id(session: Session, grid_code: str) -> int:
 
 def create_case(session: Session, data: CaseInput, actor: Actor, *, now: datetime | None = None) -> tuple[int, bool]:
     """Store a new case routed to its grid; returns (case id, created). A retried request with the same
-    idempotency key returns the first case and creates nothing."""
+    idempotency key returns the first case and creates nothing. The key is looked up in every district (the
+    first case may have been routed by hand into another since); the unique key (idempotency_key,
+    district_code) settles concurrent retries, which route the same position to the same district."""
     check_create_case(actor)
     source = checked_source(data.source)
     position = position_of(data)
@@ -125,7 +129,7 @@ def create_case(session: Session, data: CaseInput, actor: Actor, *, now: datetim
         ":reporter_contact, ST_SetSRID(ST_MakePoint(:lon, :lat), 4326), :crs, :given_lon, :given_lat, :grid_id, "
         ":grid_code, :community_code, :street_code, :district_code, :team_id, :branch_id, :department, :actor, "
         ":actor, :key, 'reported', :reported_at, 0, :reported_at) "
-        "ON CONFLICT (idempotency_key) DO NOTHING RETURNING id"
+        "ON CONFLICT (idempotency_key, district_code) DO NOTHING RETURNING id"
     ), {
         "source": source.value, "category": category.code, "description": data.description,
         "address": data.address, "reporter_name": data.reporter_name, "reporter_contact": data.reporter_contact,
@@ -164,7 +168,7 @@ def add_photo(session: Session, case_id: int, photo: Photo, actor: Actor) -> int
     return photo_id
 
 
-def _store_photo(session: Session, case_id: int, photo: Photo, district: str | None) -> int:
+def _store_photo(session: Session, case_id: int, photo: Photo, district: str) -> int:
     return session.execute(text(
         "INSERT INTO case_photo (case_id, content_type, size, data, district_code) "
         "VALUES (:case_id, :type, :size, :data, :district) RETURNING id"
@@ -231,10 +235,12 @@ def apply_action(
     event_data: dict[str, Any] = {}
     if action in (Action.reassign, Action.dispatch) and (data.grid_code or data.department):
         event_data = _reassignment(session, case_id, data, updates, grid_code)
+    target_district = updates.get("district_code", district)
+    _move_case(session, case_id, district, updates)
     _update_case(session, case_id, updates)
     note = " — ".join(p for p in (transition.reason or "", data.note) if p)
     _event(session, case_id, actor.username, action.value, CaseStatus(status), transition.target, note, position,
-           at, event_data or None, updates.get("district_code", district), updates.get("street_code", street_code))
+           at, event_data or None, target_district, updates.get("street_code", street_code))
 
 
 @dataclass(frozen=True)
@@ -242,6 +248,15 @@ class text_expr:  # noqa: N801 - reads as SQL in the updates mapping
     """A raw SQL expression for an update value (e.g. `rework_count + 1`)."""
 
     sql: str
+
+
+def _move_case(session: Session, case_id: int, district: str, updates: dict[str, Any]) -> None:
+    """A case that goes to a grid of another district moves there with its events and photos (the
+    distribution column is never updated in place); `updates` then sets the rest, district_code aside."""
+    target = updates.pop("district_code", district)
+    if target != district:
+        move_to_district(session, "service_case", "SELECT CAST(:id AS bigint), CAST(:district AS text)",
+                         {"id": case_id, "district": target}, children=("case_event", "case_photo"))
 
 
 def _update_case(session: Session, case_id: int, updates: dict[str, Any]) -> None:
@@ -281,19 +296,22 @@ def _reassignment(
 def route_by_hand(session: Session, case_id: int, grid_code: str, actor: Actor, *, note: str = "") -> None:
     """Assign an unrouted case to a grid (the district's manual queue). The status does not change."""
     check_route_by_hand(actor)
-    row = session.execute(
-        text("SELECT status, grid_code FROM service_case WHERE id = :id FOR UPDATE"), {"id": case_id}).first()
+    row = session.execute(text(
+        "SELECT status, grid_code, district_code FROM service_case WHERE id = :id FOR UPDATE"
+    ), {"id": case_id}).first()
     if row is None:
         raise NotFound(f"unknown case {case_id}")
     if row[1] is not None:
         raise InvalidInput(f"case {case_id} is already routed to grid {row[1]}; use the reassign action")
     who = _responsible_for_grid(session, _current_grid_id(session, grid_code))
     at = _now(None)
-    _update_case(session, case_id, {
+    updates: dict[str, Any] = {
         "grid_id": who.grid_id, "grid_code": who.grid_code, "community_code": who.community_code,
         "street_code": who.street_code, "district_code": who.district_code, "team_id": who.team_id,
         "branch_id": who.branch_id, "updated_at": at,
-    })
+    }
+    _move_case(session, case_id, row[2], updates)
+    _update_case(session, case_id, updates)
     status = CaseStatus(row[0])
     _event(session, case_id, actor.username, "route", status, status, note or f"routed by hand to {grid_code}",
            None, at, {"to_grid": grid_code}, who.district_code, who.street_code)
@@ -465,7 +483,7 @@ def case_events(session: Session, case_id: int, actor: Actor) -> list[dict[str, 
 def _event(
     session: Session, case_id: int, actor: str, action: str, from_status: CaseStatus | None,
     to_status: CaseStatus | None, note: str, position: Position | None, at: datetime,
-    data: dict[str, Any] | None, district: str | None, street: str | None,
+    data: dict[str, Any] | None, district: str, street: str | None,
 ) -> None:
     session.execute(text(
         "INSERT INTO case_event (case_id, at, actor, action, from_status, to_status, note, position, data, "

@@ -18,8 +18,9 @@ from sqlalchemy.orm import Session
 from gis.geometry import Problem
 from gis.importing import CheckedFile, ImportRejected
 from gis.periods import district_today
-from gis.store.assign import CurrentGrids, fill_keys_outside_grids, reassign_buildings
+from gis.store.assign import CurrentGrids, fill_keys_outside_grids, move_buildings, reassign_buildings
 from gis.store.bulk import copy_frame, ewkb_hex
+from gis.store.distribution import nearest_district_sql
 
 log = logging.getLogger(__name__)
 
@@ -124,7 +125,7 @@ def _upsert_party_orgs(session: Session, level: str, select_sql: str) -> None:
     session.execute(text(
         "INSERT INTO party_org (level, place_code, name, secretary, member_count, district_code, street_code) "
         f"SELECT CAST(:level AS org_level), q.* FROM ({select_sql}) AS q "
-        "ON CONFLICT (level, place_code) WHERE valid_to IS NULL DO UPDATE SET name = EXCLUDED.name, "
+        "ON CONFLICT (level, place_code, district_code) WHERE valid_to IS NULL DO UPDATE SET name = EXCLUDED.name, "
         "secretary = COALESCE(EXCLUDED.secretary, party_org.secretary), member_count = EXCLUDED.member_count"
     ), {"level": level})
 
@@ -217,6 +218,11 @@ def load_buildings(session: Session, frame: pd.DataFrame, *, progress: Progress 
         "party_group_leader text, grid_id integer, district_code text, street_code text, geom geometry",
         stage,
     )
+    _key_outside_grids(session)
+    # A building whose new position puts it in another district moves there first, so the upsert below
+    # finds it: one row per code.
+    move_buildings(session,
+                   "SELECT b.id, s.district_code FROM building_stage AS s JOIN building AS b ON b.code = s.code")
     bulk = len(stage) >= BULK_REINDEX_ROWS
     if bulk:  # a sorted GiST build after the load beats a million incremental insertions
         session.execute(text("DROP INDEX IF EXISTS idx_building_geom"))
@@ -224,10 +230,10 @@ def load_buildings(session: Session, frame: pd.DataFrame, *, progress: Progress 
         "INSERT INTO building (code, address, households, residents, floors, grid_id, district_code, "
         "street_code, geom) SELECT code, COALESCE(address, ''), households, residents, floors, grid_id, "
         "district_code, street_code, geom FROM building_stage "
-        "ON CONFLICT (code) DO UPDATE SET address = EXCLUDED.address, households = EXCLUDED.households, "
-        "residents = EXCLUDED.residents, floors = EXCLUDED.floors, grid_id = EXCLUDED.grid_id, "
-        "district_code = COALESCE(EXCLUDED.district_code, building.district_code), "
-        "street_code = COALESCE(EXCLUDED.street_code, building.street_code), geom = EXCLUDED.geom "
+        "ON CONFLICT (code, district_code) DO UPDATE SET address = EXCLUDED.address, "
+        "households = EXCLUDED.households, residents = EXCLUDED.residents, floors = EXCLUDED.floors, "
+        "grid_id = EXCLUDED.grid_id, street_code = COALESCE(EXCLUDED.street_code, building.street_code), "
+        "geom = EXCLUDED.geom "
         "WHERE (building.address, building.households, building.residents, building.floors, building.grid_id) "
         "IS DISTINCT FROM (EXCLUDED.address, EXCLUDED.households, EXCLUDED.residents, EXCLUDED.floors, "
         "EXCLUDED.grid_id) OR NOT ST_OrderingEquals(building.geom, EXCLUDED.geom)"
@@ -239,11 +245,30 @@ def load_buildings(session: Session, frame: pd.DataFrame, *, progress: Progress 
     _upsert_party_orgs(session, "building_group",
         "SELECT s.code, s.party_group, s.party_group_leader, 0, b.district_code, b.street_code "
         "FROM building_stage AS s JOIN building AS b ON b.code = s.code "
-        "WHERE s.party_group IS NOT NULL AND b.district_code IS NOT NULL")
+        "WHERE s.party_group IS NOT NULL")
     outside = int(stage["grid_id"].isna().sum())
     progress(f"buildings: {changed} inserted or changed, {len(stage) - changed} unchanged, "
              f"{outside} outside every grid")
     return {"rows": len(stage), "changed": changed, "outside": outside}
+
+
+def _key_outside_grids(session: Session) -> None:
+    """Every staged building gets a district (the distribution key, gis/store/distribution.py). Outside every
+    grid, a building already stored at the same position keeps its district and street; any other takes the
+    community around it (smallest code), else the nearest district with no street."""
+    session.execute(text(
+        "UPDATE building_stage AS s SET district_code = b.district_code, street_code = b.street_code "
+        "FROM building AS b WHERE s.district_code IS NULL AND b.code = s.code AND ST_OrderingEquals(b.geom, s.geom)"
+    ))
+    session.execute(text(
+        "UPDATE building_stage AS s SET (district_code, street_code) = (SELECT c.district_code, c.street_code "
+        "FROM community AS c WHERE ST_Covers(c.geom, s.geom) ORDER BY c.code LIMIT 1) "
+        "WHERE s.district_code IS NULL"
+    ))
+    session.execute(text(
+        f"UPDATE building_stage AS s SET district_code = {nearest_district_sql('s.geom')} "
+        "WHERE s.district_code IS NULL"
+    ))
 
 
 # -- teams and grid party branches --------------------------------------------------------------
@@ -281,7 +306,7 @@ def load_teams(session: Session, frame: pd.DataFrame, *, progress: Progress = lo
         "INSERT INTO service_team (grid_code, name, district_code, street_code) "
         "SELECT DISTINCT ON (s.grid_code) s.grid_code, s.team_name, g.district_code, g.street_code "
         f"FROM team_stage AS s {grid_keys} WHERE s.team_name IS NOT NULL ORDER BY s.grid_code, s.row "
-        "ON CONFLICT (grid_code) WHERE valid_to IS NULL DO UPDATE SET name = EXCLUDED.name "
+        "ON CONFLICT (grid_code, district_code) WHERE valid_to IS NULL DO UPDATE SET name = EXCLUDED.name "
         "WHERE service_team.name <> EXCLUDED.name"
     )).rowcount
     session.execute(text(
@@ -300,7 +325,7 @@ def load_teams(session: Session, frame: pd.DataFrame, *, progress: Progress = lo
         "JOIN person AS p ON p.name = s.person_name AND p.phone IS NOT DISTINCT FROM s.phone "
         "AND p.district_code = t.district_code "
         "WHERE s.role IS NOT NULL "
-        "ON CONFLICT (team_id, person_id, role, from_date) DO UPDATE SET to_date = EXCLUDED.to_date "
+        "ON CONFLICT (team_id, person_id, role, from_date, district_code) DO UPDATE SET to_date = EXCLUDED.to_date "
         "WHERE team_membership.to_date IS DISTINCT FROM EXCLUDED.to_date"
     )).rowcount
     progress(f"teams: {teams} teams inserted or renamed, {members} memberships inserted or changed")

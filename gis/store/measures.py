@@ -88,8 +88,10 @@ ORG_COUNTS = ("grids", "no_branch", "no_team", "no_worker", "over_target", "work
               "buildings", "unvisited")
 _ORG_GIVEN = "SELECT '' AS unit, " + ", ".join(f"CAST(:org_{k} AS bigint) AS {k}" for k in ORG_COUNTS)
 
+# A case outside every community carries the nearest district as its distribution key only (no street):
+# the district's row counts the cases keyed to its streets, as before; `district_summary` counts every case.
 _CASE_UNIT = {"grid": "c.grid_code", "community": "c.community_code", "street": "c.street_code",
-              "district": "c.district_code", "all": "''"}
+              "district": "CASE WHEN c.street_code IS NOT NULL THEN c.district_code END", "all": "''"}
 _GRID_UNIT = {"grid": "g.code", "community": "g.community_code", "street": "g.street_code",
               "district": "g.district_code", "all": "''"}
 _UNITS = {

@@ -1,8 +1,9 @@
 """SQLAlchemy models of places, organisations, buildings and visits.
 
-Distribution note: every large table carries `district_code` and `street_code` so the schema can be
-distributed on a Citus cluster by district (reference tables: district, street, community).
-Geometries are stored in WGS84 (EPSG:4326) with a GiST index each.
+Distribution: the tables keyed by place are distributed by `district_code` on a Citus cluster and the small
+lookup tables are reference tables; the lists and the rules (district_code NOT NULL and in every primary
+and unique key and in every foreign key between distributed tables) are in gis/store/distribution.py,
+the mapping in docs/scaling.md. Geometries are stored in WGS84 (EPSG:4326) with a GiST index each.
 """
 
 from __future__ import annotations
@@ -18,9 +19,11 @@ from sqlalchemy import (
     DateTime,
     Enum,
     ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Integer,
     LargeBinary,
+    PrimaryKeyConstraint,
     String,
     Text,
     func,
@@ -95,17 +98,21 @@ class Community(Base):
 class Grid(Base):
     """A responsibility field. Several rows may share a code: one per boundary version.
 
-    The current version has `valid_to IS NULL`; a partial unique index keeps one current row per code.
+    The current version has `valid_to IS NULL`; a partial unique index keeps one current row per code (the
+    code starts with the district code, so (code, district_code) is as unique as the code).
     """
 
     __tablename__ = "grid"
     __table_args__ = (
-        Index("uq_grid_current_code", "code", unique=True, postgresql_where=text("valid_to IS NULL")),
+        PrimaryKeyConstraint("id", "district_code", name="grid_pkey"),
+        Index("uq_grid_current_code", "code", "district_code", unique=True,
+              postgresql_where=text("valid_to IS NULL")),
         CheckConstraint("code ~ '^[0-9]{15}$'", name="ck_grid_code_digits"),
         CheckConstraint("valid_to IS NULL OR valid_to > valid_from", name="ck_grid_validity"),
+        CheckConstraint("left(code, 6) = district_code", name="ck_grid_code_district"),
     )
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[int] = mapped_column(Integer, autoincrement=True)
     code: Mapped[str] = mapped_column(String(15), index=True)
     name: Mapped[str] = mapped_column(String(100))
     community_id: Mapped[int] = mapped_column(ForeignKey("community.id"), index=True)
@@ -141,10 +148,15 @@ class PartyOrg(Base):
 
     __tablename__ = "party_org"
     __table_args__ = (
-        Index("uq_party_org_current", "level", "place_code", unique=True, postgresql_where=text("valid_to IS NULL")),
+        PrimaryKeyConstraint("id", "district_code", name="party_org_pkey"),
+        Index("uq_party_org_current", "level", "place_code", "district_code", unique=True,
+              postgresql_where=text("valid_to IS NULL")),
+        # Street, community and grid codes start with the district code; a building group follows its building.
+        CheckConstraint("level = 'building_group' OR left(place_code, 6) = district_code",
+                        name="ck_party_org_place_district"),
     )
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[int] = mapped_column(Integer, autoincrement=True)
     level: Mapped[OrgLevel] = mapped_column(_enum(OrgLevel, "org_level"))
     name: Mapped[str] = mapped_column(String(200))
     # The code of the place it answers for: street, community or grid code, or the building code.
@@ -162,10 +174,13 @@ class ServiceTeam(Base):
 
     __tablename__ = "service_team"
     __table_args__ = (
-        Index("uq_team_current_grid", "grid_code", unique=True, postgresql_where=text("valid_to IS NULL")),
+        PrimaryKeyConstraint("id", "district_code", name="service_team_pkey"),
+        Index("uq_team_current_grid", "grid_code", "district_code", unique=True,
+              postgresql_where=text("valid_to IS NULL")),
+        CheckConstraint("left(grid_code, 6) = district_code", name="ck_team_grid_district"),
     )
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[int] = mapped_column(Integer, autoincrement=True)
     grid_code: Mapped[str] = mapped_column(String(15), index=True)
     name: Mapped[str] = mapped_column(String(200))
     district_code: Mapped[str] = mapped_column(String(6), index=True)
@@ -181,12 +196,15 @@ class TeamMembership(Base):
 
     __tablename__ = "team_membership"
     __table_args__ = (
-        Index("uq_membership", "team_id", "person_id", "role", "from_date", unique=True),
+        PrimaryKeyConstraint("id", "district_code", name="team_membership_pkey"),
+        Index("uq_membership", "team_id", "person_id", "role", "from_date", "district_code", unique=True),
         CheckConstraint("to_date IS NULL OR to_date >= from_date", name="ck_membership_dates"),
+        ForeignKeyConstraint(["team_id", "district_code"], ["service_team.id", "service_team.district_code"],
+                             name="fk_membership_team", ondelete="CASCADE"),
     )
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    team_id: Mapped[int] = mapped_column(ForeignKey("service_team.id", ondelete="CASCADE"), index=True)
+    id: Mapped[int] = mapped_column(Integer, autoincrement=True)
+    team_id: Mapped[int] = mapped_column(Integer, index=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
     role: Mapped[TeamRole] = mapped_column(_enum(TeamRole, "team_role"))
     from_date: Mapped[date] = mapped_column(Date)
@@ -202,23 +220,30 @@ class TeamMembership(Base):
 
 
 class Building(Base):
-    """A building point. `grid_id` is the current grid containing it, NULL when outside every grid."""
+    """A building point. `grid_id` is the current grid containing it, NULL when outside every grid.
+
+    Its district is its grid's, else the surrounding community's, else the nearest district's
+    (gis/store/distribution.py); the loaders keep one row per code, moving a building that changes district.
+    Grids are never deleted (a redraw closes a version), so the grid reference has no ON DELETE action."""
 
     __tablename__ = "building"
     __table_args__ = (
+        PrimaryKeyConstraint("id", "district_code", name="building_pkey"),
+        Index("uq_building_code", "code", "district_code", unique=True),
         CheckConstraint("households >= 0", name="ck_building_households"),
         CheckConstraint("residents >= 0", name="ck_building_residents"),
+        ForeignKeyConstraint(["grid_id", "district_code"], ["grid.id", "grid.district_code"], name="fk_building_grid"),
     )
 
-    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
-    code: Mapped[str] = mapped_column(String(40), unique=True)
+    id: Mapped[int] = mapped_column(BigInteger, autoincrement=True)
+    code: Mapped[str] = mapped_column(String(40))
     address: Mapped[str] = mapped_column(Text, default="")
     households: Mapped[int] = mapped_column(Integer, default=0)
     residents: Mapped[int] = mapped_column(Integer, default=0)
     floors: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    grid_id: Mapped[int | None] = mapped_column(ForeignKey("grid.id", ondelete="SET NULL"), index=True)
+    grid_id: Mapped[int | None] = mapped_column(Integer, index=True, nullable=True)
     # Distribution keys, not query keys (buildings are read by grid and by bbox): no index of their own.
-    district_code: Mapped[str | None] = mapped_column(String(6), nullable=True)
+    district_code: Mapped[str] = mapped_column(String(6))
     street_code: Mapped[str | None] = mapped_column(String(9), nullable=True)
     geom = mapped_column(Geometry("POINT", srid=SRID, spatial_index=True), nullable=False)
 
@@ -229,14 +254,19 @@ class Visit(Base):
     """A household visit by a grid worker to a building (service coverage)."""
 
     __tablename__ = "visit"
-    __table_args__ = (Index("ix_visit_visited_at", "visited_at", postgresql_include=["building_id"]),)
+    __table_args__ = (
+        PrimaryKeyConstraint("id", "district_code", name="visit_pkey"),
+        Index("ix_visit_visited_at", "visited_at", postgresql_include=["building_id"]),
+        ForeignKeyConstraint(["building_id", "district_code"], ["building.id", "building.district_code"],
+                             name="fk_visit_building", ondelete="CASCADE"),
+    )
 
-    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
-    building_id: Mapped[int] = mapped_column(ForeignKey("building.id", ondelete="CASCADE"), index=True)
+    id: Mapped[int] = mapped_column(BigInteger, autoincrement=True)
+    building_id: Mapped[int] = mapped_column(BigInteger, index=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
     visited_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
     note: Mapped[str] = mapped_column(Text, default="")
-    district_code: Mapped[str | None] = mapped_column(String(6), index=True, nullable=True)
+    district_code: Mapped[str] = mapped_column(String(6), index=True)  # the building's
     street_code: Mapped[str | None] = mapped_column(String(9), index=True, nullable=True)
 
 
@@ -304,14 +334,24 @@ _OPEN_CASE = "status IN ('filed', 'dispatched', 'in_handling', 'handled', 'rewor
 
 class ServiceCase(Base):
     """A resident's or worker's case (诉求/事件), with the grid, branch and team that answered for it at
-    creation (kept even when boundaries move) and a timestamp per status. `grid_code` NULL = unrouted."""
+    creation (kept even when boundaries move) and a timestamp per status. `grid_code` NULL = unrouted.
+
+    `district_code` is never NULL: the grid's district, else (unrouted) the surrounding community's, else
+    the nearest district's (gis/store/distribution.py). An idempotency key is unique per district; intake
+    looks a key up across districts first, and a retry of the same request lands in the same district."""
 
     __tablename__ = "service_case"
     __table_args__ = (
+        PrimaryKeyConstraint("id", "district_code", name="service_case_pkey"),
+        ForeignKeyConstraint(["grid_id", "district_code"], ["grid.id", "grid.district_code"], name="fk_case_grid"),
+        ForeignKeyConstraint(["team_id", "district_code"], ["service_team.id", "service_team.district_code"],
+                             name="fk_case_team"),
+        ForeignKeyConstraint(["branch_id", "district_code"], ["party_org.id", "party_org.district_code"],
+                             name="fk_case_branch"),
         Index("ix_case_grid_status", "grid_code", "status"),
         Index("ix_case_street_status", "street_code", "status"),
         Index("ix_case_open_deadline", "deadline", postgresql_where=text("closed_at IS NULL")),
-        Index("uq_case_idempotency", "idempotency_key", unique=True),
+        Index("uq_case_idempotency", "idempotency_key", "district_code", unique=True),
         CheckConstraint("rework_count >= 0", name="ck_case_rework"),
         # Declared here so autogenerate keeps them; created by migrations 0003 and 0004.
         Index("ix_case_open_position", "position", postgresql_using="gist", postgresql_where=text(_OPEN_CASE)),
@@ -324,7 +364,7 @@ class ServiceCase(Base):
         Index("ix_case_street_reported", "street_code", "reported_at"),
     )
 
-    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    id: Mapped[int] = mapped_column(BigInteger, autoincrement=True)
     source: Mapped[str] = mapped_column(String(20))
     category_code: Mapped[str] = mapped_column(ForeignKey("case_category.code"), index=True)
     description: Mapped[str] = mapped_column(Text, default="")
@@ -336,13 +376,13 @@ class ServiceCase(Base):
     given_lon: Mapped[float] = mapped_column()
     given_lat: Mapped[float] = mapped_column()
     # Who answers, fixed at creation (or by a manual routing / reassignment / applied redraw plan):
-    grid_id: Mapped[int | None] = mapped_column(ForeignKey("grid.id"), nullable=True)
+    grid_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     grid_code: Mapped[str | None] = mapped_column(String(15), nullable=True)
     community_code: Mapped[str | None] = mapped_column(String(12), index=True, nullable=True)
     street_code: Mapped[str | None] = mapped_column(String(9), nullable=True)
-    district_code: Mapped[str | None] = mapped_column(String(6), index=True, nullable=True)
-    team_id: Mapped[int | None] = mapped_column(ForeignKey("service_team.id"), nullable=True)
-    branch_id: Mapped[int | None] = mapped_column(ForeignKey("party_org.id"), nullable=True)
+    district_code: Mapped[str] = mapped_column(String(6), index=True)
+    team_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    branch_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     department: Mapped[str | None] = mapped_column(String(100), nullable=True)  # owning department
     first_contact: Mapped[str] = mapped_column(String(80))  # 首问负责: who received it
     created_by: Mapped[str] = mapped_column(String(80))
@@ -371,10 +411,15 @@ class CaseEvent(Base):
     """One change to a case: who, when, where, from which status to which. The ledger is rebuilt from these."""
 
     __tablename__ = "case_event"
-    __table_args__ = (Index("ix_case_event_case_at", "case_id", "at"),)
+    __table_args__ = (
+        PrimaryKeyConstraint("id", "district_code", name="case_event_pkey"),
+        Index("ix_case_event_case_at", "case_id", "at"),
+        ForeignKeyConstraint(["case_id", "district_code"], ["service_case.id", "service_case.district_code"],
+                             name="fk_event_case", ondelete="CASCADE"),
+    )
 
-    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
-    case_id: Mapped[int] = mapped_column(ForeignKey("service_case.id", ondelete="CASCADE"), index=True)
+    id: Mapped[int] = mapped_column(BigInteger, autoincrement=True)
+    case_id: Mapped[int] = mapped_column(BigInteger, index=True)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
     actor: Mapped[str] = mapped_column(String(80))
     action: Mapped[str] = mapped_column(String(30))  # a workflow Action, or create/route/supervise/escalate
@@ -383,7 +428,7 @@ class CaseEvent(Base):
     note: Mapped[str] = mapped_column(Text, default="")
     position = mapped_column(Geometry("POINT", srid=SRID, spatial_index=False), nullable=True)
     data: Mapped[dict | None] = mapped_column(JSONB, nullable=True)
-    district_code: Mapped[str | None] = mapped_column(String(6), nullable=True)
+    district_code: Mapped[str] = mapped_column(String(6))  # the case's
     street_code: Mapped[str | None] = mapped_column(String(9), index=True, nullable=True)
 
 
@@ -391,11 +436,16 @@ class CasePhoto(Base):
     """A photo attached to a case (kept in the database so nothing is lost between machines)."""
 
     __tablename__ = "case_photo"
+    __table_args__ = (
+        PrimaryKeyConstraint("id", "district_code", name="case_photo_pkey"),
+        ForeignKeyConstraint(["case_id", "district_code"], ["service_case.id", "service_case.district_code"],
+                             name="fk_photo_case", ondelete="CASCADE"),
+    )
 
-    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
-    case_id: Mapped[int] = mapped_column(ForeignKey("service_case.id", ondelete="CASCADE"), index=True)
+    id: Mapped[int] = mapped_column(BigInteger, autoincrement=True)
+    case_id: Mapped[int] = mapped_column(BigInteger, index=True)
     content_type: Mapped[str] = mapped_column(String(40))
     size: Mapped[int] = mapped_column(Integer)
     data: Mapped[bytes] = mapped_column(LargeBinary)
     uploaded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
-    district_code: Mapped[str | None] = mapped_column(String(6), nullable=True)
+    district_code: Mapped[str] = mapped_column(String(6))  # the case's

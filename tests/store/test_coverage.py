@@ -120,9 +120,10 @@ def test_buildings_outside_every_grid(places: Database) -> None:
 def _case(session: object, status: str, grid_code: str | None, point: Point, reported: datetime) -> int:
     return session.execute(text(  # type: ignore[attr-defined]
         "INSERT INTO service_case (source, category_code, description, address, position, given_crs, "
-        "given_lon, given_lat, grid_code, community_code, first_contact, created_by, status, reported_at, "
-        "rework_count) VALUES ('hotline', 'exposed_rubbish', '', '', ST_SetSRID(ST_MakePoint(:x, :y), 4326), "
-        "'wgs84', :x, :y, :grid, :community, 'test', 'test', :status, :reported, 0) RETURNING id"
+        "given_lon, given_lat, grid_code, community_code, district_code, first_contact, created_by, status, "
+        "reported_at, rework_count) VALUES ('hotline', 'exposed_rubbish', '', '', "
+        "ST_SetSRID(ST_MakePoint(:x, :y), 4326), 'wgs84', :x, :y, :grid, :community, '500103', 'test', 'test', "
+        ":status, :reported, 0) RETURNING id"
     ), {"x": point.x, "y": point.y, "grid": grid_code, "community": C2 if grid_code is None else C1,
         "status": status, "reported": reported}).scalar_one()
 

@@ -94,7 +94,7 @@ def _insert_case(session: Session, name: str) -> int:
     grid, status, reported, offsets, rework, rating = CASES[name]
     stamps = {column: reported + timedelta(hours=hours) for column, hours in offsets.items()}
     keys = {"grid_code": grid, "community_code": COMMUNITY if grid else None,
-            "street_code": "500103001" if grid else None, "district_code": "500103" if grid else None}
+            "street_code": "500103001" if grid else None, "district_code": "500103"}  # unrouted: still a district
     columns = ["source", "category_code", "description", "address", "position", "given_crs", "given_lon",
                "given_lat", "first_contact", "created_by", "status", "reported_at", "rework_count",
                "satisfaction", *keys, *stamps]
@@ -111,8 +111,9 @@ def _insert_case(session: Session, name: str) -> int:
 def _insert_ledger(session: Session, case_id: int, reported: datetime) -> None:
     for hours, action, before, after in E2_LEDGER:
         session.execute(text(
-            "INSERT INTO case_event (case_id, at, actor, action, from_status, to_status, note) "
-            "VALUES (:case_id, :at, 'test', :action, :before, :after, '')"
+            "INSERT INTO case_event (case_id, at, actor, action, from_status, to_status, note, district_code) "
+            "SELECT :case_id, :at, 'test', :action, :before, :after, '', district_code FROM service_case "
+            "WHERE id = :case_id"
         ), {"case_id": case_id, "at": reported + timedelta(hours=hours), "action": action, "before": before,
             "after": after})
 
@@ -122,8 +123,8 @@ def _insert_visits(session: Session, now: datetime) -> None:
     worker = session.execute(text("SELECT id FROM person WHERE name = '孙网格员'")).scalar_one()
     for building, days in (("B-WEST", 10), ("B-EAST", 1), ("B-EDGE", 40)):
         session.execute(text(
-            "INSERT INTO visit (building_id, person_id, visited_at, note) "
-            "SELECT id, :person, :at, '' FROM building WHERE code = :code"
+            "INSERT INTO visit (building_id, person_id, visited_at, note, district_code) "
+            "SELECT id, :person, :at, '', district_code FROM building WHERE code = :code"
         ), {"person": worker, "at": now - timedelta(days=days), "code": building})
 
 
