@@ -41,6 +41,7 @@ bench: install  ## every benchmark, each beside its baseline (several minutes; l
 	$(PY) bench/import_assign.py
 	$(PY) bench/intake.py
 	$(PY) bench/layers.py
+	$(PY) bench/load.py
 
 clean-db:
 	$(VENV)/bin/gridmap db stop || true
