@@ -25,7 +25,6 @@ class Settings:
     port: int = 8000
     default_language: str = "zh-CN"
     households_per_worker_target: int = 500
-    api_keys: tuple[str, ...] = ()
     escalation_grace_hours: float = 24.0  # overdue this long after the deadline: escalate to the community
     sweep_interval_seconds: float = 30.0  # how often the overdue sweeper runs inside the server
 
@@ -55,5 +54,6 @@ class Settings:
         if env.get("GRIDMAP_SWEEP_INTERVAL_SECONDS"):
             kwargs["sweep_interval_seconds"] = float(env["GRIDMAP_SWEEP_INTERVAL_SECONDS"])
         if env.get("GRIDMAP_API_KEYS"):
-            kwargs["api_keys"] = tuple(k.strip() for k in env["GRIDMAP_API_KEYS"].split(",") if k.strip())
+            raise ValueError("GRIDMAP_API_KEYS is not read: keys belong to users; create one with "
+                             "`gridmap user NAME --role ROLE`, which prints its key")
         return cls(**kwargs)  # type: ignore[arg-type]

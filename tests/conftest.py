@@ -120,7 +120,7 @@ class LiveServer:
 def sample_app(sample_db: Database, pg_cluster: EmbeddedCluster):  # noqa: ANN201
     from api.app import create_app
 
-    settings = Settings(database_url=str(sample_db.engine.url), api_keys=("test-key",))
+    settings = Settings(database_url=str(sample_db.engine.url))
     return create_app(settings, database=sample_db)
 
 

@@ -1,4 +1,8 @@
-"""Grids and buildings as GeoJSON."""
+"""Grids and buildings as GeoJSON.
+
+Public, like a community notice board: the current grids' outlines, codes and names (`/api/grids`).
+Behind a key: a grid's detail (team members by name, household counts) and buildings (addresses,
+households, residents)."""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 
+from api.auth import CurrentActor
 from api.deps import BBoxParam, DbSession, GridCode, Limit, Offset
 from gis.errors import InvalidInput
 from gis.store import places
@@ -29,25 +34,28 @@ def _collection(request: Request, page: places.Page, limit: int, offset: int) ->
     return body
 
 
-@router.get("/grids", summary="Current grids as a GeoJSON FeatureCollection")
+@router.get("/grids", summary="Current grids as a GeoJSON FeatureCollection (public: no key needed)")
 def list_grids(request: Request, session: DbSession, bbox: BBoxParam, limit: Limit = 500, offset: Offset = 0):
     return _collection(request, places.list_grids(session, bbox=bbox, limit=limit, offset=offset), limit, offset)
 
 
-@router.get("/grids/{code}", summary="One grid with its party branch, service team and counts")
-def get_grid(code: GridCode, session: DbSession, on: Annotated[date | None, Query()] = None):
+@router.get("/grids/{code}", summary="One grid with its party branch, service team and counts (key needed)")
+def get_grid(code: GridCode, session: DbSession, actor: CurrentActor, on: Annotated[date | None, Query()] = None):
     return places.grid_detail(session, code, on=on)
 
 
-@router.get("/grids/{code}/buildings", summary="Buildings of one grid")
-def grid_buildings(request: Request, code: GridCode, session: DbSession, limit: Limit = 1000, offset: Offset = 0):
+@router.get("/grids/{code}/buildings", summary="Buildings of one grid (key needed)")
+def grid_buildings(
+    request: Request, code: GridCode, session: DbSession, actor: CurrentActor,
+    limit: Limit = 1000, offset: Offset = 0,
+):
     page = places.list_buildings(session, grid_code=code, limit=limit, offset=offset)
     return _collection(request, page, limit, offset)
 
 
-@router.get("/buildings", summary="Buildings in a bbox, or outside every grid")
+@router.get("/buildings", summary="Buildings in a bbox, or outside every grid (key needed)")
 def list_buildings(
-    request: Request, session: DbSession, bbox: BBoxParam,
+    request: Request, session: DbSession, actor: CurrentActor, bbox: BBoxParam,
     outside: Annotated[bool, Query(description="only buildings outside every grid")] = False,
     limit: Limit = 1000, offset: Offset = 0,
 ):

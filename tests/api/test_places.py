@@ -32,8 +32,8 @@ def test_grids_collection_paging_and_bbox(client: TestClient) -> None:
     assert [f["id"] for f in east["features"]] == [drawn.EAST_CODE]
 
 
-def test_grid_detail_with_branch_team_and_counts(client: TestClient) -> None:
-    body = client.get(f"/api/grids/{drawn.WEST_CODE}").json()
+def test_grid_detail_with_branch_team_and_counts(client: TestClient, users: dict) -> None:
+    body = client.get(f"/api/grids/{drawn.WEST_CODE}", headers=users["planner"]).json()
     props = body["properties"]
     assert props["branch"] == {"name": "西网格党支部", "secretary": "赵书记", "member_count": 12}
     assert props["team"]["leader"] == "钱队长"
@@ -41,16 +41,17 @@ def test_grid_detail_with_branch_team_and_counts(client: TestClient) -> None:
     # B-WEST (10 households), B-EDGE (30) and B-CORNER (40) belong to the west grid.
     assert props["counts"] == {"buildings": 3, "households": 80, "residents": 200}
     assert props["area_m2"] == pytest.approx(968.0 * 1110.0, rel=0.02)
-    east = client.get(f"/api/grids/{drawn.EAST_CODE}").json()["properties"]
+    east = client.get(f"/api/grids/{drawn.EAST_CODE}", headers=users["planner"]).json()["properties"]
     assert east["team"] is None and east["branch"]["name"] == "东网格党支部"
 
 
-def test_grid_buildings_and_outside(client: TestClient) -> None:
-    west = client.get(f"/api/grids/{drawn.WEST_CODE}/buildings").json()
+def test_grid_buildings_and_outside(client: TestClient, users: dict) -> None:
+    key = users["worker-west"]
+    west = client.get(f"/api/grids/{drawn.WEST_CODE}/buildings", headers=key).json()
     assert sorted(f["id"] for f in west["features"]) == ["B-CORNER", "B-EDGE", "B-WEST"]
-    outside = client.get("/api/buildings", params={"outside": "true"}).json()
+    outside = client.get("/api/buildings", params={"outside": "true"}, headers=key).json()
     assert [f["id"] for f in outside["features"]] == ["B-OUT"]
-    boxed = client.get("/api/buildings", params={"bbox": "106.504,29.554,106.506,29.556"}).json()
+    boxed = client.get("/api/buildings", params={"bbox": "106.504,29.554,106.506,29.556"}, headers=key).json()
     assert [f["id"] for f in boxed["features"]] == ["B-WEST"]
 
 
@@ -69,8 +70,10 @@ def test_grid_buildings_and_outside(client: TestClient) -> None:
         ("/api/buildings", 422, "bbox is required"),
     ],
 )
-def test_bad_parameters_name_the_problem(client: TestClient, path: str, status: int, words: str) -> None:
-    response = client.get(path)
+def test_bad_parameters_name_the_problem(
+    client: TestClient, users: dict, path: str, status: int, words: str,
+) -> None:
+    response = client.get(path, headers=users["planner"])
     assert response.status_code == status
     assert words in response.json()["detail"]
 
