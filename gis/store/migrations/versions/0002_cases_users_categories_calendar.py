@@ -3,6 +3,9 @@
 Revision ID: 0002
 Revises: 0001
 Create Date: 2026-11-21 04:48:46.970151
+
+No reference rows here: categories and the calendar are synced from gis/data after every migration
+(gis.store.seed.sync_reference_data), so this file imports nothing from gis and never changes with it.
 """
 
 import geoalchemy2
@@ -204,9 +207,6 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
     )
     op.create_index(op.f("ix_case_photo_case_id"), "case_photo", ["case_id"], unique=False)
-    from gis.store.seed import seed_reference_data
-
-    seed_reference_data(op.get_bind())
 
 
 def downgrade() -> None:
