@@ -80,33 +80,35 @@ def load_communities(session: Session, frame: pd.DataFrame, *, progress: Progres
     progress(f"communities: {len(stage)} staged")
     session.execute(text(
         "INSERT INTO district (code, name) SELECT DISTINCT ON (district_code) district_code, district_name "
-        "FROM community_stage ORDER BY district_code "
-        "ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name"
+        "FROM community_stage AS s WHERE NOT EXISTS (SELECT 1 FROM district AS d WHERE d.code = s.district_code "
+        "AND d.name = s.district_name) ORDER BY district_code ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name"
     ))
     session.execute(text(
         "INSERT INTO street (code, name, district_code) "
-        "SELECT DISTINCT ON (street_code) street_code, street_name, district_code FROM community_stage "
+        "SELECT DISTINCT ON (street_code) street_code, street_name, district_code FROM community_stage AS s "
+        "WHERE NOT EXISTS (SELECT 1 FROM street AS t WHERE t.code = s.street_code AND t.name = s.street_name) "
         "ORDER BY street_code ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name"
     ))
     inserted = session.execute(text(
         "INSERT INTO community (code, name, district_code, street_code, geom) "
-        "SELECT code, name, district_code, street_code, ST_Multi(geom) FROM community_stage "
+        "SELECT code, name, district_code, street_code, ST_Multi(geom) FROM community_stage AS s "
+        "WHERE NOT EXISTS (SELECT 1 FROM community AS c WHERE c.code = s.code AND c.name = s.name "
+        "AND c.street_code = s.street_code AND ST_OrderingEquals(c.geom, ST_Multi(s.geom))) "
         "ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name, street_code = EXCLUDED.street_code, "
-        "district_code = EXCLUDED.district_code, geom = EXCLUDED.geom "
-        "WHERE community.name IS DISTINCT FROM EXCLUDED.name "
-        "OR community.street_code IS DISTINCT FROM EXCLUDED.street_code "
-        "OR NOT ST_OrderingEquals(community.geom, EXCLUDED.geom)"
+        "district_code = EXCLUDED.district_code, geom = EXCLUDED.geom"
     )).rowcount
     # Streets and the district are the union of their communities.
     session.execute(text(
         "UPDATE street AS s SET geom = u.geom FROM ("
         "  SELECT street_code, ST_Multi(ST_Union(geom)) AS geom FROM community GROUP BY street_code"
-        ") AS u WHERE s.code = u.street_code AND s.code IN (SELECT street_code FROM community_stage)"
+        ") AS u WHERE s.code = u.street_code AND s.code IN (SELECT street_code FROM community_stage) "
+        "AND (s.geom IS NULL OR NOT ST_OrderingEquals(s.geom, u.geom))"
     ))
     session.execute(text(
         "UPDATE district AS d SET geom = u.geom FROM ("
         "  SELECT district_code, ST_Multi(ST_Union(geom)) AS geom FROM street GROUP BY district_code"
-        ") AS u WHERE d.code = u.district_code AND d.code IN (SELECT district_code FROM community_stage)"
+        ") AS u WHERE d.code = u.district_code AND d.code IN (SELECT district_code FROM community_stage) "
+        "AND (d.geom IS NULL OR NOT ST_OrderingEquals(d.geom, u.geom))"
     ))
     # The party organisations mirroring streets and communities.
     _upsert_party_orgs(session, "street_committee",
@@ -124,7 +126,12 @@ def _upsert_party_orgs(session: Session, level: str, select_sql: str) -> None:
     (place_code, name, secretary, member_count, district_code, street_code)."""
     session.execute(text(
         "INSERT INTO party_org (level, place_code, name, secretary, member_count, district_code, street_code) "
-        f"SELECT CAST(:level AS org_level), q.* FROM ({select_sql}) AS q "
+        "SELECT CAST(:level AS org_level), q.* "
+        f"FROM ({select_sql}) AS q (place_code, name, secretary, member_count, district_code, street_code) "
+        "WHERE NOT EXISTS (SELECT 1 FROM party_org AS p WHERE p.level = CAST(:level AS org_level) "
+        "AND p.place_code = q.place_code AND p.district_code = q.district_code AND p.valid_to IS NULL "
+        "AND p.name = q.name AND p.member_count = q.member_count "
+        "AND p.secretary IS NOT DISTINCT FROM COALESCE(q.secretary, p.secretary)) "
         "ON CONFLICT (level, place_code, district_code) WHERE valid_to IS NULL DO UPDATE SET name = EXCLUDED.name, "
         "secretary = COALESCE(EXCLUDED.secretary, party_org.secretary), member_count = EXCLUDED.member_count"
     ), {"level": level})
@@ -223,22 +230,27 @@ def load_buildings(session: Session, frame: pd.DataFrame, *, progress: Progress 
     # finds it: one row per code.
     move_buildings(session,
                    "SELECT b.id, s.district_code FROM building_stage AS s JOIN building AS b ON b.code = s.code")
-    bulk = len(stage) >= BULK_REINDEX_ROWS
-    if bulk:  # a sorted GiST build after the load beats a million incremental insertions
+    # Only new and changed rows are written: an unchanged file locks, rewrites and reindexes nothing.
+    pending = session.execute(text(
+        "CREATE TEMP TABLE building_pending ON COMMIT DROP AS SELECT s.* FROM building_stage AS s "
+        "LEFT JOIN building AS b ON b.code = s.code AND b.district_code = s.district_code WHERE b.id IS NULL "
+        "OR (b.address, b.households, b.residents, b.floors, b.grid_id) IS DISTINCT FROM "
+        "(COALESCE(s.address, ''), s.households, s.residents, s.floors, s.grid_id) "
+        "OR NOT ST_OrderingEquals(b.geom, s.geom)"
+    )).rowcount
+    reindex = pending >= BULK_REINDEX_ROWS
+    if reindex:  # a sorted GiST build after the load beats a million incremental insertions
         session.execute(text("DROP INDEX IF EXISTS idx_building_geom"))
-    changed = session.execute(text(
+    changed = 0 if not pending else session.execute(text(
         "INSERT INTO building (code, address, households, residents, floors, grid_id, district_code, "
         "street_code, geom) SELECT code, COALESCE(address, ''), households, residents, floors, grid_id, "
-        "district_code, street_code, geom FROM building_stage "
+        "district_code, street_code, geom FROM building_pending "
         "ON CONFLICT (code, district_code) DO UPDATE SET address = EXCLUDED.address, "
         "households = EXCLUDED.households, residents = EXCLUDED.residents, floors = EXCLUDED.floors, "
         "grid_id = EXCLUDED.grid_id, street_code = COALESCE(EXCLUDED.street_code, building.street_code), "
-        "geom = EXCLUDED.geom "
-        "WHERE (building.address, building.households, building.residents, building.floors, building.grid_id) "
-        "IS DISTINCT FROM (EXCLUDED.address, EXCLUDED.households, EXCLUDED.residents, EXCLUDED.floors, "
-        "EXCLUDED.grid_id) OR NOT ST_OrderingEquals(building.geom, EXCLUDED.geom)"
+        "geom = EXCLUDED.geom"
     )).rowcount
-    if bulk:
+    if reindex:
         progress("buildings: rebuilding the spatial index")
         session.execute(text("CREATE INDEX idx_building_geom ON building USING gist (geom)"))
     fill_keys_outside_grids(session)
@@ -249,7 +261,7 @@ def load_buildings(session: Session, frame: pd.DataFrame, *, progress: Progress 
     outside = int(stage["grid_id"].isna().sum())
     progress(f"buildings: {changed} inserted or changed, {len(stage) - changed} unchanged, "
              f"{outside} outside every grid")
-    return {"rows": len(stage), "changed": changed, "outside": outside}
+    return {"rows": len(stage), "changed": changed, "outside": outside, "index_rebuilt": int(reindex)}
 
 
 def _key_outside_grids(session: Session) -> None:

@@ -184,3 +184,44 @@ def test_changed_boundary_is_kept_as_history(db: Database, db_settings: Settings
         )).all()
     assert [tuple(v) for v in versions] == [(drawn.WEST_CODE, 2, 1), (drawn.EAST_CODE, 2, 1)]
     assert _grid_of_buildings(db)["B-EDGE"] == drawn.WEST_CODE
+
+
+def _row_versions(db: Database) -> dict[str, list[tuple]]:
+    """Every row's physical version: an update, a delete or even a row lock changes ctid, xmin or xmax."""
+    with db.session() as session:
+        return {
+            table: session.execute(text(
+                f"SELECT ctid::text, xmin::text, xmax::text FROM {table} ORDER BY ctid"
+            )).all()
+            for table in ("district", "street", "community", "building", "party_org")
+        }
+
+
+def _index_oid(db: Database) -> int:
+    with db.session() as session:
+        return session.execute(text("SELECT 'idx_building_geom'::regclass::oid")).scalar_one()
+
+
+def test_reimporting_unchanged_files_touches_no_row_and_keeps_the_index(
+    db: Database, db_settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from gis.store import loaders
+
+    monkeypatch.setattr(loaders, "BULK_REINDEX_ROWS", 3)  # the drawn file's 5 buildings count as a bulk load
+    _load_all(db_settings, tmp_path)
+    versions, index = _row_versions(db), _index_oid(db)
+    assert index != 0
+    again = import_file(db_settings, "buildings", tmp_path / "buildings.geojson")
+    assert again["changed"] == 0 and again["index_rebuilt"] == 0
+    import_file(db_settings, "communities", tmp_path / "communities.geojson")
+    assert _row_versions(db) == versions
+    assert _index_oid(db) == index
+    # One changed building is written alone, with the index kept; it is not a bulk load.
+    frame = drawn.buildings_frame()
+    frame.loc[frame["code"] == "B-WEST", "households"] = 11
+    one = import_file(db_settings, "buildings", drawn.write(frame, tmp_path / "one.geojson"))
+    assert one["changed"] == 1 and one["index_rebuilt"] == 0 and _index_oid(db) == index
+    everything = drawn.buildings_frame()
+    everything["households"] = everything["households"] + 5
+    bulk = import_file(db_settings, "buildings", drawn.write(everything, tmp_path / "all.geojson"))
+    assert bulk["changed"] == 5 and bulk["index_rebuilt"] == 1 and _index_oid(db) != index
