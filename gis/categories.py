@@ -26,6 +26,7 @@ from types import MappingProxyType
 from typing import TypeVar
 
 from gis.errors import InvalidInput
+from gis.i18n import is_english
 from gis.workcalendar import LimitUnit, TimeLimit, WorkCalendar
 
 __all__ = [
@@ -95,7 +96,7 @@ class Category:
 
     def name(self, language: str = "zh-CN") -> str:
         """The display name; anything starting with "en" gets English, everything else Chinese."""
-        return self.name_en if language.lower().startswith("en") else self.name_zh
+        return self.name_en if is_english(language) else self.name_zh
 
     def deadline(self, dispatched_at: datetime, calendar: WorkCalendar) -> datetime:
         """When a case of this category is due, counted from dispatch on `calendar`."""

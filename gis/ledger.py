@@ -53,7 +53,6 @@ if TYPE_CHECKING:
     from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 Case = Mapping[str, Any]
-LANGUAGES = ("zh-CN", "en")
 MAX_PERIOD_DAYS = 366
 TIME_FORMAT = "%Y-%m-%d %H:%M"
 EXCEL_TIME_FORMAT = "yyyy-mm-dd hh:mm"
@@ -64,17 +63,6 @@ _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 def _t(lang: str, zh: str, en: str) -> str:
     return en if lang == "en" else zh
-
-
-def parse_language(value: str) -> str:
-    """zh, zh-CN, zh_Hans … → zh-CN; en, en-GB … → en; anything else is refused, naming the choices."""
-    lang = value.replace("_", "-").lower()
-    if lang.startswith("zh"):
-        return "zh-CN"
-    if lang.startswith("en"):
-        return "en"
-    raise InvalidInput(f"lang {value!r} is not offered; allowed: {', '.join(LANGUAGES)}",
-                       details={"lang": value, "allowed": list(LANGUAGES)})
 
 
 # -- scope and who may read it --------------------------------------------------------------------

@@ -35,6 +35,8 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
+from gis.i18n import language_key
+
 __all__ = [
     "GRADES",
     "INVERTED_IN_SCORE",
@@ -271,10 +273,6 @@ _NO_DATA = {"zh-CN": "无数据", "en": "No data"}
 _WHOLE_UNITS = frozenset({"cases", "gaps"})
 
 
-def _language(language: str) -> str:
-    return "en" if language.replace("_", "-").lower().startswith("en") else "zh-CN"
-
-
 def _number(value: float, unit: str) -> str:
     """Shares (0..1) read as percentages; `g` drops float noise such as 90.00000000000001."""
     return f"{value * 100:g}" if unit == "share" else f"{value:g}"
@@ -302,7 +300,7 @@ def _class_label(low: float | None, high: float | None, unit: str, lang: str) ->
 def legend(spec: MeasureSpec, breaks: Sequence[float] | None = None, language: str = "zh-CN") -> list[dict]:
     """Legend rows in class order: {class, colour, label, min, max}; min inclusive, max exclusive, None
     when open-ended. A last row with class None and a grey colour stands for "no data"."""
-    lang = _language(language)
+    lang = language_key(language)
     cuts = tuple(spec.thresholds if breaks is None else breaks)
     colours = spec.colours if breaks is None else colours_for(len(cuts) + 1, spec.higher_is_worse)
     bounds = [None, *cuts, None]

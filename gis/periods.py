@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 from gis.errors import InvalidInput
+from gis.i18n import is_english
 from gis.workcalendar import SHANGHAI
 
 __all__ = ["DEFAULT_PERIOD", "EARLIEST_DAY", "FORMS", "LATEST_DAY", "ROLLING_DAYS", "PeriodSpan", "check_day",
@@ -56,7 +57,7 @@ class PeriodSpan:
         return datetime.combine(self.last_day + timedelta(days=1), time(), SHANGHAI)
 
     def label(self, language: str = "zh-CN") -> str:
-        return self.label_en if language.replace("_", "-").lower().startswith("en") else self.label_zh
+        return self.label_en if is_english(language) else self.label_zh
 
     def as_json(self, language: str = "zh-CN") -> dict[str, str]:
         """{spec, start, end, first_day, last_day, label}: start/end ISO 8601 with +08:00, end exclusive."""

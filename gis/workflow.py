@@ -21,6 +21,7 @@ from types import MappingProxyType
 from typing import TypeVar
 
 from gis.errors import IllegalTransition, InvalidInput
+from gis.i18n import language_key
 
 __all__ = [
     "ACTION_LABELS",
@@ -286,10 +287,7 @@ def label(member: StrEnum, language: str = "zh-CN") -> str:
 
     "zh", "zh-Hans" and "zh_CN" all mean zh-CN; any "en-*" means en.
     """
-    labels = _LABEL_TABLES[type(member)][member]
-    lang = language.replace("_", "-").lower()
-    key = "en" if lang.startswith("en") else "zh-CN"
-    return labels[key]
+    return _LABEL_TABLES[type(member)][member][language_key(language)]
 
 
 # --- queries on statuses --------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends, Query, Response
 from api.auth import CurrentActor
 from api.deps import DbSession
 from gis import ledger
+from gis.i18n import parse_language
 from gis.permissions import Actor
 from gis.store import ledger as store
 
@@ -44,7 +45,7 @@ def ledger_request(
     scope against the caller's area (403). No key is 401 and a role that never exports 403, first."""
     scope = ledger.parse_scope(grid=grid, community=community, street=street)
     period = ledger.parse_period(start, end)
-    language = ledger.parse_language(lang)
+    language = parse_language(lang)
     ledger.check_read_scope(actor, scope)
     return LedgerRequest(scope, period, language)
 

@@ -2,7 +2,8 @@
 -- with the shared land and its area. Slivers are dropped as noise: less than :tolerance m², or thinner
 -- on average (2 × area / perimeter) than :min_width m. The overlap is put in the community that holds a
 -- point of it (else the first grid's community).
--- Filled in by gis/store/coverage.py (str.format): the placeholder in braces picks the grids x to start
+-- Filled in by gis/store/coverage.py (str.format): {current_x}, {current_y} are the current-grid rule of
+-- gis/store/vocabulary.py (on :on); {start_filter} picks the grids x to start
 -- from — every grid once per pair (least(x.code, y.code) = x.code), or the grids of one community.
 -- The self-join reads the grid table on both sides so the GiST index on geom finds the candidates; the
 -- pair order is written with least() so that the planner does not scan the code index for every grid.
@@ -14,7 +15,7 @@ WITH pairs AS (
            ST_CollectionExtract(ST_Intersection(x.geom, y.geom), 3) AS geom
     FROM grid AS x
     JOIN grid AS y ON y.geom && x.geom
-    WHERE x.valid_to IS NULL AND y.valid_to IS NULL AND x.id <> y.id AND {start_filter}
+    WHERE {current_x} AND {current_y} AND x.id <> y.id AND {start_filter}
       AND ST_Relate(x.geom, y.geom, '2********')
 ),
 measured AS (

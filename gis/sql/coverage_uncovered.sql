@@ -1,7 +1,8 @@
 -- Land of each community that no current grid covers: one row per piece. Slivers along boundaries that
 -- should coincide are dropped: pieces under :tolerance m², or thinner on average (2 × area / perimeter)
 -- than :min_width m. A grid counts wherever it lies, even if it belongs to a neighbouring community.
--- Filled in by gis/store/coverage.py (str.format): the placeholder in braces restricts the communities
+-- Filled in by gis/store/coverage.py (str.format): {current_g} is the current-grid rule of
+-- gis/store/vocabulary.py (on :on), the other placeholder in braces restricts the communities
 -- (TRUE, or a code match).
 -- Fast path first: most communities are covered by their own grids (one small union and a covers test);
 -- only the others get the costly difference against every grid that reaches into them.
@@ -11,7 +12,7 @@ WITH communities AS (
 own AS (
     SELECT m.id, ST_Union(g.geom) AS geom
     FROM communities AS m
-    JOIN grid AS g ON g.community_id = m.id AND g.valid_to IS NULL
+    JOIN grid AS g ON g.community_id = m.id AND {current_g}
     GROUP BY m.id
 ),
 open_land AS (
@@ -23,7 +24,7 @@ open_land AS (
 cover AS (
     SELECT l.code, ST_Union(g.geom) AS geom
     FROM open_land AS l
-    JOIN grid AS g ON g.valid_to IS NULL AND ST_Intersects(g.geom, l.geom)
+    JOIN grid AS g ON {current_g} AND ST_Intersects(g.geom, l.geom)
     GROUP BY l.code
 ),
 pieces AS (
@@ -39,7 +40,7 @@ measured AS (
 )
 SELECT p.code AS community_code,
        ARRAY(SELECT g.code FROM grid AS g
-             WHERE g.valid_to IS NULL AND ST_DWithin(g.geom, p.geom, :touch) ORDER BY g.code) AS grid_codes,
+             WHERE {current_g} AND ST_DWithin(g.geom, p.geom, :touch) ORDER BY g.code) AS grid_codes,
        p.area_m2,
        ST_AsGeoJSON(p.geom, 7) AS geojson
 FROM measured AS p

@@ -8,6 +8,9 @@
 --   case_columns, case_counts, unit_columns  extra columns of cases, case_stats and the result ('' or
 --                    ", …"): the "all" level adds unrouted_open (open cases with no grid code)
 --   org_stats        SELECT * FROM org_counted (counted here), or one row of org totals given as parameters
+--   current_g, current_t, current_o  the current-version rule of gis/store/vocabulary.py for grid g, team t,
+--                    party organisation o on :on
+--   overdue_open     open at :at (state) past the deadline: the overdue rule of gis/store/vocabulary.py
 -- Parameters: :start, :end (the period, [start, end)), :at (the moment), :on (its local date),
 --   :cycle_start (:at minus the visit cycle), :target (households per worker),
 --   :open_statuses, :closed_statuses, :satisfied (text arrays from gis/workflow.py).
@@ -33,9 +36,9 @@ WITH cases AS MATERIALIZED (
 case_stats AS (
     SELECT unit,
            count(*) FILTER (WHERE state = 'open') AS open_cases,
-           count(*) FILTER (WHERE state = 'open' AND deadline < :at) AS overdue_open,
+           count(*) FILTER (WHERE {overdue_open}) AS overdue_open,
            count(*) FILTER (WHERE in_closed AND closed_at > deadline) AS overdue_closed,
-           count(*) FILTER (WHERE (state = 'open' AND deadline < :at)
+           count(*) FILTER (WHERE ({overdue_open})
                                OR (in_closed AND closed_at > deadline)) AS overdue,
            count(*) FILTER (WHERE in_due AND (deadline <= :at OR state = 'closed')) AS due,
            count(*) FILTER (WHERE in_due AND state = 'closed') AS closed,
@@ -67,14 +70,14 @@ grids_on AS (
     SELECT DISTINCT ON (g.code) g.code, g.name, m.code AS community_code, g.street_code, g.district_code
     FROM grid AS g
     JOIN community AS m ON m.id = g.community_id
-    WHERE g.valid_from <= :on AND (g.valid_to IS NULL OR g.valid_to > :on)
+    WHERE {current_g}
     ORDER BY g.code, g.valid_from DESC
 ),
 workers AS (
     SELECT t.grid_code, count(DISTINCT p.person_id) AS workers
     FROM service_team AS t
     JOIN team_membership AS p ON p.team_id = t.id
-    WHERE t.valid_from <= :on AND (t.valid_to IS NULL OR t.valid_to > :on)
+    WHERE {current_t}
       AND p.role = 'grid_worker' AND p.from_date <= :on AND (p.to_date IS NULL OR p.to_date >= :on)
     GROUP BY t.grid_code
 ),
@@ -105,10 +108,10 @@ grid_org AS (
     SELECT g.code, g.community_code, g.street_code, g.district_code,
            NOT EXISTS (SELECT 1 FROM party_org AS o
                        WHERE o.level = 'grid_branch' AND o.place_code = g.code
-                         AND o.valid_from <= :on AND (o.valid_to IS NULL OR o.valid_to > :on)) AS no_branch,
+                         AND {current_o}) AS no_branch,
            NOT EXISTS (SELECT 1 FROM service_team AS t
                        WHERE t.grid_code = g.code
-                         AND t.valid_from <= :on AND (t.valid_to IS NULL OR t.valid_to > :on)) AS no_team,
+                         AND {current_t}) AS no_team,
            coalesce(w.workers, 0) AS workers,
            coalesce(h.households, 0) AS households,
            coalesce(h.buildings, 0) AS buildings,

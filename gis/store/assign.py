@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from gis.assignment import UNASSIGNED, assign_points
 from gis.store.bulk import copy_frame
 from gis.store.distribution import move_to_district
+from gis.store.vocabulary import current_day, current_sql
 
 
 @dataclass(frozen=True)
@@ -29,16 +30,16 @@ class CurrentGrids:
     def load(cls, session: Session) -> CurrentGrids:
         rows = session.execute(
             text(
-                "SELECT id, code, district_code, street_code, ST_AsBinary(geom) FROM grid "
-                "WHERE valid_to IS NULL ORDER BY code"
-            )
-        ).all()
+                "SELECT id, code, district_code, street_code, ST_AsBinary(geom) AS wkb FROM grid AS g "
+                f"WHERE {current_sql('g')} ORDER BY code"
+            ), {"on": current_day()}
+        ).mappings().all()
         return cls(
-            ids=np.array([r[0] for r in rows], dtype=np.int64),
-            codes=[r[1] for r in rows],
-            district_codes=[r[2] for r in rows],
-            street_codes=[r[3] for r in rows],
-            polygons=shapely.from_wkb([bytes(r[4]) for r in rows]) if rows else np.array([], dtype=object),
+            ids=np.array([r["id"] for r in rows], dtype=np.int64),
+            codes=[r["code"] for r in rows],
+            district_codes=[r["district_code"] for r in rows],
+            street_codes=[r["street_code"] for r in rows],
+            polygons=shapely.from_wkb([bytes(r["wkb"]) for r in rows]) if rows else np.array([], dtype=object),
         )
 
     def assign(self, points: np.ndarray) -> pd.DataFrame:
@@ -57,12 +58,12 @@ class CurrentGrids:
 
 def reassign_buildings(session: Session) -> dict[str, int]:
     """Re-run assignment for every building; write only the rows whose grid changed."""
-    rows = session.execute(text("SELECT id, ST_AsBinary(geom) FROM building ORDER BY id")).all()
+    rows = session.execute(text("SELECT id, ST_AsBinary(geom) AS wkb FROM building ORDER BY id")).mappings().all()
     if not rows:
         return {"buildings": 0, "changed": 0, "outside": 0}
-    points = shapely.from_wkb([bytes(r[1]) for r in rows])
+    points = shapely.from_wkb([bytes(r["wkb"]) for r in rows])
     assigned = CurrentGrids.load(session).assign(points)
-    assigned.insert(0, "id", np.array([r[0] for r in rows], dtype=np.int64))
+    assigned.insert(0, "id", np.array([r["id"] for r in rows], dtype=np.int64))
     copy_frame(session, "assign_stage", "id bigint, grid_id integer, district_code text, street_code text", assigned)
     # A building now in a grid of another district moves there first (its grid reference cleared, set below);
     # one that left every grid keeps its district and street.

@@ -34,7 +34,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from gis.workflow import CaseStatus, is_open
+from gis.store.vocabulary import OPEN_STATUSES, current_day, current_sql, no_jit
 
 SLIVER_TOLERANCE_M2 = 1.0
 """Smaller uncovered pieces or overlaps are ignored (noise, not a gap)."""
@@ -49,7 +49,6 @@ KINDS = ("uncovered", "overlap", "outside_building", "unrouted_case")
 
 _SQL = {name: (resources.files("gis") / "sql" / f"coverage_{name}.sql").read_text(encoding="utf-8")
         for name in ("uncovered", "overlaps")}
-_OPEN_STATUSES = [s.value for s in CaseStatus if is_open(s)]
 _SLIVER = {"tolerance": SLIVER_TOLERANCE_M2, "min_width": SLIVER_WIDTH_M}
 
 
@@ -64,9 +63,10 @@ def coverage_gaps(session: Session, community_code: str | None = None) -> list[d
 
 
 def _uncovered(session: Session, community_code: str | None) -> list[dict[str, Any]]:
-    _no_jit(session)
-    sql = _SQL["uncovered"].format(community_filter="m.code = :community" if community_code else "TRUE")
-    params = _SLIVER | {"community": community_code, "touch": TOUCH_DEGREES}
+    no_jit(session)
+    sql = _SQL["uncovered"].format(community_filter="m.code = :community" if community_code else "TRUE",
+                                   current_g=current_sql("g"))
+    params = _SLIVER | {"community": community_code, "touch": TOUCH_DEGREES, "on": current_day()}
     return [
         {"kind": "uncovered", "community_code": r["community_code"], "community_codes": [r["community_code"]],
          "grid_codes": list(r["grid_codes"]), "area_m2": float(r["area_m2"]),
@@ -76,16 +76,16 @@ def _uncovered(session: Session, community_code: str | None) -> list[dict[str, A
 
 
 def _overlaps(session: Session, community_code: str | None) -> list[dict[str, Any]]:
-    _no_jit(session)
+    no_jit(session)
     start = ("x.community_id = (SELECT id FROM community WHERE code = :community)" if community_code
              else "least(x.code, y.code) = x.code")
-    sql = _SQL["overlaps"].format(start_filter=start)
+    sql = _SQL["overlaps"].format(start_filter=start, current_x=current_sql("x"), current_y=current_sql("y"))
     return [
         {"kind": "overlap", "community_code": r["community_code"],
          "community_codes": sorted({r["community_a"], r["community_b"]}),
          "grid_codes": [r["code_a"], r["code_b"]], "area_m2": float(r["area_m2"]),
          "geometry": json.loads(r["geojson"])}
-        for r in session.execute(text(sql), _SLIVER | {"community": community_code}).mappings()
+        for r in session.execute(text(sql), _SLIVER | {"community": community_code, "on": current_day()}).mappings()
     ]
 
 
@@ -97,10 +97,10 @@ def outside_buildings(session: Session) -> list[dict[str, Any]]:
         "(SELECT m.code FROM community AS m WHERE ST_Covers(m.geom, b.geom) ORDER BY m.code LIMIT 1) "
         "AS community_code, n.code AS nearest_grid_code, "
         "ST_Distance(n.geom::geography, b.geom::geography) AS distance_m, ST_AsGeoJSON(b.geom, 7) AS geojson "
-        "FROM building AS b LEFT JOIN LATERAL (SELECT g.code, g.geom FROM grid AS g WHERE g.valid_to IS NULL "
+        f"FROM building AS b LEFT JOIN LATERAL (SELECT g.code, g.geom FROM grid AS g WHERE {current_sql('g')} "
         "ORDER BY g.geom <-> b.geom LIMIT 1) AS n ON TRUE "
         "WHERE b.grid_id IS NULL ORDER BY b.code"
-    )).mappings()
+    ), {"on": current_day()}).mappings()
     return [_with_geometry(dict(r)) | {"kind": "outside_building"} for r in rows]
 
 
@@ -112,7 +112,7 @@ def unrouted_cases(session: Session) -> list[dict[str, Any]]:
         "c.district_code, ST_AsGeoJSON(c.position, 7) AS geojson "
         "FROM service_case AS c JOIN case_category AS k ON k.code = c.category_code "
         "WHERE c.grid_code IS NULL AND c.status = ANY(:open) ORDER BY c.reported_at, c.id"
-    ), {"open": _OPEN_STATUSES}).mappings()
+    ), {"open": list(OPEN_STATUSES)}).mappings()
     return [_with_geometry(dict(r)) | {"kind": "unrouted_case", "reported_at": r["reported_at"].isoformat()}
             for r in rows]
 
@@ -131,11 +131,6 @@ def coverage_layer(session: Session, community_code: str | None = None) -> dict[
         properties = {k: v for k, v in item.items() if k != "geometry"}
         features.append({"type": "Feature", "geometry": item["geometry"], "properties": properties})
     return {"type": "FeatureCollection", "features": features}
-
-
-def _no_jit(session: Session) -> None:
-    """JIT compiling these statements costs seconds and saves nothing: the time is spent inside GEOS."""
-    session.execute(text("SET LOCAL jit = off"))
 
 
 def _with_geometry(row: dict[str, Any]) -> dict[str, Any]:

@@ -10,23 +10,25 @@ import shapely
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from gis.store.vocabulary import current_day, current_sql
+
 
 def export_grids(session: Session, path: Path) -> int:
     """Write current grids with their community, street, branch and team to a GeoPackage layer `grids`."""
     rows = session.execute(text(
-        "SELECT g.code, g.name, c.code AS community_code, c.name AS community_name, g.street_code, "
-        "g.valid_from::text, b.name AS branch_name, t.name AS team_name, ST_AsBinary(g.geom) "
-        "FROM grid AS g JOIN community AS c ON c.id = g.community_id "
-        "LEFT JOIN party_org AS b ON b.level = 'grid_branch' AND b.place_code = g.code AND b.valid_to IS NULL "
-        "LEFT JOIN service_team AS t ON t.grid_code = g.code AND t.valid_to IS NULL "
-        "WHERE g.valid_to IS NULL ORDER BY g.code"
-    )).all()
+        "SELECT DISTINCT ON (g.code) g.code, g.name, c.code AS community_code, c.name AS community_name, "
+        "g.street_code, g.valid_from::text AS valid_from, b.name AS branch_name, t.name AS team_name, "
+        "ST_AsBinary(g.geom) AS wkb FROM grid AS g JOIN community AS c ON c.id = g.community_id "
+        f"LEFT JOIN party_org AS b ON b.level = 'grid_branch' AND b.place_code = g.code AND {current_sql('b')} "
+        f"LEFT JOIN service_team AS t ON t.grid_code = g.code AND {current_sql('t')} "
+        f"WHERE {current_sql('g')} ORDER BY g.code, b.valid_from DESC, t.valid_from DESC"
+    ), {"on": current_day()}).mappings().all()
     columns = ["code", "name", "community_code", "community_name", "street_code", "valid_from",
                "branch_name", "team_name"]
     frame = gpd.GeoDataFrame(
-        [dict(zip(columns, r[:8], strict=True)) for r in rows] or None,
+        [{key: r[key] for key in columns} for r in rows] or None,
         columns=columns,
-        geometry=shapely.from_wkb([bytes(r[8]) for r in rows]) if rows else [],
+        geometry=shapely.from_wkb([bytes(r["wkb"]) for r in rows]) if rows else [],
         crs="EPSG:4326",
     )
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -37,7 +39,7 @@ def export_grids(session: Session, path: Path) -> int:
 def buildings_outside_grids(session: Session) -> list[dict[str, Any]]:
     """Buildings no current grid covers: kept, never dropped, and listed for the district to act on."""
     rows = session.execute(text(
-        "SELECT code, address, street_code, ST_X(geom), ST_Y(geom) FROM building "
+        "SELECT code, address, street_code, ST_X(geom) AS lon, ST_Y(geom) AS lat FROM building "
         "WHERE grid_id IS NULL ORDER BY code"
-    )).all()
-    return [{"code": r[0], "address": r[1], "street_code": r[2], "lon": r[3], "lat": r[4]} for r in rows]
+    )).mappings().all()
+    return [dict(r) for r in rows]

@@ -39,16 +39,18 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from gis.errors import InvalidInput
+from gis.i18n import is_english
 from gis.metrics import MEASURES, NO_DATA_COLOUR, MeasureSpec, classify, legend, quantile_breaks
 from gis.periods import PeriodSpan
 from gis.store.coverage import coverage_layer
-from gis.store.measures import OPEN_CASE_STATUSES, ORG_COUNTS, Period, district_summary, grid_measures
+from gis.store.measures import ORG_COUNTS, Period, district_summary, grid_measures
+from gis.store.vocabulary import current_sql, no_jit, overdue_open_sql
 from gis.workcalendar import SHANGHAI
 
 __all__ = [
-    "CLASSIFY_MODES", "OPEN_STATUSES_SQL", "DataVersion", "LayerBody", "LayerCache", "LayerQuery",
+    "CLASSIFY_MODES", "DataVersion", "LayerBody", "LayerCache", "LayerQuery",
     "LayerValues", "LruStore", "compact_changes", "coverage", "data_version", "grid_layer", "grid_values",
-    "layer_query", "measure_json", "measure_list", "no_jit", "overdue_layer", "summary",
+    "layer_query", "measure_json", "measure_list", "overdue_layer", "summary",
 ]
 
 SIMPLIFY_DEGREES = 1e-5
@@ -65,10 +67,6 @@ WORST_LIMIT = 10
 GZIP_LEVEL = 5
 VERSION_KINDS = ("cases", "places", "org", "visits")
 
-if not all(s.replace("_", "").isalpha() for s in OPEN_CASE_STATUSES):  # they are inlined as SQL literals
-    raise RuntimeError(f"unexpected case status values {OPEN_CASE_STATUSES}")
-OPEN_STATUSES_SQL = "(" + ", ".join(f"'{s}'" for s in OPEN_CASE_STATUSES) + ")"
-"""The open statuses as an SQL list of literals, so the partial indexes of migration 0003 apply."""
 
 
 # -- the data version ---------------------------------------------------------------------------------
@@ -106,11 +104,6 @@ def compact_changes(session: Session) -> None:
             "WITH gone AS (DELETE FROM layer_change RETURNING kind, n) "
             "INSERT INTO layer_change (kind, n) SELECT kind, sum(n) FROM gone GROUP BY kind"
         ))
-
-
-def no_jit(session: Session) -> None:
-    """JIT-compiling these wide statements costs more than running them (seconds on 50,000 grids)."""
-    session.execute(text("SET LOCAL jit = off"))
 
 
 # -- what is asked for --------------------------------------------------------------------------------
@@ -159,12 +152,8 @@ def measure_list(language: str = "zh-CN") -> list[dict[str, Any]]:
     return [measure_json(spec, language) for spec in MEASURES.values()]
 
 
-def _english(language: str) -> bool:
-    return language.replace("_", "-").lower().startswith("en")
-
-
 def measure_json(spec: MeasureSpec, language: str) -> dict[str, Any]:
-    return {"key": spec.key, "label": spec.label_en if _english(language) else spec.label_zh,
+    return {"key": spec.key, "label": spec.label_en if is_english(language) else spec.label_zh,
             "unit": spec.unit, "higher_is_worse": spec.higher_is_worse}
 
 
@@ -277,8 +266,7 @@ class LayerCache(LruStore):
 
 # -- per-grid frames: geometry and the properties that do not depend on the measure --------------------
 
-_GRIDS_ON = "g.valid_from <= :on AND (g.valid_to IS NULL OR g.valid_to > :on)"
-_VALID_ON = "{t}.valid_from <= :on AND ({t}.valid_to IS NULL OR {t}.valid_to > :on)"
+_GRIDS_ON = current_sql("g")
 _MEMBER_ON = "m.from_date <= :on AND (m.to_date IS NULL OR m.to_date >= :on)"
 
 _FRAMES_SQL = f"""
@@ -295,8 +283,8 @@ SELECT DISTINCT ON (g.code) g.code, g.name, c.code AS community_code, c.name AS 
 FROM grid AS g
 JOIN community AS c ON c.id = g.community_id
 JOIN street AS s ON s.code = g.street_code
-LEFT JOIN party_org AS b ON b.level = 'grid_branch' AND b.place_code = g.code AND {_VALID_ON.format(t="b")}
-LEFT JOIN service_team AS t ON t.grid_code = g.code AND {_VALID_ON.format(t="t")}
+LEFT JOIN party_org AS b ON b.level = 'grid_branch' AND b.place_code = g.code AND {current_sql("b")}
+LEFT JOIN service_team AS t ON t.grid_code = g.code AND {current_sql("t")}
 LEFT JOIN members AS w ON w.team_id = t.id
 WHERE {_GRIDS_ON}
 ORDER BY g.code, g.valid_from DESC, b.valid_from DESC, t.valid_from DESC
@@ -573,7 +561,7 @@ SELECT json_build_object('type', 'FeatureCollection', 'generated_at', CAST(:gene
             round((extract(epoch FROM CAST(:now AS timestamptz) - c.deadline) / 3600.0)::numeric, 1))
     ) ORDER BY c.deadline, c.id), '[]'::json))::text
 FROM service_case AS c JOIN case_category AS k ON k.code = c.category_code
-WHERE c.status IN {OPEN_STATUSES_SQL} AND c.deadline < :now
+WHERE {overdue_open_sql("c", ":now")}
 """
 
 
@@ -582,6 +570,6 @@ def overdue_layer(session: Session, *, language: str = "zh-CN", now: datetime | 
     overdue first, built by PostGIS."""
     moment = now or datetime.now(UTC)
     no_jit(session)
-    params = {"now": moment, "generated_at": moment.isoformat(), "english": _english(language)}
+    params = {"now": moment, "generated_at": moment.isoformat(), "english": is_english(language)}
     body = session.execute(text(_OVERDUE_SQL), params).scalar_one()
     return body.encode()

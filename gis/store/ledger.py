@@ -12,9 +12,7 @@ from sqlalchemy.orm import Session
 from gis.errors import NotFound
 from gis.ledger import LedgerScope, Period, PlaceNames, ScopeLevel
 from gis.permissions import Actor, scope_filters
-from gis.workflow import CaseStatus, is_open
-
-OPEN_STATUSES = [s.value for s in CaseStatus if is_open(s)]
+from gis.store.vocabulary import overdue_sql
 
 _PLACES_SQL = {
     # A grid keeps its code across redraws: the current version's name, else the latest one's.
@@ -52,8 +50,7 @@ SELECT c.id, c.reported_at, c.source, c.category_code, k.name_zh AS category_zh,
        c.first_contact, coalesce(u.display_name, c.first_contact) AS first_contact_name,
        c.status, c.filed_at, c.declined_at, c.dispatched_at, c.accepted_at, c.handled_at, c.closed_at,
        c.reworked_at, c.evaluated_at, c.first_action_at, c.deadline,
-       (c.deadline IS NOT NULL AND ((c.status = ANY(:open_statuses) AND c.deadline < :now)
-                                    OR c.closed_at > c.deadline)) AS overdue,
+       {overdue} AS overdue,
        c.supervised_at, c.escalated_at, c.decline_reason, c.rework_count, c.satisfaction,
        n.note AS latest_note, n.at AS latest_note_at, c.updated_at
 FROM service_case AS c
@@ -82,9 +79,10 @@ def ledger_cases(
     start, end = period.bounds()
     clauses = [f"c.{scope.column} = :scope_code", "c.reported_at >= :start", "c.reported_at < :end"]
     params: dict[str, Any] = {"scope_code": scope.code, "start": start, "end": end,
-                              "now": now or datetime.now(UTC), "open_statuses": OPEN_STATUSES}
+                              "now": now or datetime.now(UTC)}
     for column, value in scope_filters(actor).items():
         clauses.append(f"c.{column} = :forced_{column}")
         params[f"forced_{column}"] = value
-    rows = session.execute(text(_LEDGER_SQL.format(where=" AND ".join(clauses))), params).mappings().all()
+    sql = _LEDGER_SQL.format(where=" AND ".join(clauses), overdue=overdue_sql("c", ":now"))
+    rows = session.execute(text(sql), params).mappings().all()
     return [dict(row) for row in rows]

@@ -71,16 +71,15 @@ from sqlalchemy.orm import Session
 
 from gis.errors import InvalidInput
 from gis.metrics import GRADES, INVERTED_IN_SCORE, MEASURES, ORG_CHECKS, RATES, SCORE_WEIGHTS
+from gis.store.vocabulary import CLOSED_STATUSES, OPEN_CASE_STATUSES, current_sql, no_jit
 from gis.workcalendar import SHANGHAI
-from gis.workflow import EVALUATIONS, Action, CaseStatus, counts_as_open_case, is_closed
+from gis.workflow import EVALUATIONS, Action
 
 Level = Literal["grid", "community", "street", "district"]
 LEVELS: tuple[str, ...] = ("grid", "community", "street", "district")
 
 _SQL = (resources.files("gis") / "sql" / "measures_units.sql").read_text(encoding="utf-8")
 
-OPEN_CASE_STATUSES = [s.value for s in CaseStatus if counts_as_open_case(s)]
-CLOSED_STATUSES = [s.value for s in CaseStatus if is_closed(s)]
 SATISFIED_RATINGS = sorted(r.value for r in EVALUATIONS[Action.evaluate_satisfied])
 
 # The organisational counts of a grid row; their sums over the current grids are the district's.
@@ -107,6 +106,8 @@ _STATE_NOW = (
     "WHEN c.status = ANY(:closed_statuses) THEN 'closed' END"
 )
 _OPEN_NOW = "c.status = ANY(:open_statuses)"
+# The overdue rule (gis/store/vocabulary.py) on the case's state at :at, current or rebuilt.
+_OVERDUE_OPEN = "state = 'open' AND deadline < :at"
 
 # The state at a past moment: timestamps where they decide it, the ledger where they cannot (module doc).
 _STATE_PAST = """CASE
@@ -253,7 +254,7 @@ def _moment(at: datetime | None) -> _Moment:
 
 
 def _status_params() -> dict[str, Any]:
-    return {"open_statuses": OPEN_CASE_STATUSES, "closed_statuses": CLOSED_STATUSES,
+    return {"open_statuses": list(OPEN_CASE_STATUSES), "closed_statuses": list(CLOSED_STATUSES),
             "satisfied": SATISFIED_RATINGS}
 
 
@@ -273,14 +274,15 @@ def _measures(
         case_counts=", count(*) FILTER (WHERE state = 'open' AND no_grid) AS unrouted_open" if level == "all" else "",
         unit_columns=", coalesce(s.unrouted_open, 0) AS unrouted_open" if level == "all" else "",
         org_stats="SELECT * FROM org_counted" if org_totals is None else _ORG_GIVEN,
+        current_g=current_sql("g"), current_t=current_sql("t"), current_o=current_sql("o"),
+        overdue_open=_OVERDUE_OPEN,
     )
     params = _status_params() | {
         "start": period.start, "end": period.end, "at": moment.at,
         "on": moment.at.astimezone(SHANGHAI).date(), "cycle_start": moment.at - timedelta(days=cycle_days),
         "target": target,
     } | {f"org_{key}": value for key, value in (org_totals or {}).items()}
-    # JIT compiling this one wide statement costs more than running it (1.6 s of 4 s on 5M cases).
-    session.execute(text("SET LOCAL jit = off"))
+    no_jit(session)
     result = session.execute(text(sql), params)
     keys = [*result.keys(), "level"]
     return [dict(zip(keys, (*row, level), strict=True)) for row in result]

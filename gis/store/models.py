@@ -32,6 +32,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from gis.store.vocabulary import open_case_sql
+
 SRID = 4326
 
 
@@ -329,7 +331,7 @@ class CalendarDay(Base):
     __table_args__ = (CheckConstraint("kind IN ('holiday', 'workday')", name="ck_calendar_kind"),)
 
 
-_OPEN_CASE = "status IN ('filed', 'dispatched', 'in_handling', 'handled', 'rework')"
+_OPEN_CASE = open_case_sql(None)  # the partial indexes' predicate: the vocabulary's "open case"
 
 
 class ServiceCase(Base):

@@ -11,7 +11,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from gis.errors import NotFound
-from gis.periods import district_today
+from gis.store.vocabulary import current_day, current_sql
 
 BBox = tuple[float, float, float, float]
 
@@ -42,17 +42,19 @@ def _bbox_params(bbox: BBox | None) -> dict[str, float]:
 
 def list_grids(session: Session, *, bbox: BBox | None, limit: int, offset: int) -> Page:
     """Current grids (ordered by code) with their community and street, optionally within a bbox."""
-    where = "g.valid_to IS NULL" + (f" AND g.{_BBOX_FILTER}" if bbox else "")
-    params = {**_bbox_params(bbox), "limit": limit, "offset": offset}
+    where = current_sql("g") + (f" AND g.{_BBOX_FILTER}" if bbox else "")
+    params = {**_bbox_params(bbox), "limit": limit, "offset": offset, "on": current_day()}
     matched = session.execute(text(f"SELECT count(*) FROM grid AS g WHERE {where}"), params).scalar_one()
     rows = session.execute(text(
-        "SELECT g.code, g.name, c.code, c.name, s.code, s.name, g.valid_from, "
-        "ST_AsGeoJSON(g.geom, 7) FROM grid AS g JOIN community AS c ON c.id = g.community_id "
+        "SELECT g.code, g.name, c.code AS community_code, c.name AS community_name, s.code AS street_code, "
+        "s.name AS street_name, g.valid_from, ST_AsGeoJSON(g.geom, 7) AS geojson "
+        "FROM grid AS g JOIN community AS c ON c.id = g.community_id "
         f"JOIN street AS s ON s.code = g.street_code WHERE {where} ORDER BY g.code LIMIT :limit OFFSET :offset"
-    ), params).all()
+    ), params).mappings().all()
     features = [
-        _feature(r[7], {"code": r[0], "name": r[1], "community_code": r[2], "community_name": r[3],
-                        "street_code": r[4], "street_name": r[5], "valid_from": r[6].isoformat()}, r[0])
+        _feature(r["geojson"], {**{k: r[k] for k in ("code", "name", "community_code", "community_name",
+                                                       "street_code", "street_name")},
+                                "valid_from": r["valid_from"].isoformat()}, r["code"])
         for r in rows
     ]
     return Page(features, matched)
@@ -60,55 +62,53 @@ def list_grids(session: Session, *, bbox: BBox | None, limit: int, offset: int) 
 
 def grid_detail(session: Session, code: str, *, on: date | None = None) -> dict[str, Any]:
     """One grid (current, or as it was on a date) with branch, team and counts; NotFound if unknown."""
-    on = on or district_today()
+    on = on or current_day()
     row = session.execute(text(
-        "SELECT g.id, g.code, g.name, c.code, c.name, s.code, s.name, g.valid_from, g.valid_to, "
-        "ST_AsGeoJSON(g.geom, 7), ST_Area(g.geom::geography) FROM grid AS g "
+        "SELECT g.id, g.code, g.name, c.code AS community_code, c.name AS community_name, "
+        "s.code AS street_code, s.name AS street_name, g.valid_from, g.valid_to, "
+        "ST_AsGeoJSON(g.geom, 7) AS geojson, ST_Area(g.geom::geography) AS area_m2 FROM grid AS g "
         "JOIN community AS c ON c.id = g.community_id JOIN street AS s ON s.code = g.street_code "
-        "WHERE g.code = :code AND g.valid_from <= :on AND (g.valid_to IS NULL OR g.valid_to > :on) "
-        "ORDER BY g.valid_from DESC LIMIT 1"
-    ), {"code": code, "on": on}).first()
+        f"WHERE g.code = :code AND {current_sql('g')} ORDER BY g.valid_from DESC LIMIT 1"
+    ), {"code": code, "on": on}).mappings().first()
     if row is None:
-        raise NotFound(f"unknown grid {code!r}" + ("" if on == district_today() else f" on {on.isoformat()}"))
-    grid_id = row[0]
+        raise NotFound(f"unknown grid {code!r}" + ("" if on == current_day() else f" on {on.isoformat()}"))
     counts = session.execute(text(
-        "SELECT count(*), COALESCE(sum(households), 0), COALESCE(sum(residents), 0) FROM building "
-        "WHERE grid_id = :grid_id"
-    ), {"grid_id": grid_id}).one()
+        "SELECT count(*) AS buildings, COALESCE(sum(households), 0) AS households, "
+        "COALESCE(sum(residents), 0) AS residents FROM building WHERE grid_id = :grid_id"
+    ), {"grid_id": row["id"]}).mappings().one()
     branch = session.execute(text(
-        "SELECT name, secretary, member_count FROM party_org WHERE level = 'grid_branch' "
-        "AND place_code = :code AND valid_to IS NULL"
-    ), {"code": code}).first()
-    team = _team(session, code, on)
+        "SELECT name, secretary, member_count FROM party_org AS b WHERE level = 'grid_branch' "
+        f"AND place_code = :code AND {current_sql('b')} ORDER BY valid_from DESC LIMIT 1"
+    ), {"code": code, "on": on}).mappings().first()
     properties = {
-        "code": row[1], "name": row[2], "community_code": row[3], "community_name": row[4],
-        "street_code": row[5], "street_name": row[6], "valid_from": row[7].isoformat(),
-        "valid_to": row[8].isoformat() if row[8] else None, "area_m2": round(row[10], 1),
-        "branch": {"name": branch[0], "secretary": branch[1], "member_count": branch[2]} if branch else None,
-        "team": team,
-        "counts": {"buildings": counts[0], "households": int(counts[1]), "residents": int(counts[2])},
+        **{k: row[k] for k in ("code", "name", "community_code", "community_name", "street_code", "street_name")},
+        "valid_from": row["valid_from"].isoformat(),
+        "valid_to": row["valid_to"].isoformat() if row["valid_to"] else None, "area_m2": round(row["area_m2"], 1),
+        "branch": dict(branch) if branch else None,
+        "team": _team(session, code, on),
+        "counts": {key: int(value) for key, value in counts.items()},
     }
-    return _feature(row[9], properties, row[1])
+    return _feature(row["geojson"], properties, row["code"])
 
 
 def _team(session: Session, code: str, on: date) -> dict[str, Any] | None:
     team = session.execute(text(
-        "SELECT id, name FROM service_team WHERE grid_code = :code AND valid_from <= :on "
-        "AND (valid_to IS NULL OR valid_to > :on) ORDER BY valid_from DESC LIMIT 1"
-    ), {"code": code, "on": on}).first()
+        f"SELECT id, name FROM service_team AS t WHERE grid_code = :code AND {current_sql('t')} "
+        "ORDER BY valid_from DESC LIMIT 1"
+    ), {"code": code, "on": on}).mappings().first()
     if team is None:
         return None
     members = session.execute(text(
         "SELECT p.name, m.role, m.from_date FROM team_membership AS m JOIN person AS p ON p.id = m.person_id "
         "WHERE m.team_id = :team AND m.from_date <= :on AND (m.to_date IS NULL OR m.to_date >= :on) "
         "ORDER BY m.role, p.name"
-    ), {"team": team[0], "on": on}).all()
-    leader = next((m[0] for m in members if m[1] == "leader"), None)
+    ), {"team": team["id"], "on": on}).mappings().all()
+    leader = next((m["name"] for m in members if m["role"] == "leader"), None)
     return {
-        "name": team[1],
+        "name": team["name"],
         "leader": leader,
-        "members": [{"name": m[0], "role": m[1], "since": m[2].isoformat()} for m in members],
-        "grid_workers": sum(1 for m in members if m[1] == "grid_worker"),
+        "members": [{"name": m["name"], "role": m["role"], "since": m["from_date"].isoformat()} for m in members],
+        "grid_workers": sum(1 for m in members if m["role"] == "grid_worker"),
     }
 
 
@@ -123,7 +123,8 @@ def list_buildings(
         clauses.append(f"b.{_BBOX_FILTER}")
     if grid_code:
         grid_id = session.execute(
-            text("SELECT id FROM grid WHERE code = :code AND valid_to IS NULL"), {"code": grid_code}
+            text(f"SELECT id FROM grid AS g WHERE code = :code AND {current_sql('g')}"),
+            {"code": grid_code, "on": current_day()},
         ).scalar_one_or_none()
         if grid_id is None:
             raise NotFound(f"unknown grid {grid_code!r}")
@@ -134,13 +135,9 @@ def list_buildings(
     where = " AND ".join(clauses) or "TRUE"
     matched = session.execute(text(f"SELECT count(*) FROM building AS b WHERE {where}"), params).scalar_one()
     rows = session.execute(text(
-        "SELECT b.code, b.address, b.households, b.residents, b.floors, g.code, ST_AsGeoJSON(b.geom, 7) "
-        f"FROM building AS b LEFT JOIN grid AS g ON g.id = b.grid_id WHERE {where} "
-        "ORDER BY b.code LIMIT :limit OFFSET :offset"
-    ), params).all()
-    features = [
-        _feature(r[6], {"code": r[0], "address": r[1], "households": r[2], "residents": r[3], "floors": r[4],
-                        "grid_code": r[5]}, r[0])
-        for r in rows
-    ]
+        "SELECT b.code, b.address, b.households, b.residents, b.floors, g.code AS grid_code, "
+        f"ST_AsGeoJSON(b.geom, 7) AS geojson FROM building AS b LEFT JOIN grid AS g ON g.id = b.grid_id "
+        f"WHERE {where} ORDER BY b.code LIMIT :limit OFFSET :offset"
+    ), params).mappings().all()
+    features = [_feature(r["geojson"], {k: v for k, v in r.items() if k != "geojson"}, r["code"]) for r in rows]
     return Page(features, matched)

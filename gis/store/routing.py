@@ -22,21 +22,28 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from gis.errors import InvalidInput
+from gis.store.vocabulary import current_day, current_sql
 
 STAGE = "route_point_stage"
 SRID = 4326
 JOIN_WORK_MEM = "256MB"
 
-# One row per routed point: the grid version with the smallest code among the current ones covering it.
+# One row per routed point: the grid version with the smallest code among those current on the day
+# (gis/store/vocabulary.py; the day is a literal, as COPY takes no parameters) that cover it.
 ROUTE_POINTS_SQL = f"""
 SELECT DISTINCT ON (p.i) p.i, g.id
 FROM grid AS g
 CROSS JOIN LATERAL (
     SELECT s.i FROM {STAGE} AS s WHERE ST_Covers(g.geom, s.geom) OFFSET 0
 ) AS p
-WHERE g.valid_to IS NULL
+WHERE {current_sql("g", "{day}")}
 ORDER BY p.i, g.code
 """
+
+
+def _route_points_sql() -> str:
+    """ROUTE_POINTS_SQL on the district's today, as a date literal."""
+    return ROUTE_POINTS_SQL.replace("{day}", f"DATE '{current_day().isoformat()}'")
 
 _COPY_SIGNATURE = b"PGCOPY\n\xff\r\n\x00"
 # Binary COPY rows: field count, then (length, value) per field. In: (i, point as little-endian EWKB);
@@ -68,7 +75,7 @@ def explain_route_points(session: Session) -> list[str]:
     transaction, with the same settings (for benchmarks and tests: shows which plan ran)."""
     connection = session.connection().connection.driver_connection
     with connection.cursor() as cursor, _join_settings(cursor):
-        cursor.execute(f"EXPLAIN (ANALYZE, COSTS OFF) {ROUTE_POINTS_SQL}")
+        cursor.execute(f"EXPLAIN (ANALYZE, COSTS OFF) {_route_points_sql()}")
         return [row[0] for row in cursor.fetchall()]
 
 
@@ -145,7 +152,7 @@ def _hits(session: Session) -> tuple[NDArray[np.int32], NDArray[np.int32]]:
     connection = session.connection().connection.driver_connection
     buffer = bytearray()
     with connection.cursor() as cursor, _join_settings(cursor), cursor.copy(
-        f"COPY ({ROUTE_POINTS_SQL}) TO STDOUT WITH (FORMAT binary)"
+        f"COPY ({_route_points_sql()}) TO STDOUT WITH (FORMAT binary)"
     ) as copy:
         for chunk in copy:
             buffer += chunk

@@ -7,8 +7,8 @@ Two layers (`TILE_LAYERS`), each one MVT layer of the same name:
   tile agrees with the GeoJSON layer and its legend. The grids in the tile are found first from their
   bounding boxes, kept in memory (`GridBoxes`, cached by the places version), and only their values are
   handed to the tile query: one round trip per tile, none for an empty one.
-* `cases` — the open cases (`OPEN_STATUSES_SQL`, the partial GiST index of migration 0003). From zoom
-  `CASE_POINTS_FROM_ZOOM` on, one point per case (feature id = case id; category, status, grid_code,
+* `cases` — the open cases (`gis.store.vocabulary.open_case_sql`, the partial GiST index of migration
+  0003). From zoom `CASE_POINTS_FROM_ZOOM` on, one point per case (feature id = case id; category, status, grid_code,
   count 1, overdue 0/1, supervised, escalated); below it one point per grid at ST_PointOnSurface with
   `count` and `overdue` (open and past the deadline), plus, one by one, the open cases no current grid
   answers for (unrouted, or keyed to a retired grid).
@@ -35,15 +35,14 @@ from sqlalchemy.orm import Session
 
 from gis.errors import InvalidInput, NotFound
 from gis.store.layers import (
-    OPEN_STATUSES_SQL,
     VALUES_MAX_AGE_SECONDS,
     LayerCache,
     LayerQuery,
     LayerValues,
     data_version,
     grid_values,
-    no_jit,
 )
+from gis.store.vocabulary import current_sql, no_jit, open_case_sql, overdue_open_sql
 from gis.workcalendar import SHANGHAI
 
 __all__ = ["CASE_POINTS_FROM_ZOOM", "MAX_ZOOM", "TILE_LAYERS", "GridBoxes", "cached_case_tile",
@@ -66,7 +65,9 @@ _BOUNDS = (
     f"ST_Transform(ST_ClipByBox2D(ST_TileEnvelope(:z, :x, :y, margin => {BUFFER / EXTENT}), "
     "ST_TileEnvelope(0, 0, 0)), 4326) AS area)"
 )
-_GRIDS_ON = "g.valid_from <= :on AND (g.valid_to IS NULL OR g.valid_to > :on)"
+_GRIDS_ON = current_sql("g")
+_OPEN_CASE = open_case_sql("c")
+_OVERDUE = overdue_open_sql("c", ":now")
 _MVT_GEOM = f"ST_AsMVTGeom(ST_Transform({{geom}}, 3857), b.tile, {EXTENT}, {BUFFER}, true)"
 
 
@@ -191,11 +192,11 @@ _CASE_POINTS_SQL = f"""
 WITH {_BOUNDS},
 features AS (
     SELECT c.id AS fid, c.category_code AS category, c.status, c.grid_code, 1 AS count,
-           coalesce(c.deadline < :now, false)::int AS overdue,
+           coalesce({_OVERDUE}, false)::int AS overdue,
            c.supervised_at IS NOT NULL AS supervised, c.escalated_at IS NOT NULL AS escalated,
            {_MVT_GEOM.format(geom="c.position")} AS geom
     FROM bounds AS b
-    JOIN service_case AS c ON c.position && b.area AND c.status IN {OPEN_STATUSES_SQL}
+    JOIN service_case AS c ON c.position && b.area AND {_OPEN_CASE}
 )
 SELECT ST_AsMVT(features, 'cases', {EXTENT}, 'geom', 'fid') FROM features
 """
@@ -212,15 +213,15 @@ per_grid AS (
     SELECT g.code AS grid_code, g.point, n.count, n.overdue
     FROM grids AS g
     CROSS JOIN LATERAL (
-        SELECT count(*)::int AS count, (count(*) FILTER (WHERE c.deadline < :now))::int AS overdue
-        FROM service_case AS c WHERE c.grid_code = g.code AND c.status IN {OPEN_STATUSES_SQL}
+        SELECT count(*)::int AS count, (count(*) FILTER (WHERE {_OVERDUE}))::int AS overdue
+        FROM service_case AS c WHERE c.grid_code = g.code AND {_OPEN_CASE}
     ) AS n
     WHERE n.count > 0
 ),
 loose AS (
-    SELECT c.grid_code, c.position AS point, 1 AS count, coalesce(c.deadline < :now, false)::int AS overdue
+    SELECT c.grid_code, c.position AS point, 1 AS count, coalesce({_OVERDUE}, false)::int AS overdue
     FROM bounds AS b
-    JOIN service_case AS c ON c.position && b.area AND c.status IN {OPEN_STATUSES_SQL}
+    JOIN service_case AS c ON c.position && b.area AND {_OPEN_CASE}
     WHERE c.grid_code IS NULL
        OR NOT EXISTS (SELECT 1 FROM grid AS g WHERE g.code = c.grid_code AND {_GRIDS_ON})
 ),

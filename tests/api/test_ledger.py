@@ -19,6 +19,7 @@ from openpyxl.workbook.workbook import Workbook
 from sqlalchemy import text
 
 from gis import ledger
+from gis.i18n import parse_language
 from gis.permissions import Actor
 from gis.store.database import Database
 from gis.workcalendar import SHANGHAI
@@ -383,4 +384,4 @@ def test_can_read_scope_by_role() -> None:
     assert ledger.can_read_scope(Actor("p", "planner"), other_street)
     assert not ledger.can_read_scope(Actor("x", "street_officer"), community)  # no street on record
     assert not ledger.can_read_scope(Actor("app", "open311_client"), community)
-    assert ledger.parse_language("zh_Hans") == "zh-CN" and ledger.parse_language("en-GB") == "en"
+    assert parse_language("zh_Hans") == "zh-CN" and parse_language("en-GB") == "en"
