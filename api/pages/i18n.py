@@ -1,51 +1,42 @@
-"""UI strings in zh-CN (default) and English; pages pick with `?lang=`."""
+"""The pages' words: one JSON message catalogue per language (`api/pages/messages/<lang>.json`) and the
+one function that picks a page's language.
+
+A catalogue is a set of sections (`signin`, `roles`, `map`, `wall`, `wall_measures`, ...), each a flat
+table of message keys; `{name}` marks a value filled in at display time. Every language has the same
+sections and keys (a test holds them equal), so a string is added by adding one line to each file.
+"""
 
 from __future__ import annotations
 
-LANGUAGES = ("zh-CN", "en")
+import json
+from functools import cache
+from pathlib import Path
+from typing import Any
 
-STRINGS: dict[str, dict[str, str]] = {
-    "zh-CN": {
-        "map_title": "网格化管理地图",
-        "grids": "网格",
-        "buildings": "楼栋",
-        "outside": "网格外楼栋",
-        "code": "编码",
-        "name": "名称",
-        "community": "社区",
-        "street": "街道",
-        "households": "户数",
-        "residents": "人口",
-        "address": "地址",
-        "grid": "所属网格",
-        "legend_street": "按街道着色",
-        "switch_language": "English",
-    },
-    "en": {
-        "map_title": "Grid management map",
-        "grids": "Grids",
-        "buildings": "Buildings",
-        "outside": "Buildings outside every grid",
-        "code": "Code",
-        "name": "Name",
-        "community": "Community",
-        "street": "Street",
-        "households": "Households",
-        "residents": "Residents",
-        "address": "Address",
-        "grid": "Grid",
-        "legend_street": "Coloured by street",
-        "switch_language": "中文",
-    },
-}
+from gis.i18n import DEFAULT_LANGUAGE, LANGUAGES, language_key
+
+__all__ = ["DEFAULT_LANGUAGE", "LANGUAGES", "catalogue", "messages", "other_language", "pick_language"]
+
+MESSAGES_DIR = Path(__file__).resolve().parent / "messages"
 
 
 def pick_language(requested: str | None) -> str:
-    """The requested language if supported, else zh-CN."""
-    if requested and requested.lower().startswith("en"):
-        return "en"
-    return "zh-CN"
+    """The page language for `?lang=` (`gis.i18n.language_key`: English for any `en…` tag, else zh-CN)."""
+    return language_key(requested)
 
 
-def strings(language: str) -> dict[str, str]:
-    return STRINGS[pick_language(language)]
+def other_language(language: str) -> str:
+    """The language the page's toggle switches to."""
+    return "en" if pick_language(language) == "zh-CN" else "zh-CN"
+
+
+@cache
+def catalogue(language: str) -> dict[str, Any]:
+    """The whole catalogue of a language (read once)."""
+    path = MESSAGES_DIR / f"{pick_language(language)}.json"
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def messages(language: str, section: str) -> dict[str, Any]:
+    """One section of a language's catalogue, e.g. `messages("en", "wall")["title"]`."""
+    return catalogue(language)[section]

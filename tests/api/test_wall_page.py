@@ -20,7 +20,7 @@ def _set_cookie(response) -> str:  # noqa: ANN001
 
 
 def _config(html: str) -> dict:
-    match = re.search(r'<script id="wall-config" type="application/json">(.*?)</script>', html, re.S)
+    match = re.search(r'<script id="page-config" type="application/json">(.*?)</script>', html, re.S)
     assert match, "the wall page carries its configuration"
     return json.loads(match.group(1))
 
@@ -33,7 +33,7 @@ def test_without_a_key_the_wall_shows_a_large_sign_in_form(client: TestClient) -
     response = client.get("/wall")
     assert response.status_code == 200
     assert FORM in response.text and 'name="key"' in response.text and 'type="password"' in response.text
-    assert "网格化管理指挥中心" in response.text and "wall-config" not in response.text
+    assert "网格化管理指挥中心" in response.text and "page-config" not in response.text
     assert response.headers["cache-control"] == "no-store"
     assert external_urls(response.text) == []
 
@@ -76,7 +76,7 @@ def test_a_wall_key_sets_a_strict_http_only_cookie_and_redirects(
     assert "httponly" in cookie.lower() and "samesite=strict" in cookie.lower() and "Path=/" in cookie
     page = client.get("/wall")
     assert page.status_code == 200
-    assert "wall-config" in page.text and FORM not in page.text
+    assert "page-config" in page.text and FORM not in page.text
 
 
 def test_the_form_keeps_the_walls_options(client: TestClient, users: dict) -> None:
@@ -135,10 +135,10 @@ def test_wall_page_in_both_languages_needs_nothing_from_outside(
     config = _config(html)
     assert config["strings"]["title"] == title
     assert config["lang"] == html_lang and config["rotate_ms"] == 60_000 and config["poll_ms"] == 2000
-    assert config["map"] in html  # the folium map the script drives
+    assert 'id="wall-map"' in html  # the map the script drives
     # Every script and stylesheet is local and served.
     assets = re.findall(r'(?:src|href)="(/(?:vendor|static)/[^"]+)"', html)
-    assert any(a.startswith("/static/wall/wall.js?v=") for a in assets)
+    assert any(a.startswith("/static/wall/main.js?v=") for a in assets)
     assert any(a.startswith("/vendor/leaflet@") for a in assets)
     for asset in assets:
         assert client.get(asset).status_code == 200, asset
@@ -156,7 +156,7 @@ def test_options_reach_the_script_and_bad_ones_are_refused(client: TestClient, u
 
 
 def test_static_files_are_served_for_revalidation(client: TestClient) -> None:
-    for name, kind in (("wall.js", "javascript"), ("wall.css", "text/css")):
+    for name, kind in (("main.js", "javascript"), ("poll.js", "javascript"), ("wall.css", "text/css")):
         response = client.get(f"/static/wall/{name}")
         assert response.status_code == 200 and kind in response.headers["content-type"]
         assert response.headers["cache-control"] == "no-cache" and response.headers.get("etag")

@@ -2,20 +2,14 @@
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
-from collections.abc import Iterator
-
 import pytest
-import uvicorn
 from fastapi import FastAPI
 from fastapi.responses import HTMLResponse
-from playwright.sync_api import Browser, expect, sync_playwright
+from playwright.sync_api import expect
 
 from api.pages.assets import mount_vendor, render_map_html
 from tests.api.test_assets import build_map
-from tests.browser.harness import closed_network_page, errors_of, launch_browser, save_screenshot
+from tests.browser.harness import errors_of, save_screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -31,36 +25,9 @@ def _map_app() -> FastAPI:
     return app
 
 
-@pytest.fixture(scope="module")
-def map_url() -> Iterator[str]:
-    """The map app under uvicorn in a background thread, on a loopback port bound before it starts."""
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(_map_app(), log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "map server did not start"
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}/"
-    server.should_exit = True
-    thread.join(timeout=10)
-    sock.close()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = launch_browser(playwright)
-        yield chromium
-        chromium.close()
-
-
-def test_map_page_renders_offline(browser: Browser, map_url: str) -> None:
-    page, blocked = closed_network_page(browser, width=1280, height=800)
-    page.goto(map_url, wait_until="load")
+def test_map_page_renders_offline(closed_page, serve) -> None:  # noqa: ANN001
+    page, blocked = closed_page(width=1280, height=800)
+    page.goto(serve(_map_app()) + "/", wait_until="load")
     page.wait_for_selector("path.leaflet-interactive")
     # Cluster bubble, Font Awesome marker, default Leaflet marker, fullscreen button, d3 legend.
     expect(page.locator(".marker-cluster")).to_have_count(1)
@@ -107,4 +74,3 @@ def test_map_page_renders_offline(browser: Browser, map_url: str) -> None:
     assert path.stat().st_size > 10_000
     assert blocked == []
     assert errors_of(page) == []
-    page.context.close()

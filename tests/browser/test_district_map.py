@@ -1,55 +1,94 @@
-"""The district map at `/` on a closed network: every grid drawn, nothing loaded from outside."""
+"""The district map at `/` on a closed network: every grid drawn from the API, buildings only from a
+readable zoom, for the view, and only for a signed-in reader; nothing loaded from outside."""
 
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
-from playwright.sync_api import Browser
+from playwright.sync_api import Page, expect
+from sqlalchemy import text
 
 from api.cli import SAMPLE_DIR
-from tests.browser.harness import closed_network_page, errors_of, save_screenshot
+from gis.store.database import Database
+from gis.store.users import create_user
+from tests.browser.harness import errors_of, save_screenshot
 
 pytestmark = pytest.mark.browser
 
+MAP_KEY = "district-map-browser-planner-key"
+GRIDS_DRAWN = "() => gridmapDistrict.grids.getLayers().length"
+BUILDINGS_DRAWN = "() => gridmapDistrict.buildings.getLayers().length"
 
-def test_district_map_draws_every_grid_offline(browser: Browser, live_server) -> None:  # noqa: ANN001
+
+@pytest.fixture(scope="module")
+def map_key(sample_db: Database) -> str:
+    with sample_db.session() as session:
+        if not session.execute(text("SELECT 1 FROM app_user WHERE username = 'district-map'")).first():
+            create_user(session, "district-map", "planner", key=MAP_KEY)
+    return MAP_KEY
+
+
+@pytest.fixture(scope="module")
+def a_building(sample_db: Database) -> tuple[float, float]:
+    with sample_db.session() as session:
+        lon, lat = session.execute(text("SELECT ST_X(geom), ST_Y(geom) FROM building WHERE grid_id IS NOT NULL "
+                                        "ORDER BY code LIMIT 1")).one()
+    return lat, lon
+
+
+def _grids_loaded(page: Page) -> int:
     manifest = json.loads((SAMPLE_DIR / "manifest.json").read_text(encoding="utf-8"))
-    page, blocked = closed_network_page(browser, width=1920, height=1080)
+    grids = manifest["counts"]["grids"]
+    page.wait_for_function(f"() => window.gridmapDistrict && {GRIDS_DRAWN[6:]} === {grids}", timeout=30_000)
+    return grids
+
+
+def _zoom_to(page: Page, where: tuple[float, float], zoom: int) -> None:
+    page.evaluate(f"() => {{ gridmapDistrict.map.setView([{where[0]}, {where[1]}], {zoom}, {{animate: false}}); }}")
+
+
+def test_district_map_draws_every_grid_and_buildings_only_when_zoomed_in(
+    closed_page, live_server, map_key: str, a_building: tuple[float, float]  # noqa: ANN001
+) -> None:
+    page, blocked = closed_page(width=1920, height=1080)
     page.goto(live_server.url + "/", wait_until="load")
-    page.wait_for_function("() => window.L !== undefined && document.querySelector('.leaflet-container')")
-    # Count the grid polygons Leaflet holds in the grid layer (canvas renderer: no DOM paths to count).
-    drawn = page.evaluate(
-        """() => {
-            let grids = 0, points = 0;
-            for (const key of Object.keys(window)) {
-                const layer = window[key];
-                if (layer && layer instanceof L.GeoJSON) {
-                    layer.eachLayer(l => {
-                        if (l instanceof L.Polygon) grids++;
-                        else if (l instanceof L.CircleMarker) points++;
-                    });
-                }
-            }
-            return {grids, points};
-        }"""
-    )
-    assert drawn["grids"] == manifest["counts"]["grids"]
-    assert drawn["points"] == manifest["counts"]["buildings"]
-    assert page.locator("#gridmap-title").inner_text().startswith("网格化管理地图")
-    assert page.locator(".leaflet-control-layers").is_visible()
+    _grids_loaded(page)
+    expect(page.locator("#gridmap-title")).to_contain_text("网格化管理地图")
+    expect(page.locator("#district-status")).to_have_text("放大地图查看楼栋")
+    assert page.evaluate(BUILDINGS_DRAWN) == 0
     save_screenshot(page, "district_map_wall")
+    # Zoomed in without a key: the grids stay, the buildings ask for a sign-in.
+    _zoom_to(page, a_building, 16)
+    expect(page.locator("#district-status")).to_contain_text("登录后可查看楼栋")
+    page.locator("#district-status a").click()
+    page.locator("#signin-key").fill(map_key)
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_url(live_server.url + "/")
+    _grids_loaded(page)
+    _zoom_to(page, a_building, 17)
+    expect(page.locator("#district-status")).to_have_text(re.compile(r"^楼栋 \d+"))
+    drawn = page.evaluate(BUILDINGS_DRAWN)
+    bbox = page.evaluate("""() => { const b = gridmapDistrict.map.getBounds().pad(0.2);
+        return [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].map(v => v.toFixed(6)).join(','); }""")
+    expected = page.request.get(f"{live_server.url}/api/buildings?limit=1&bbox={bbox}").json()["numberMatched"]
+    assert 0 < drawn == min(expected, 3000)
+    status = f"楼栋 {drawn}" if drawn == expected else f"楼栋 {drawn} / {expected}，放大查看全部"
+    expect(page.locator("#district-status")).to_have_text(status)
+    save_screenshot(page, "district_map_buildings")
     assert blocked == []
-    assert errors_of(page) == []
-    page.context.close()
+    assert [e for e in errors_of(page) if "401" not in e] == []  # the unsigned buildings request
 
 
-def test_district_map_in_english_on_a_phone(browser: Browser, live_server) -> None:  # noqa: ANN001
-    page, blocked = closed_network_page(browser, width=375, height=812, locale="en-US")
+def test_district_map_in_english_on_a_phone(closed_page, live_server) -> None:  # noqa: ANN001
+    page, blocked = closed_page(width=375, height=812, locale="en-US")
     page.goto(live_server.url + "/?lang=en", wait_until="load")
-    page.wait_for_selector(".leaflet-container canvas")
-    assert page.locator("#gridmap-title").inner_text().startswith("Grid management map")
+    _grids_loaded(page)
+    expect(page.locator("#gridmap-title")).to_contain_text("Grid management map")
     assert page.locator("html").get_attribute("lang") == "en"
+    expect(page.locator("#district-status")).to_have_text("Zoom in to see buildings")
+    box = page.locator("#gridmap-title").bounding_box()
+    assert box is not None and box["x"] + box["width"] <= 375, "the title fits the phone's width"
     save_screenshot(page, "district_map_phone_en")
     assert blocked == [] and errors_of(page) == []
-    page.context.close()

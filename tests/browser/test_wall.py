@@ -9,13 +9,13 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 from sqlalchemy import text
 
 from api.cli import SAMPLE_DIR
 from gis.store.database import Database
 from gis.store.users import create_user
-from tests.browser.harness import closed_network_page, errors_of, save_screenshot
+from tests.browser.harness import errors_of, save_screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -71,14 +71,12 @@ def wall_key(sample_db: Database) -> str:
 
 
 @pytest.fixture
-def wall(browser: Browser, live_server, wall_key: str) -> Iterator[Any]:  # noqa: ANN001
+def wall(closed_page, live_server, wall_key: str) -> Iterator[Any]:  # noqa: ANN001
     """Opens the wall through the kiosk URL; yields `open(query, width, height) -> (page, blocked)`."""
-    pages: list[Page] = []
 
     def open_wall(query: str = "rotate=0", width: int = 1920, height: int = 1080) -> tuple[Page, list[str]]:
-        page, blocked = closed_network_page(browser, width=width, height=height)
+        page, blocked = closed_page(width=width, height=height)
         page.add_init_script(PROBE)
-        pages.append(page)
         page.goto(f"{live_server.url}/wall?key={wall_key}&{query}", wait_until="load")
         assert "key=" not in page.url, "the kiosk URL must not keep the key in the address bar"
         page.wait_for_function("() => window.gridmapWall && gridmapWall.stats.refreshes > 0 "
@@ -86,8 +84,6 @@ def wall(browser: Browser, live_server, wall_key: str) -> Iterator[Any]:  # noqa
         return page, blocked
 
     yield open_wall
-    for page in pages:
-        page.context.close()
 
 
 def _api(page: Page, path: str) -> Any:
@@ -172,17 +168,17 @@ def _no_small_text(page: Page, smallest_px: float) -> None:
 
 
 def test_sign_in_form_rejects_a_bad_key_then_opens_the_wall(
-    browser: Browser, live_server, wall_key: str  # noqa: ANN001
+    closed_page, live_server, wall_key: str  # noqa: ANN001
 ) -> None:
-    page, blocked = closed_network_page(browser, width=1920, height=1080)
+    page, blocked = closed_page(width=1920, height=1080)
     page.goto(f"{live_server.url}/wall", wait_until="load")
-    page.locator("#wall-key").fill("not-a-key")
+    page.locator("#signin-key").fill("not-a-key")
     page.get_by_role("button", name="登录").click()
     expect(page.locator(".message")).to_contain_text("密钥无效")
-    key_px = "() => parseFloat(getComputedStyle(document.querySelector('#wall-key')).fontSize)"
+    key_px = "() => parseFloat(getComputedStyle(document.querySelector('#signin-key')).fontSize)"
     assert page.evaluate(key_px) >= 28, "a key field readable from a step back"
     save_screenshot(page, "wall_signin")
-    page.locator("#wall-key").fill(wall_key)
+    page.locator("#signin-key").fill(wall_key)
     page.get_by_role("button", name="登录").click()
     page.wait_for_function("() => window.gridmapWall && gridmapWall.stats.refreshes > 0", timeout=30_000)
     assert page.url == f"{live_server.url}/wall"
@@ -192,7 +188,6 @@ def test_sign_in_form_rejects_a_bad_key_then_opens_the_wall(
     assert blocked == []
     # The rejected key's form comes back as a 401 (so the browser logs it); nothing else went wrong.
     assert [e for e in _errors(page) if "401" not in e] == []
-    page.context.close()
 
 
 def test_grids_are_drawn_and_coloured_as_the_legend_says(wall) -> None:  # noqa: ANN001
@@ -263,7 +258,7 @@ def test_a_new_case_is_on_the_wall_within_five_seconds(wall, sample_db: Database
     page.evaluate(f"() => gridmapWall.grids.getLayers().find(l => l.feature.id === '{grid}').openPopup()")
     popup = page.locator(".leaflet-popup-content")
     expect(popup).to_contain_text(grid)
-    for label in ("社区", "街道", "网格党支部", "服务团队", "团队负责人", "网格员", "超期案件", "等级"):
+    for label in ("社区", "街道", "网格党支部", "服务团队", "团队负责人", "网格员", "期内超期（含已结）", "等级"):
         expect(popup).to_contain_text(label)
     expect(popup.locator("tr.measure td")).to_have_text(str(before_grid + 1))
     save_screenshot(page, "wall_popup")
