@@ -673,38 +673,10 @@ def tile_set(database: Database, z16_sample: int) -> list[tuple[int, int, int]]:
 
 
 def mvt_features(data: bytes) -> int:
-    """Features in a Mapbox vector tile (a minimal protobuf walk: Tile.layers = 3, Layer.features = 2)."""
+    """Features in a Mapbox vector tile, all layers."""
+    import mapbox_vector_tile
 
-    def fields(buffer: bytes) -> Iterator[tuple[int, int, bytes]]:
-        pos = 0
-        while pos < len(buffer):
-            key, pos = _varint(buffer, pos)
-            number, wire = key >> 3, key & 7
-            if wire == 0:
-                _, pos = _varint(buffer, pos)
-                yield number, wire, b""
-            elif wire == 2:
-                size, pos = _varint(buffer, pos)
-                yield number, wire, buffer[pos:pos + size]
-                pos += size
-            elif wire in (1, 5):
-                pos += 8 if wire == 1 else 4
-            else:
-                raise ValueError(f"unexpected protobuf wire type {wire}")
-
-    return sum(1 for n, w, layer in fields(data) if n == 3 and w == 2
-               for m, v, _ in fields(layer) if m == 2 and v == 2)
-
-
-def _varint(buffer: bytes, pos: int) -> tuple[int, int]:
-    value, shift = 0, 0
-    while True:
-        byte = buffer[pos]
-        pos += 1
-        value |= (byte & 0x7F) << shift
-        if not byte & 0x80:
-            return value, pos
-        shift += 7
+    return sum(len(layer["features"]) for layer in mapbox_vector_tile.decode(data).values())
 
 
 @dataclass
