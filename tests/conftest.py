@@ -71,19 +71,48 @@ def db_settings(pg_cluster: EmbeddedCluster, db: Database) -> Settings:
     return Settings(database_url=str(db.engine.url.render_as_string(hide_password=False)))
 
 
+def _clone_from(cluster: EmbeddedCluster, template: str, name: str) -> None:
+    with psycopg.connect(cluster.dsn("postgres"), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+
+
 @pytest.fixture(scope="session")
-def sample_db(pg_cluster: EmbeddedCluster) -> Iterator[Database]:
-    """The sample district, loaded once through the real import path. Read-only for tests."""
+def sample_template(pg_cluster: EmbeddedCluster) -> Iterator[str]:
+    """The name of a database holding the sample district, loaded once through the real import path and
+    then left without connections, so that copies of it are quick clones. Dropped at the end."""
     from api.cli import SAMPLE_DIR, SAMPLE_FILES, import_file
 
-    name = f"gridmap_sample_{os.getpid()}"
+    name = f"gridmap_sample_tpl_{os.getpid()}"
     _clone(pg_cluster, name)
     settings = settings_for(pg_cluster, name)
     for kind, file_name in SAMPLE_FILES:
         import_file(settings, kind, SAMPLE_DIR / file_name)
-    database = open_database(settings)
+    yield name
+    _drop(pg_cluster, name)
+
+
+@pytest.fixture(scope="session")
+def sample_db(pg_cluster: EmbeddedCluster, sample_template: str) -> Iterator[Database]:
+    """The sample district, shared by the session. Read-only by contract: a test that writes takes
+    `own_sample_db` instead."""
+    name = f"gridmap_sample_{os.getpid()}"
+    _clone_from(pg_cluster, sample_template, name)
+    database = open_database(settings_for(pg_cluster, name))
     yield database
     database.close()
+    _drop(pg_cluster, name)
+
+
+@pytest.fixture
+def own_sample_db(pg_cluster: EmbeddedCluster, sample_template: str) -> Iterator[Database]:
+    """A copy of the sample district for one test to write to (a clone: well under a second)."""
+    name = f"gridmap_sample_t{os.getpid()}_{next(_counter)}"
+    _clone_from(pg_cluster, sample_template, name)
+    database = open_database(settings_for(pg_cluster, name))
+    yield database
+    database.close()
+    _drop(pg_cluster, name)
 
 
 def _free_port() -> int:
