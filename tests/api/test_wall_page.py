@@ -161,3 +161,20 @@ def test_static_files_are_served_for_revalidation(client: TestClient) -> None:
         assert response.status_code == 200 and kind in response.headers["content-type"]
         assert response.headers["cache-control"] == "no-cache" and response.headers.get("etag")
     assert client.get("/static/wall/missing.js").status_code == 404
+
+
+def test_the_walls_measures_come_from_the_api_and_the_catalogue_not_from_its_script() -> None:
+    """wall_measures in the catalogues chooses and orders the wall's measures (keys of gis.metrics); no
+    script names a measure of its own, so a new measure needs a metrics entry and a catalogue line."""
+    from pathlib import Path
+
+    from api.pages.i18n import catalogue
+    from gis.metrics import MEASURES
+
+    chosen = {lang: list(catalogue(lang)["wall_measures"]) for lang in ("zh-CN", "en")}
+    assert chosen["zh-CN"] == chosen["en"] and set(chosen["en"]) <= set(MEASURES)
+    district_figures = {"open_cases", "overdue", "closure_rate", "on_time_rate", "satisfaction", "grade"}
+    folder = Path(__file__).resolve().parents[2] / "api" / "static" / "wall"
+    scripts = "".join(p.read_text(encoding="utf-8") for p in folder.glob("*.js"))
+    assert scripts
+    assert [key for key in set(MEASURES) - district_figures if key in scripts] == []
