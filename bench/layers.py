@@ -461,7 +461,7 @@ def measure_measures(database: Database) -> dict[str, Any]:
     """grid_measures for the last 30 days: first call, then p50 of 5; district_summary with and without
     grid rows handed in (the app hands them in)."""
     span = parse_period(PERIOD)
-    period = measures.Period(span.start, span.end)
+    period = span
     with database.session() as session:
         first, rows = _timed(lambda: measures.grid_measures(session, period))
     say(f"grid_measures first call {first:.2f} s ({len(rows)} grids)")
@@ -483,7 +483,7 @@ def layer_breakdown(database: Database) -> dict[str, float]:
     """Where an uncached layer's time goes, in process: each step of `grid_layer` timed on its own (the
     frame steps call private functions of gis.store.layers; they are left out if those have changed)."""
     span = parse_period(PERIOD)
-    period = measures.Period(span.start, span.end)
+    period = span
     query = layers.layer_query(MEASURES[0], span)
     parts: dict[str, float] = {}
     with database.session() as session:
@@ -518,7 +518,7 @@ def explain_measures(database: Database, path: Path) -> list[str]:
     event.listen(database.engine, "before_cursor_execute", catch)
     try:
         with database.session() as session:
-            measures.grid_measures(session, measures.Period(span.start, span.end))
+            measures.grid_measures(session, span)
     finally:
         event.remove(database.engine, "before_cursor_execute", catch)
     statement, parameters = caught[-1]

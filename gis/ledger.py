@@ -9,9 +9,12 @@ Choices a reader of the file should know:
 - The period is local (Asia/Shanghai) dates, `from` inclusive and `to` exclusive, on the report time.
 - Times are written as Excel datetimes in Asia/Shanghai local time without a time zone.
 - Overdue is judged at export time: open past the deadline, or closed after it (as `GET /api/cases`).
-- Closure rate = closed / filed (立案, i.e. not declined and past the filing decision); on-time closure
-  rate = closed by the deadline / filed; rework rate = cases reworked / cases handled; satisfaction =
-  satisfied or basically satisfied / rated.
+- Every figure counts the cases reported in the period (a cohort), so its closure figures are shares of the
+  cases *filed* (立案: not declined, past the filing decision): 立案办结率 = closed / filed and
+  立案按期办结率 = closed by the deadline / filed. They are named apart from the wall's 结案率 and 按期结案率
+  (`gis.metrics`: closed / due to close in the period), which count another set of cases; `RATES` below
+  says what each ledger rate divides, and a test holds every label the two share to the same formula.
+  Rework rate = cases reworked / cases handled; satisfaction = satisfied or basically satisfied / rated.
 - Text a spreadsheet would run as a formula is kept as text: a string cell in the workbook, and a
   leading apostrophe in the CSV before = + - @ (OWASP's advice on CSV injection).
 """
@@ -23,7 +26,7 @@ import io
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
@@ -35,7 +38,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from gis.codes import parse_community_code, parse_grid_code, parse_street_code
 from gis.errors import InvalidInput
-from gis.periods import check_day
+from gis.periods import Period, period_between
 from gis.permissions import READ_ALL, Actor, Forbidden
 from gis.workcalendar import SHANGHAI
 from gis.workflow import (
@@ -137,55 +140,9 @@ def check_read_scope(actor: Actor, scope: LedgerScope) -> None:
 # -- period ---------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Period:
-    """Local dates: `start` inclusive, `end` exclusive."""
-
-    start: date
-    end: date
-
-    @property
-    def last_day(self) -> date:
-        return self.end - timedelta(days=1)
-
-    def bounds(self) -> tuple[datetime, datetime]:
-        """Local midnights (Asia/Shanghai) of `start` and `end`, as aware datetimes."""
-        return (datetime.combine(self.start, time(), SHANGHAI), datetime.combine(self.end, time(), SHANGHAI))
-
-    def describe(self, lang: str) -> str:
-        return f"{self.start.isoformat()} {_t(lang, '至', 'to')} {self.last_day.isoformat()}"
-
-    def slug(self) -> str:
-        """For file names: 2026-01 (a calendar month), 2026 (a year), a day, or first_last."""
-        if self.start.day == 1 and self.end == _add_months(self.start, 1):
-            return self.start.strftime("%Y-%m")
-        if (self.start.month, self.start.day) == (1, 1) and self.end == _add_months(self.start, 12):
-            return str(self.start.year)
-        if self.start == self.last_day:
-            return self.start.isoformat()
-        return f"{self.start.isoformat()}_{self.last_day.isoformat()}"
-
-
-def _add_months(day: date, months: int) -> date:
-    month = day.month - 1 + months
-    return date(day.year + month // 12, month % 12 + 1, 1)
-
-
-def parse_period(start: date, end: date) -> Period:
-    """`to` after `from`, and at most MAX_PERIOD_DAYS days apart."""
-    check_day("from", start)
-    check_day("to", end)
-    if end <= start:
-        raise InvalidInput(
-            f"'to' ({end.isoformat()}) must be after 'from' ({start.isoformat()}); 'to' is exclusive: "
-            "from=2026-01-01&to=2026-02-01 is January",
-            details={"from": start.isoformat(), "to": end.isoformat()})
-    days = (end - start).days
-    if days > MAX_PERIOD_DAYS:
-        raise InvalidInput(
-            f"the period from {start.isoformat()} to {end.isoformat()} is {days} days; at most "
-            f"{MAX_PERIOD_DAYS} days are allowed", details={"days": days, "max_days": MAX_PERIOD_DAYS})
-    return Period(start, end)
+def ledger_period(start: date, end: date) -> Period:
+    """`to` after `from`, and at most MAX_PERIOD_DAYS days apart (the one `Period` of gis.periods)."""
+    return period_between(start, end, max_days=MAX_PERIOD_DAYS)
 
 
 # -- what the file says about itself --------------------------------------------------------------
@@ -369,6 +326,35 @@ def _rate(part: int, whole: int) -> float | None:
 
 
 @dataclass(frozen=True)
+class RateLabel:
+    """A ledger rate: its headers, what it divides (`Summary` counts, as `gis.metrics.RATES` names its
+    own) and how the sheet explains it."""
+
+    zh: str
+    en: str
+    numerator: str
+    denominator: str
+    how_zh: str
+    how_en: str
+
+
+RATES: Mapping[str, RateLabel] = {
+    "filed_closure_rate": RateLabel("立案办结率", "Filed cases closed", "closed", "filed",
+                                    "已结案 / 已立案（本期上报；大屏“结案率”为已结案 / 期内应结案）",
+                                    "closed / filed, of the cases reported (the wall's closure rate "
+                                    "divides by the cases due in the period)"),
+    "filed_on_time_rate": RateLabel("立案按期办结率", "Filed cases closed on time", "closed_on_time", "filed",
+                                    "按期结案 / 已立案", "closed on time / filed"),
+    "rework_rate": RateLabel("返工率", "Rework rate", "reworked", "handled", "返工案件 / 已处置",
+                             "reworked / handled"),
+    "satisfaction": RateLabel("满意率", "Satisfaction", "satisfied", "rated", "满意 / 已评价",
+                              "satisfied / rated"),
+}
+"""The ledger's rates, keyed by `Summary` property; labels shared with `gis.metrics.MEASURES` must divide
+the same counts as `gis.metrics.RATES` (tests/gis/test_ledger_rates.py)."""
+
+
+@dataclass(frozen=True)
 class Summary:
     """The 汇总 figures, all counted from the same case dicts as the ledger rows."""
 
@@ -388,21 +374,10 @@ class Summary:
     by_category: dict[tuple[str, str], Tally]
     by_grid: dict[tuple[str, str], Tally]
 
-    @property
-    def closure_rate(self) -> float | None:
-        return _rate(self.closed, self.filed)
-
-    @property
-    def on_time_rate(self) -> float | None:
-        return _rate(self.closed_on_time, self.filed)
-
-    @property
-    def rework_rate(self) -> float | None:
-        return _rate(self.reworked, self.handled)
-
-    @property
-    def satisfaction_rate(self) -> float | None:
-        return _rate(self.satisfied, self.rated)
+    def rate(self, key: str) -> float | None:
+        """A rate of `RATES`, from its numerator and denominator counts."""
+        spec = RATES[key]
+        return _rate(getattr(self, spec.numerator), getattr(self, spec.denominator))
 
 
 _SATISFIED = {Satisfaction.satisfied.value, Satisfaction.basically_satisfied.value}
@@ -552,6 +527,10 @@ def _totals_block(s: Summary, lang: str) -> list[list[Any]]:
     def row(zh: str, en: str, value: Any, how_zh: str = "", how_en: str = "") -> list[Any]:
         return [_t(lang, zh, en), value, _t(lang, how_zh, how_en) or None]
 
+    def rate(key: str) -> list[Any]:
+        spec = RATES[key]
+        return row(spec.zh, spec.en, s.rate(key), spec.how_zh, spec.how_en)
+
     return [
         [_t(lang, "指标", "Measure"), _t(lang, "数值", "Value"), _t(lang, "说明", "How it is counted")],
         row("诉求总数", "Cases", s.total, "本期上报的全部诉求", "all cases reported in the period"),
@@ -561,19 +540,18 @@ def _totals_block(s: Summary, lang: str) -> list[list[Any]]:
             "cases − declined − awaiting filing"),
         row("在办", "In progress", s.in_progress, "已立案未结案", "filed and not closed"),
         row("已结案", "Closed", s.closed, "结案及已评价", "closed or evaluated"),
-        row("结案率", "Closure rate", s.closure_rate, "已结案 / 已立案", "closed / filed"),
+        rate("filed_closure_rate"),
         row("按期结案", "Closed on time", s.closed_on_time, "结案时间不晚于处置时限",
             "closed by the deadline"),
-        row("按期结案率", "On-time closure rate", s.on_time_rate, "按期结案 / 已立案",
-            "closed on time / filed"),
+        rate("filed_on_time_rate"),
         row("超期", "Overdue", s.overdue, "在办超过时限，或超时限结案",
             "open past the deadline, or closed after it"),
         row("已处置", "Handled", s.handled, "有处置完成时间", "with a handled time"),
         row("返工案件", "Reworked", s.reworked, "返工次数 ≥ 1", "rework count ≥ 1"),
-        row("返工率", "Rework rate", s.rework_rate, "返工案件 / 已处置", "reworked / handled"),
+        rate("rework_rate"),
         row("已评价", "Rated", s.rated),
         row("满意", "Satisfied", s.satisfied, "满意及基本满意", "satisfied or basically satisfied"),
-        row("满意率", "Satisfaction rate", s.satisfaction_rate, "满意 / 已评价", "satisfied / rated"),
+        rate("satisfaction"),
     ]
 
 
@@ -589,7 +567,7 @@ def _group_block(
 ) -> list[list[Any]]:
     rows: list[list[Any]] = [[first, second, _t(lang, "数量", "Cases"), _t(lang, "已立案", "Filed"),
                               _t(lang, "已结案", "Closed"), _t(lang, "超期", "Overdue"),
-                              _t(lang, "结案率", "Closure rate")]]
+                              _t(lang, RATES["filed_closure_rate"].zh, RATES["filed_closure_rate"].en)]]
     for (key, name), tally in groups.items():
         rows.append([key or None, name, tally.cases, tally.filed, tally.closed, tally.overdue,
                      _rate(tally.closed, tally.filed)])

@@ -13,6 +13,7 @@ from api.auth import CurrentActor
 from api.deps import DbSession
 from gis import ledger
 from gis.i18n import parse_language
+from gis.periods import Period
 from gis.permissions import Actor
 from gis.store import ledger as store
 
@@ -22,7 +23,7 @@ router = APIRouter(prefix="/api", tags=["ledger"])
 @dataclass(frozen=True)
 class LedgerRequest:
     scope: ledger.LedgerScope
-    period: ledger.Period
+    period: Period
     lang: str
 
 
@@ -44,7 +45,7 @@ def ledger_request(
     """Exactly one well-formed scope, the period and the language (422 naming the problem), then the
     scope against the caller's area (403). No key is 401 and a role that never exports 403, first."""
     scope = ledger.parse_scope(grid=grid, community=community, street=street)
-    period = ledger.parse_period(start, end)
+    period = ledger.ledger_period(start, end)
     language = parse_language(lang)
     ledger.check_read_scope(actor, scope)
     return LedgerRequest(scope, period, language)

@@ -41,9 +41,9 @@ from sqlalchemy.orm import Session
 from gis.errors import InvalidInput
 from gis.i18n import is_english
 from gis.metrics import MEASURES, NO_DATA_COLOUR, MeasureSpec, classify, legend, quantile_breaks
-from gis.periods import PeriodSpan
+from gis.periods import Period
 from gis.store.coverage import coverage_layer
-from gis.store.measures import ORG_COUNTS, Period, district_summary, grid_measures
+from gis.store.measures import ORG_COUNTS, district_summary, grid_measures
 from gis.store.vocabulary import current_sql, no_jit, overdue_open_sql
 from gis.workcalendar import SHANGHAI
 
@@ -114,7 +114,7 @@ class LayerQuery:
     """A checked request: which measure, over which days, classed how."""
 
     measure: str
-    period: PeriodSpan
+    period: Period
     classify: str = "fixed"
     classes: int = 5
 
@@ -128,7 +128,7 @@ class LayerQuery:
 
 
 def layer_query(
-    measure: str, period: PeriodSpan, classify_mode: str = "fixed", classes: int = 5
+    measure: str, period: Period, classify_mode: str = "fixed", classes: int = 5
 ) -> LayerQuery:
     """Check the parameters; errors name the bad value and what is allowed. A categorical measure (grade)
     is always classed by its categories, so its mode becomes "fixed"."""
@@ -392,12 +392,12 @@ class _Rows:
     classed: dict[tuple[Hashable, ...], LayerValues] = field(default_factory=dict)
 
 
-def _measure_rows(session: Session, cache: LayerCache, period: PeriodSpan, version: DataVersion,
+def _measure_rows(session: Session, cache: LayerCache, period: Period, version: DataVersion,
                   target: int) -> _Rows:
     def make(s: Session) -> _Rows:
         no_jit(s)
         at = datetime.now(UTC)  # grid_measures judges "now" itself (at=None): current statuses, not rebuilt
-        rows = grid_measures(s, Period(period.start, period.end), households_per_worker_target=target)
+        rows = grid_measures(s, period, households_per_worker_target=target)
         return _Rows(at, {row["code"]: {k: row[k] for k in _KEPT} for row in rows})
 
     key = ("rows", version.token, period.first_day, period.last_day, target)
@@ -500,7 +500,7 @@ def summary(session: Session, cache: LayerCache, query: LayerQuery, *, language:
 
     def make(s: Session) -> dict[str, Any]:
         no_jit(s)
-        return district_summary(s, Period(period.start, period.end), grid_rows=grid_rows,
+        return district_summary(s, period, grid_rows=grid_rows,
                                 households_per_worker_target=households_per_worker_target)
 
     key = ("district", version.token, period.first_day, period.last_day, households_per_worker_target)

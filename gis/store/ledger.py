@@ -10,7 +10,8 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from gis.errors import NotFound
-from gis.ledger import LedgerScope, Period, PlaceNames, ScopeLevel
+from gis.ledger import LedgerScope, PlaceNames, ScopeLevel
+from gis.periods import Period
 from gis.permissions import Actor, scope_filters
 from gis.store.vocabulary import overdue_sql
 

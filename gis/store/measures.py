@@ -7,9 +7,9 @@ history). Rates, score and grade are finished in the same statement, by SQL writ
 `gis.metrics` (`RATES`, `SCORE_WEIGHTS`, `GRADES`); `gis.metrics.finish_measures` is the same arithmetic
 in Python, and the tests hold the two equal. The choices, measure by measure:
 
-* **Moment and period.** `period` is [start, end); `at` is the moment for stock measures and defaults to
-  now. With `at` None (or not in the past) a case's state is its current status; for a past `at` it is
-  rebuilt (see "open cases").
+* **Moment and period.** `period` is a `gis.periods.Period`, [start, end) of whole local days; `at` is
+  the moment for stock measures and defaults to now. With `at` None (or not in the past) a case's state
+  is its current status; for a past `at` it is rebuilt (see "open cases").
 * **open cases** — filed (filed_at ≤ at) and not closed at `at` (`counts_as_open_case`: a `reported`
   case awaiting its filing decision is not counted). For a past `at` the state comes from timestamps where
   they decide it: never closed → open; no rework (a reopened case always has rework_count > 0) → closed
@@ -71,6 +71,7 @@ from sqlalchemy.orm import Session
 
 from gis.errors import InvalidInput
 from gis.metrics import GRADES, INVERTED_IN_SCORE, MEASURES, ORG_CHECKS, RATES, SCORE_WEIGHTS
+from gis.periods import Period
 from gis.store.vocabulary import CLOSED_STATUSES, OPEN_CASE_STATUSES, current_sql, no_jit
 from gis.workcalendar import SHANGHAI
 from gis.workflow import EVALUATIONS, Action
@@ -145,25 +146,6 @@ def _finishing_sql(counted: str) -> str:
 
 
 _FINISHED_SQL = _finishing_sql(_SQL)
-
-
-@dataclass(frozen=True)
-class Period:
-    """[start, end), both timezone-aware."""
-
-    start: datetime
-    end: datetime
-
-    def __post_init__(self) -> None:
-        for name in ("start", "end"):
-            if getattr(self, name).tzinfo is None:
-                raise InvalidInput(f"period {name} {getattr(self, name).isoformat()} has no timezone",
-                                   details={"field": name})
-        if self.end <= self.start:
-            raise InvalidInput(
-                f"period end {self.end.isoformat()} is not after its start {self.start.isoformat()}",
-                details={"field": "end"},
-            )
 
 
 def grid_measures(

@@ -30,12 +30,12 @@ from sqlalchemy import text
 from api.routers import layers as layers_router
 from api.sweeper import sweep_once
 from gis.metrics import MEASURES, NO_DATA_COLOUR
-from gis.periods import FORMS, parse_period
+from gis.periods import FORMS, Period, parse_period
 from gis.settings import Settings
 from gis.store.coverage import coverage_layer
 from gis.store.database import Database
 from gis.store.layers import LayerCache, LruStore
-from gis.store.measures import Period, district_summary, grid_measures, worst_grids
+from gis.store.measures import district_summary, grid_measures, worst_grids
 from tests import drawn
 
 WEST_POINT = {"lon": 106.505, "lat": 29.555}
@@ -97,8 +97,7 @@ def by_code(collection: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 def thirty_days() -> Period:
-    span = parse_period("30d")
-    return Period(span.start, span.end)
+    return parse_period("30d")
 
 
 # -- the grid layer ------------------------------------------------------------------------------------

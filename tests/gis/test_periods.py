@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta, timezone
 import pytest
 
 from gis.errors import InvalidInput
-from gis.periods import DEFAULT_PERIOD, FORMS, parse_period
+from gis.periods import DEFAULT_PERIOD, FORMS, Period, parse_period, period_between
 
 SHANGHAI = timezone(timedelta(hours=8))
 # 2025-03-10 18:30 UTC is already 2025-03-11 02:30 in Shanghai: "today" is the 11th.
@@ -81,3 +81,14 @@ def test_bad_specs_name_the_allowed_forms(spec: str) -> None:
 def test_now_must_be_aware() -> None:
     with pytest.raises(InvalidInput, match="no timezone"):
         parse_period("7d", datetime(2025, 3, 10, 12, 0))
+
+
+def test_one_period_type_for_ledger_dates_and_map_specs() -> None:
+    january = period_between(date(2025, 1, 1), date(2025, 2, 1))
+    assert january == parse_period("2025-01", NOW)  # the same value, whichever way it was asked
+    assert isinstance(january, Period) and january.slug() == "2025-01" and january.end_day == date(2025, 2, 1)
+    odd = period_between(date(2025, 1, 3), date(2025, 1, 6))
+    assert (odd.spec, odd.first_day, odd.last_day) == ("2025-01-03..2025-01-05", date(2025, 1, 3), date(2025, 1, 5))
+    assert odd.describe("zh-CN") == "2025-01-03 至 2025-01-05" and odd.describe("en") == "2025-01-03 to 2025-01-05"
+    with pytest.raises(InvalidInput, match="at most 366"):
+        period_between(date(2025, 1, 1), date(2026, 1, 3), max_days=366)
