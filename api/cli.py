@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import logging
 import sys
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from types import ModuleType
 from typing import TYPE_CHECKING
 
 from gis.errors import GridmapError
-from gis.settings import PROJECT_ROOT, Settings
+from gis.sample import SAMPLE_DIR, SAMPLE_FILES
+from gis.settings import Settings
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -23,13 +22,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("gridmap")
 
-SAMPLE_DIR = PROJECT_ROOT / "data" / "grids" / "yuzhong"
-SAMPLE_FILES = (
-    ("communities", "communities.geojson"),
-    ("grids", "grids.gpkg"),
-    ("buildings", "buildings.geojson"),
-    ("teams", "teams.csv"),
-)
 
 
 def _progress(message: str) -> None:
@@ -91,17 +83,6 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def load_history_module() -> ModuleType:
-    """data/grids/history.py is a script beside the data it extends, not a package module."""
-    path = PROJECT_ROOT / "data" / "grids" / "history.py"
-    spec = importlib.util.spec_from_file_location("gridmap_sample_history", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # its dataclasses look themselves up there
-    spec.loader.exec_module(module)
-    return module
-
-
 def cmd_sample(args: argparse.Namespace, settings: Settings) -> int:
     """Load (or refresh) the sample district, add a year of case history if it has none, and print a
     fresh sign-in link for the demo command-centre user. Idempotent."""
@@ -109,6 +90,7 @@ def cmd_sample(args: argparse.Namespace, settings: Settings) -> int:
 
     from sqlalchemy import text
 
+    from gis.sample.history import generate_history
     from gis.store.users import create_user, reset_key
 
     with _opened(settings) as database:  # one database for every step: the embedded server starts once
@@ -117,7 +99,7 @@ def cmd_sample(args: argparse.Namespace, settings: Settings) -> int:
         with database.session() as session:
             if session.execute(text("SELECT count(*) FROM service_case")).scalar_one() == 0:
                 _progress("history: generating a year of cases and visits (seeded)")
-                summary = load_history_module().generate_history(
+                summary = generate_history(
                     session, progress=_progress, escalation_grace=timedelta(hours=settings.escalation_grace_hours)
                 )
                 _progress(f"history: {summary['cases']} cases, {summary['visits']} visits")

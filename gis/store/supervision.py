@@ -12,7 +12,15 @@ from gis.store.case_log import record_event
 from gis.store.vocabulary import CLOCK_STATUSES
 from gis.workflow import CaseStatus
 
-__all__ = ["sweep_overdue"]
+__all__ = ["escalation_note", "supervision_note", "sweep_overdue"]
+
+
+def supervision_note(deadline: datetime) -> str:
+    return f"overdue since {deadline.isoformat()}: flagged for supervision"
+
+
+def escalation_note(escalation_grace: timedelta, community: str | None) -> str:
+    return f"still open {escalation_grace} after its deadline: escalated to community {community or '-'}"
 
 
 def sweep_overdue(session: Session, *, now: datetime | None = None, escalation_grace: timedelta) -> dict[str, int]:
@@ -26,7 +34,7 @@ def sweep_overdue(session: Session, *, now: datetime | None = None, escalation_g
     for row in supervised:
         status = CaseStatus(row["status"])
         record_event(session, row["id"], "system", "supervise", status, status,
-                     f"overdue since {row['deadline'].isoformat()}: flagged for supervision", None, at, None,
+                     supervision_note(row["deadline"]), None, at, None,
                      row["district_code"], row["street_code"])
     escalated = session.execute(text(
         "UPDATE service_case SET escalated_at = :at, updated_at = :at WHERE escalated_at IS NULL "
@@ -36,6 +44,6 @@ def sweep_overdue(session: Session, *, now: datetime | None = None, escalation_g
     for row in escalated:
         status, community = CaseStatus(row["status"]), row["community_code"]
         record_event(session, row["id"], "system", "escalate", status, status,
-                     f"still open {escalation_grace} after its deadline: escalated to community {community or '-'}",
-                     None, at, {"community_code": community}, row["district_code"], row["street_code"])
+                     escalation_note(escalation_grace, community), None, at, {"community_code": community},
+                     row["district_code"], row["street_code"])
     return {"supervised": len(supervised), "escalated": len(escalated)}

@@ -1,13 +1,10 @@
-"""The seeded case-history generator (data/grids/history.py) on the hand-drawn places, in a real PostGIS."""
+"""The seeded case-history generator (gis/sample/history.py) on the hand-drawn places, in a real PostGIS."""
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from collections import defaultdict
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
@@ -15,8 +12,10 @@ from sqlalchemy import text
 
 from gis.categories import load_categories
 from gis.errors import Conflict
-from gis.settings import PROJECT_ROOT, Settings
+from gis.sample import history
+from gis.settings import Settings
 from gis.store.database import Database
+from gis.store.reference import load_calendar
 from gis.workcalendar import SHANGHAI, default_calendar
 from gis.workflow import FIRST_ACTIONS, STATUS_TIMESTAMP, Action, CaseStatus, next_status
 from tests import drawn
@@ -27,20 +26,6 @@ DAYS = 60
 ACTIONS = {a.value for a in Action}
 FLAGS = {"supervise", "escalate"}
 STAMPS = tuple(STATUS_TIMESTAMP.values())
-
-
-def _load_module() -> ModuleType:
-    """data/grids is not a package: load history.py by path (registered first, for its dataclasses)."""
-    path = PROJECT_ROOT / "data" / "grids" / "history.py"
-    spec = importlib.util.spec_from_file_location("gridmap_history", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-history = _load_module()
 
 
 @pytest.fixture
@@ -89,12 +74,18 @@ def test_same_seed_same_history_and_replace_is_required(places: Database) -> Non
 
 
 def test_ledger_replays_from_events_and_deadlines_follow_the_calendar(places: Database) -> None:
+    # The calendar is the database's: a day off declared there (not in holidays.csv) moves deadlines.
+    with places.session() as session:
+        session.execute(text("INSERT INTO calendar_day (day, kind, name) VALUES "
+                             "('2026-06-10', 'holiday', '本区调休'), ('2026-06-11', 'holiday', '本区调休')"))
+        calendar = load_calendar(session)
+    assert default_calendar().is_working_day(date(2026, 6, 10)) and not calendar.is_working_day(date(2026, 6, 10))
     _generate(places)
     cases = _rows(places, "SELECT * FROM service_case ORDER BY id")
     events: dict[int, list[dict[str, Any]]] = defaultdict(list)
     for event in _rows(places, "SELECT * FROM case_event ORDER BY at, id"):
         events[event["case_id"]].append(event)
-    categories, calendar = load_categories(), default_calendar()
+    categories = load_categories()
     for case in cases:
         chain = events[case["id"]]
         create = chain[0]
