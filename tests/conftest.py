@@ -81,7 +81,8 @@ def _clone_from(cluster: EmbeddedCluster, template: str, name: str) -> None:
 def sample_template(pg_cluster: EmbeddedCluster) -> Iterator[str]:
     """The name of a database holding the sample district, loaded once through the real import path and
     then left without connections, so that copies of it are quick clones. Dropped at the end."""
-    from api.cli import SAMPLE_DIR, SAMPLE_FILES, import_file
+    from api.cli import import_file
+    from gis.sample import SAMPLE_DIR, SAMPLE_FILES
 
     name = f"gridmap_sample_tpl_{os.getpid()}"
     _clone(pg_cluster, name)
