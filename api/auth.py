@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from api.deps import DbSession
+from api.deps import StoreDatabase
 from gis.permissions import Actor, Unauthenticated
 from gis.store.users import actor_for_key
 
@@ -22,11 +22,14 @@ def presented_key(request: Request) -> str | None:
             or request.cookies.get(KEY_COOKIE) or None)
 
 
-def optional_actor(request: Request, session: DbSession) -> Actor | None:
+def optional_actor(request: Request, database: StoreDatabase) -> Actor | None:
+    """Who the key belongs to, looked up in a short session of its own: the connection goes back to the
+    pool before the endpoint waits for its thread (holding it across that wait can stall the server)."""
     key = presented_key(request)
     if key is None:
         return None
-    actor = actor_for_key(session, key)
+    with database.session() as session:
+        actor = actor_for_key(session, key)
     if actor is None:
         raise Unauthenticated("the API key is not valid (unknown or deactivated)")
     return actor

@@ -34,10 +34,17 @@ def get_session(database: Annotated[Database, Depends(get_database)]) -> Iterato
         yield session
 
 
-def get_read_session(database: Annotated[Database, Depends(get_database)]) -> Iterator[Session]:
-    """A session for the map's reads (wall, layers, tiles): on the read replica when one is configured."""
-    with database.read_session() as session:
+def get_read_session(
+    database: Annotated[Database, Depends(get_database)],
+    session: Annotated[Session, Depends(get_session, scope="function")],
+) -> Iterator[Session]:
+    """The map's reads (wall, layers, tiles): a session on the read replica when one is configured, else
+    the request's own session (never a second connection from the same pool: see api/admission.py)."""
+    if database.read_engine is None:
         yield session
+        return
+    with database.read_session() as replica:
+        yield replica
 
 
 DbSession = Annotated[Session, Depends(get_session, scope="function")]

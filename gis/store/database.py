@@ -16,7 +16,6 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from gis.settings import Settings
 from gis.store.embedded import EmbeddedCluster
-from gis.store.seed import sync_reference_data
 
 log = logging.getLogger(__name__)
 
@@ -58,13 +57,19 @@ class Database:
             with self.session() as session:
                 yield session
             return
-        session = Session(self.read_engine, expire_on_commit=False)
+        session = self.replica_sessions()
         session.info["replica"] = True
         try:
             yield session
             session.rollback()
         finally:
             session.close()
+
+    def replica_sessions(self) -> Session:
+        """A new session on the read replica (call only when `read_engine` is set)."""
+        if self.read_engine is None:
+            raise RuntimeError("no read replica is configured")
+        return Session(self.read_engine, expire_on_commit=False)
 
     def replica_lag(self) -> dict[str, Any] | None:
         """How far the read replica is behind the primary (None without a replica); see gis.store.replica."""
@@ -87,8 +92,13 @@ class Database:
             self.cluster.stop()
 
 
+POOL_SIZE, POOL_OVERFLOW = 10, 20
+POOL_CONNECTIONS = POOL_SIZE + POOL_OVERFLOW
+"""Connections one engine opens at most; api/admission.py admits fewer requests than this at once."""
+
+
 def make_engine(url: str) -> Engine:
-    return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True, future=True)
+    return create_engine(url, pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW, pool_pre_ping=True, future=True)
 
 
 def open_database(settings: Settings, *, migrate: bool = True) -> Database:
@@ -123,7 +133,5 @@ def alembic_config(engine: Engine) -> Config:
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Apply migrations up to `revision` (idempotent), then sync the reference data (gis.store.seed)."""
+    """Apply migrations up to `revision` (idempotent)."""
     command.upgrade(alembic_config(engine), revision)
-    with engine.begin() as connection:
-        sync_reference_data(connection)
