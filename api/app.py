@@ -9,12 +9,13 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI
+from starlette.middleware.gzip import GZipMiddleware
 
 from api.admission import AdmissionMiddleware
 from api.deps import storable_query
 from api.errors import install_error_handlers
 from api.openapi import install_openapi
-from api.pages import district_map, wall
+from api.pages import district_map, shell, wall
 from api.pages.assets import mount_vendor
 from api.routers import cases, docs, health, layers, ledger, open311, places, tiles
 from api.sweeper import run_sweeper
@@ -22,6 +23,8 @@ from gis.settings import Settings
 from gis.store.database import Database, open_database
 
 log = logging.getLogger(__name__)
+
+GZIP_MIN_BYTES = 1024  # below this, compressing costs more than it saves
 
 
 def create_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:
@@ -69,7 +72,11 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.include_router(tiles.router)
     app.include_router(district_map.router)
     app.include_router(wall.router)
+    app.include_router(shell.router)
     install_openapi(app)
     mount_vendor(app)
-    wall.mount_static(app)
+    shell.mount_static(app)
+    # Pages and JSON answers compressed when the client accepts it; answers that are already compressed
+    # (the layer API's prebuilt gzip) pass through untouched.
+    app.add_middleware(GZipMiddleware, minimum_size=GZIP_MIN_BYTES)
     return app

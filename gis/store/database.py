@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from gis.settings import Settings
 from gis.store.embedded import EmbeddedCluster
+from gis.store.seed import sync_reference_data
 
 log = logging.getLogger(__name__)
 
@@ -133,5 +134,7 @@ def alembic_config(engine: Engine) -> Config:
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Apply migrations up to `revision` (idempotent)."""
+    """Apply migrations up to `revision` (idempotent), then sync the reference data (gis.store.seed)."""
     command.upgrade(alembic_config(engine), revision)
+    with engine.begin() as connection:
+        sync_reference_data(connection)
