@@ -27,8 +27,8 @@ import os
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,7 +43,7 @@ sys.dont_write_bytecode = True  # nothing written outside var/bench and /tmp
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from api.cli import import_file  # noqa: E402
-from bench.serving import free_port, served_process  # noqa: E402
+from bench.serving import served_app  # noqa: E402
 from bench.synthetic import make_grids, make_points  # noqa: E402
 from gis.settings import PROJECT_ROOT, Settings  # noqa: E402
 from gis.store.database import Database, open_database  # noqa: E402
@@ -122,16 +122,9 @@ def case_positions(count: int, grid_count: int) -> np.ndarray:
     return np.column_stack([shapely.get_x(points), shapely.get_y(points)])
 
 
-@contextmanager
-def served(database_url: str) -> Iterator[tuple[str, int]]:
-    """The app under uvicorn in a subprocess on a free loopback port; yields its base URL and pid."""
-    port = free_port()
-    env = {**os.environ, "GRIDMAP_DATABASE_URL": database_url, "PYTHONDONTWRITEBYTECODE": "1"}
-    command = [sys.executable, "-m", "uvicorn", "api.app:create_app", "--factory", "--host", "127.0.0.1",
-               "--port", str(port), "--log-level", "warning", "--no-access-log"]
-    with served_process(command, ready_path="/healthz", log_path=BENCH_DIR / "intake-server.log",
-                        cwd=PROJECT_ROOT, env=env, port=port, name="the server", timeout=60) as server:
-        yield f"http://127.0.0.1:{port}", server.pid
+def served(database_url: str) -> AbstractContextManager[tuple[str, int]]:
+    """The app under uvicorn in a subprocess (bench/serving.py); its log in intake-server.log."""
+    return served_app(database_url, BENCH_DIR / "intake-server.log", timeout=60)
 
 
 class CpuMeter:

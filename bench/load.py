@@ -69,7 +69,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import AbstractContextManager, suppress
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -85,7 +85,7 @@ from sqlalchemy import text
 sys.dont_write_bytecode = True  # nothing written outside var/bench and /tmp
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.serving import free_port, served_process  # noqa: E402
+from bench.serving import served_app  # noqa: E402
 from gis.settings import PROJECT_ROOT, Settings  # noqa: E402
 from gis.store.database import open_database  # noqa: E402
 from gis.store.embedded import EmbeddedCluster  # noqa: E402
@@ -384,16 +384,9 @@ def make_world(database_url: str | None, tag: str) -> World:
     return World(walls, viewers, dispatchers, workers, hotline, district, tuple(float(v) for v in extent))
 
 
-@contextmanager
-def served(database_url: str) -> Iterator[tuple[str, int]]:
-    """The app under uvicorn in a subprocess on a free loopback port; yields its base URL and pid."""
-    port = free_port()
-    env = {**os.environ, "GRIDMAP_DATABASE_URL": database_url, "PYTHONDONTWRITEBYTECODE": "1"}
-    command = [sys.executable, "-m", "uvicorn", "api.app:create_app", "--factory", "--host", "127.0.0.1",
-               "--port", str(port), "--log-level", "warning", "--no-access-log"]
-    with served_process(command, ready_path="/healthz", log_path=BENCH_DIR / "load-server.log",
-                        cwd=PROJECT_ROOT, env=env, port=port, name="the server", timeout=120) as server:
-        yield f"http://127.0.0.1:{port}", server.pid
+def served(database_url: str) -> AbstractContextManager[tuple[str, int]]:
+    """The app under uvicorn in a subprocess (bench/serving.py); its log in load-server.log."""
+    return served_app(database_url, BENCH_DIR / "load-server.log", timeout=120)
 
 
 # -- the actors of the nominal mix ------------------------------------------------------------------

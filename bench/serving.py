@@ -3,8 +3,10 @@ readiness URL answers 200, and stopped (terminate, then kill) when the benchmark
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -52,3 +54,16 @@ def _wait_ready(url: str, server: subprocess.Popen[bytes], name: str, log_path: 
             pass
         time.sleep(0.2)
     raise RuntimeError(f"{name} did not answer {url} within {timeout:.0f} s; see {log_path}")
+
+
+@contextmanager
+def served_app(database_url: str, log_path: Path, *, timeout: float = 60) -> Iterator[tuple[str, int]]:
+    """gridmap under uvicorn in a subprocess on a free loopback port, on `database_url`; yields its base URL
+    and pid. The benchmarks measure the same server a deployment runs, not an in-process test client."""
+    port = free_port()
+    env = {**os.environ, "GRIDMAP_DATABASE_URL": database_url, "PYTHONDONTWRITEBYTECODE": "1"}
+    command = [sys.executable, "-m", "uvicorn", "api.app:create_app", "--factory", "--host", "127.0.0.1",
+               "--port", str(port), "--log-level", "warning", "--no-access-log"]
+    with served_process(command, ready_path="/healthz", log_path=log_path, cwd=Path(__file__).resolve().parents[1],
+                        env=env, port=port, name="the server", timeout=timeout) as server:
+        yield f"http://127.0.0.1:{port}", server.pid

@@ -170,9 +170,7 @@ def output_dir() -> Path:
 def _free_port_pair() -> int:
     """A port p with p and p+1 free (primary and standby)."""
     for _ in range(50):
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            port = sock.getsockname()[1]
+        port = _free_port()
         with socket.socket() as probe:
             if probe.connect_ex(("127.0.0.1", port + 1)) != 0:
                 return port
