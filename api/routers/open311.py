@@ -42,7 +42,7 @@ from sqlalchemy.orm import Session
 from api import open311_format as doc
 from api.deps import DbSession, get_database
 from api.errors import DATABASE_AWAY, database_unavailable, retry_headers
-from gis.cases import CaseInput
+from api.open311_input import PostedFields, api_key_of, case_input
 from gis.categories import Category, CategoryKind
 from gis.errors import GridmapError, InvalidInput, NotFound
 from gis.periods import check_day
@@ -51,13 +51,11 @@ from gis.store import cases as store
 from gis.store.database import Database
 from gis.store.reference import all_categories
 from gis.store.users import actor_for_key
-from gis.text import storable_text
 from gis.workflow import STATUS_CATEGORY, CaseStatus, StatusCategory
 
 MAX_RESULTS = 1000
 DEFAULT_WINDOW = timedelta(days=90)
 MAX_ID = 2**63 - 1
-_LIMITS = {"description": 4000, "address_string": 400, "media_url": 2000, "idempotency_key": 100}
 _OFFSET_WITH_SPACE = re.compile(r" (\d{2}:?\d{2})$")  # "+08:00" sent unencoded arrives as " 08:00"
 
 
@@ -173,104 +171,6 @@ _POST_BODY = {"requestBody": {"required": True, "content": {
 }}}
 
 
-def _scalar(name: str, value: object) -> str:
-    if isinstance(value, dict | list):
-        raise InvalidInput(f"field {name!r} must be a single value, not {type(value).__name__}")
-    return str(value).strip()
-
-
-async def posted_fields(request: Request) -> dict[str, str]:
-    """The POST fields, from a form (the spec) or a JSON object; blank fields count as absent."""
-    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if content_type == "application/json":
-        try:
-            body = await request.json()
-        except ValueError:
-            raise InvalidInput("the body is not valid JSON") from None
-        if not isinstance(body, dict):
-            raise InvalidInput("a JSON body must be an object of fields")
-        fields = {k: _scalar(k, v) for k, v in body.items() if v is not None}
-    elif content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
-        form = await request.form()
-        fields = {k: v.strip() for k, v in form.items() if isinstance(v, str)}
-    else:
-        raise InvalidInput(f"unsupported Content-Type {content_type or '(none)'!r}; send "
-                           "application/x-www-form-urlencoded (as the spec says) or application/json")
-    for name, value in fields.items():
-        storable_text("a field name", name)
-        storable_text(f"field {name!r}", value)
-    return {k: v for k, v in fields.items() if v}
-
-
-PostedFields = Annotated[dict[str, str], Depends(posted_fields)]
-
-
-def _api_key(request: Request, fields: dict[str, str]) -> str | None:
-    """The key from the body, the query, or a header — not the page cookie (that would invite CSRF)."""
-    header = request.headers.get("authorization", "")
-    bearer = header[7:].strip() if header.lower().startswith("bearer ") else None
-    return (fields.get("api_key") or request.query_params.get("api_key") or bearer
-            or request.headers.get("x-api-key") or None)
-
-
-def _checked_length(name: str, value: str | None, limit: int = 100) -> str | None:
-    if value is not None and len(value) > limit:
-        raise InvalidInput(f"{name} is {len(value)} characters long; at most {limit} are accepted")
-    return value
-
-
-def _limited(fields: dict[str, str], name: str, limit: int = 100) -> str | None:
-    return _checked_length(name, fields.get(name), limit)
-
-
-def _coordinate(fields: dict[str, str], name: str) -> float:
-    try:
-        return float(fields[name])
-    except ValueError:
-        raise InvalidInput(f"{name} {fields[name]!r} is not a number") from None
-
-
-def _position(fields: dict[str, str]) -> tuple[float, float]:
-    """(lon, lat) as given; we route by position, so an address alone is not enough."""
-    given = [name for name in ("lat", "long") if name in fields]
-    if len(given) == 1:
-        raise InvalidInput(f"lat and long must be sent together; only {given[0]} was given")
-    if not given:
-        raise InvalidInput("lat and long are required: requests are routed to their grid by position, so "
-                           "address_string or address_id alone cannot be accepted")
-    return _coordinate(fields, "long"), _coordinate(fields, "lat")
-
-
-def _media_url(fields: dict[str, str]) -> str | None:
-    url = _limited(fields, "media_url", _LIMITS["media_url"])
-    if url is not None and (not url.startswith(("http://", "https://")) or any(c.isspace() for c in url)):
-        raise InvalidInput(f"media_url {url[:80]!r} must be one http(s) URL")
-    return url
-
-
-def _reporter_name(fields: dict[str, str]) -> str | None:
-    """Chinese order (family name first, no space) when both parts are CJK, else "first last"."""
-    first, last = fields.get("first_name", ""), fields.get("last_name", "")
-    cjk = all(ord(c) > 0x2E7F for c in first + last)
-    name = f"{last}{first}" if cjk else " ".join(p for p in (first, last) if p)
-    return _checked_length("first_name and last_name", name) or None
-
-
-def _case_input(fields: dict[str, str], header_key: str | None) -> CaseInput:
-    lon, lat = _position(fields)
-    description = _limited(fields, "description", _LIMITS["description"]) or ""
-    contact = "; ".join(fields[k] for k in ("phone", "email") if k in fields)
-    return CaseInput(
-        source=fields.get("source", "resident"), category_code=fields["service_code"], lon=lon, lat=lat,
-        crs=fields.get("coordinate_system", "wgs84"),
-        description=doc.join_media_url(description, _media_url(fields)),
-        address=_limited(fields, "address_string", _LIMITS["address_string"]) or "",
-        reporter_name=_reporter_name(fields),
-        reporter_contact=_checked_length("phone and email", contact) or None,
-        idempotency_key=header_key or _limited(fields, "idempotency_key", _LIMITS["idempotency_key"]),
-    )
-
-
 def _category_posted(session: Session, fields: dict[str, str], fmt: str) -> Category:
     code = fields.get("service_code")
     if code is None:
@@ -288,7 +188,7 @@ def post_request(
     idempotency_key: Annotated[str | None, Header(max_length=100)] = None,
 ) -> Response:
     fmt = _format(fmt)
-    key = _api_key(request, fields)
+    key = api_key_of(request, fields)
     if key is None:
         raise Unauthenticated("api_key is required to post a service request: send the api_key field, "
                               "'Authorization: Bearer <key>' or 'X-API-Key'")
@@ -299,7 +199,7 @@ def post_request(
             raise Unauthenticated("invalid api_key (unknown or deactivated) -- can't create the request")
         check_create_case(actor)
         category = _category_posted(session, fields, fmt)
-        case_id, created = store.create_case(session, _case_input(fields, idempotency_key), actor)
+        case_id, created = store.create_case(session, case_input(fields, idempotency_key), actor)
         if not created:  # a retry: answer for the case the first attempt stored
             stored = _cases_by_id(session, (case_id,))[0]
             category = _categories(session).get(stored["category"]["code"], category)
