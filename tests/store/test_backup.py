@@ -177,7 +177,7 @@ def test_errors_are_for_people(
 def test_tool_failure_is_summarised_and_the_password_never_shown(
     db_settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
 ) -> None:
-    from gis.store.backup import BackupError, pg_tool, run_tool, target_from_url, tool_env
+    from gis.store.pg_tools import BackupError, pg_tool, run_tool, target_from_url, tool_env
 
     url = str(db_settings.database_url).replace("postgres@", "postgres:s3cret%3Apw@")
     target = target_from_url(url)
