@@ -63,10 +63,11 @@ from bench.synthetic import make_grids, make_points  # noqa: E402
 from bench.tipg_server import ensure_venv, served_tipg, versions  # noqa: E402
 from gis.periods import parse_period  # noqa: E402
 from gis.settings import PROJECT_ROOT, Settings  # noqa: E402
-from gis.store import layers, measures  # noqa: E402
+from gis.store import layer_frames, layers, measures  # noqa: E402
 from gis.store.database import Database, open_database  # noqa: E402
 from gis.store.embedded import EmbeddedCluster  # noqa: E402
 from gis.store.users import create_user  # noqa: E402
+from gis.store.vocabulary import no_jit  # noqa: E402
 from gis.workcalendar import SHANGHAI  # noqa: E402
 from gis.workflow import CLOCK_STATUSES  # noqa: E402
 
@@ -487,13 +488,13 @@ def layer_breakdown(database: Database) -> dict[str, float]:
     query = layers.layer_query(MEASURES[0], span)
     parts: dict[str, float] = {}
     with database.session() as session:
-        layers.no_jit(session)
+        no_jit(session)
         on = datetime.now(UTC).astimezone(SHANGHAI).date()
         parts["measures SQL (grid_measures)"], _ = _timed(lambda: measures.grid_measures(session, period))
         try:
-            parts["organisation properties SQL"], props = _timed(lambda: layers._props(session, on))
-            parts["geometry SQL (simplify, GeoJSON)"], shapes = _timed(lambda: layers._shapes(session, on))
-            parts["frames joined as JSON text"], _ = _timed(lambda: layers._join(props, shapes))
+            parts["organisation properties SQL"], props = _timed(lambda: layer_frames._props(session, on))
+            parts["geometry SQL (simplify, GeoJSON)"], shapes = _timed(lambda: layer_frames._shapes(session, on))
+            parts["frames joined as JSON text"], _ = _timed(lambda: layer_frames._join(props, shapes))
         except (AttributeError, TypeError) as exc:
             say(f"layer breakdown: frame steps left out ({exc})")
         cache = layers.LayerCache()

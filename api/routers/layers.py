@@ -103,9 +103,9 @@ def summary(session: ReadSession, actor: MapReader, cache: Cache, query: LayerPa
 
 @router.get("/overdue", summary="Open cases past their deadline, as GeoJSON points",
             response_class=Response, responses={200: {"content": {GEOJSON: {}}}})
-def overdue(request: Request, session: ReadSession, actor: MapReader, settings: AppSettings,
+def overdue(request: Request, session: ReadSession, actor: MapReader, cache: Cache, settings: AppSettings,
             lang: Lang = None) -> Response:
-    return json_bytes(request, layers.overdue_layer(session, language=_lang(lang, settings)), GEOJSON)
+    return json_bytes(request, layers.overdue(session, cache, language=_lang(lang, settings)), GEOJSON)
 
 
 @router.get("/coverage", summary="Coverage gaps: uncovered land, overlaps, buildings and cases outside grids",

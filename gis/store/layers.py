@@ -1,39 +1,33 @@
 """The map layers of the wall and the command centre: grids coloured by a measure, their legend, the
-district summary, the overdue cases, and the data version the wall polls.
+district summary, the overdue cases and the coverage gaps.
 
 How a grid layer is made (`grid_layer`), a short pipeline:
 
-1. `data_version` — one tiny query over `layer_change`, a log that statement-level triggers write in the
-   changing transaction (migration 0003), summed per kind: cases, places, org(anisations), visits.
-2. `_frames` — per current grid, the geometry (ST_SimplifyPreserveTopology at `SIMPLIFY_DEGREES`, GeoJSON
-   with `PRECISION` decimals) and the properties that do not depend on the measure (names, branch, team,
-   leader, grid workers), as ready-made JSON text. Cached by (places and org version, local date): they
-   change with imports, not with cases, so a request after a new case only computes measures.
+1. `gis.store.data_version.data_version` — the version of the data, which every cache is keyed by.
+2. `gis.store.layer_frames.frames` — per current grid, the geometry and the properties that do not
+   depend on the measure, as ready-made JSON text, cached by the places and org versions.
 3. `grid_values` — `gis.store.measures.grid_measures` for the period at this moment, then the classes
    (fixed thresholds or quantile breaks of these same values) and the legend (`gis.metrics.legend`);
-   every feature's colour is looked up in that legend by its class. Cached by (data version, period
-   days), so wall screens and tiles reloading after one change compute it once, and switching measure
-   or classification only re-classes. Open and overdue counts are judged "now": an entry older than
-   `VALUES_MAX_AGE_SECONDS` with the same data version is still served while a background thread
-   recomputes it (the sweeper's overdue flags change the version anyway).
+   every feature's colour is looked up in that legend by its class. The measure rows are kept per period
+   with the data version they were computed at (`LruStore.versioned`): while the version keeps changing
+   (every case posted or worked) they are recomputed at most every `VALUES_MIN_INTERVAL_SECONDS`, the
+   newest rows served meanwhile under their own version, so the wall asks again and shows a change
+   within a few seconds; wall screens and tiles share one computation, and switching measure or
+   classification only re-classes. Open and overdue counts are judged "now": rows older than
+   `VALUES_MAX_AGE_SECONDS` at an unchanged version are refreshed by a background thread.
 4. The FeatureCollection is joined as text: cached frame + a few measure properties per grid.
 
-The caches live in a `LayerCache` the API keeps per application (one per database).
+The overdue layer is kept per cases version (its gzip made once); the caches live in a `LayerCache` the
+API keeps per application (one per database).
 """
 
 from __future__ import annotations
 
-import gzip
 import json
-import logging
-import threading
-import time
-from collections import OrderedDict
-from collections.abc import Callable, Hashable
-from contextlib import AbstractContextManager
+from collections.abc import Hashable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
@@ -43,67 +37,31 @@ from gis.i18n import is_english
 from gis.metrics import MEASURES, NO_DATA_COLOUR, MeasureSpec, classify, legend, quantile_breaks
 from gis.periods import Period
 from gis.store.coverage import coverage_layer
+from gis.store.data_version import DataVersion, compact_changes, data_version
+from gis.store.layer_cache import (
+    GZIP_LEVEL,
+    VALUES_MAX_AGE_SECONDS,
+    VALUES_MIN_INTERVAL_SECONDS,
+    LayerBody,
+    LayerCache,
+    LruStore,
+)
+from gis.store.layer_frames import PRECISION, Frame, frames
 from gis.store.measures import ORG_COUNTS, district_summary, grid_measures
-from gis.store.vocabulary import current_sql, no_jit, overdue_open_sql
+from gis.store.vocabulary import no_jit, overdue_open_sql
 from gis.workcalendar import SHANGHAI
 
 __all__ = [
-    "CLASSIFY_MODES", "DataVersion", "LayerBody", "LayerCache", "LayerQuery",
-    "LayerValues", "LruStore", "compact_changes", "coverage", "data_version", "grid_layer", "grid_values",
-    "layer_query", "measure_json", "measure_list", "overdue_layer", "summary",
+    "CLASSIFY_MODES", "GZIP_LEVEL", "VALUES_MAX_AGE_SECONDS", "VALUES_MIN_INTERVAL_SECONDS", "DataVersion",
+    "LayerBody", "LayerCache", "LayerQuery", "LayerValues", "LruStore", "compact_changes", "coverage",
+    "data_version", "grid_layer", "grid_values", "layer_query", "measure_json", "measure_list", "overdue",
+    "overdue_layer", "summary",
 ]
 
-SIMPLIFY_DEGREES = 1e-5
-"""Display simplification of the layer's polygons (about 1 m; a screen pixel at zoom 17)."""
-PRECISION = 6
-"""Decimals of the layer's coordinates (about 0.1 m)."""
-VALUES_MAX_AGE_SECONDS = 30.0
-"""Measures older than this (same data version) are refreshed in the background (`LayerCache`)."""
 CLASSIFY_MODES = ("fixed", "quantile")
 CLASSES_RANGE = (2, 7)
-COMPACT_AFTER = 256
-"""`layer_change` rows beyond which a reader folds them into one row per kind."""
 WORST_LIMIT = 10
-GZIP_LEVEL = 5
-VERSION_KINDS = ("cases", "places", "org", "visits")
 
-
-
-# -- the data version ---------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class DataVersion:
-    """Committed changes so far, per kind; `token` is the opaque string the wall compares."""
-
-    cases: int = 0
-    places: int = 0
-    org: int = 0
-    visits: int = 0
-
-    @property
-    def token(self) -> str:
-        return f"c{self.cases}.p{self.places}.o{self.org}.v{self.visits}"
-
-
-def data_version(session: Session) -> DataVersion:
-    """The current version: sums over the few rows of `layer_change` (compacted when they pile up)."""
-    rows = session.execute(text("SELECT kind, sum(n), count(*) FROM layer_change GROUP BY kind")).all()
-    if sum(r[2] for r in rows) > COMPACT_AFTER and not session.info.get("replica"):
-        compact_changes(session)
-    sums = {kind: int(total) for kind, total, _ in rows if kind in VERSION_KINDS}
-    return DataVersion(**sums)
-
-
-def compact_changes(session: Session) -> None:
-    """Fold the log into one row per kind; the sums, and so the version, stay the same. Readers on the
-    primary do it as they go; with a read replica, the sweeper does it (a replica cannot write)."""
-    locked = text("SELECT pg_try_advisory_xact_lock(hashtext('gridmap.layer_change'))")
-    if session.execute(locked).scalar_one():
-        session.execute(text(
-            "WITH gone AS (DELETE FROM layer_change RETURNING kind, n) "
-            "INSERT INTO layer_change (kind, n) SELECT kind, sum(n) FROM gone GROUP BY kind"
-        ))
 
 
 # -- what is asked for --------------------------------------------------------------------------------
@@ -157,187 +115,6 @@ def measure_json(spec: MeasureSpec, language: str) -> dict[str, Any]:
             "unit": spec.unit, "higher_is_worse": spec.higher_is_worse}
 
 
-# -- caches -------------------------------------------------------------------------------------------
-
-T = TypeVar("T")
-log = logging.getLogger(__name__)
-
-
-@dataclass
-class _Entry:
-    value: Any
-    made: float
-
-
-class LruStore:
-    """A small LRU store, one computation per key at a time (concurrent askers wait for the first)."""
-
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self._lock = threading.Lock()
-        self._entries: OrderedDict[Hashable, _Entry] = OrderedDict()
-        self._flights: dict[Hashable, threading.Lock] = {}
-
-    def get(self, key: Hashable, make: Callable[[], T], ttl: float | None = None) -> T:
-        """The cached value of `key` if younger than `ttl` seconds (None: no limit), else `make()`."""
-        hit = self._fresh(key, ttl)
-        if hit is not None:
-            return hit.value
-        with self._lock:
-            flight = self._flights.setdefault(key, threading.Lock())
-        with flight:
-            hit = self._fresh(key, ttl)
-            if hit is not None:
-                return hit.value
-            try:
-                value = make()
-                self._store(key, value)
-            finally:
-                with self._lock:
-                    self._flights.pop(key, None)
-            return value
-
-    def refreshing(self, key: Hashable, make: Callable[[Session], T], session: Session, max_age: float,
-                   sessions: Callable[[], AbstractContextManager[Session]] | None) -> T:
-        """`make(session)` once per key; later, an entry older than `max_age` seconds is returned as it is
-        while one background thread makes its successor in a session of its own from `sessions`. Keys
-        carry the data version, so a stale entry differs from a fresh one only by the passing of time
-        (overdue counts, the end of a running period), never by a change of data. Without `sessions`,
-        an aged entry is recomputed inline."""
-        entry = self._fresh(key, None)
-        if entry is None or (time.monotonic() - entry.made > max_age and sessions is None):
-            return self.get(key, lambda: make(session), max_age)
-        if time.monotonic() - entry.made > max_age and sessions is not None:
-            self._refresh_later(key, make, sessions)
-        return entry.value
-
-    def _refresh_later(self, key: Hashable, make: Callable[[Session], T],
-                       sessions: Callable[[], AbstractContextManager[Session]]) -> None:
-        with self._lock:
-            if key in self._flights:
-                return
-            flight = self._flights[key] = threading.Lock()
-            flight.acquire()
-
-        def run() -> None:
-            try:
-                with sessions() as session:
-                    value = make(session)
-                self._store(key, value)
-            except Exception:  # noqa: BLE001 - the old entry stays; the next request tries again
-                log.exception("refreshing layer cache entry %r failed", key)
-            finally:
-                with self._lock:
-                    self._flights.pop(key, None)
-                flight.release()
-
-        threading.Thread(target=run, name="layer-refresh", daemon=True).start()
-
-    def _store(self, key: Hashable, value: Any) -> None:
-        with self._lock:
-            self._entries[key] = _Entry(value, time.monotonic())
-            self._entries.move_to_end(key)
-            while len(self._entries) > self.size:
-                self._entries.popitem(last=False)
-
-    def _fresh(self, key: Hashable, ttl: float | None) -> _Entry | None:
-        with self._lock:
-            entry = self._entries.get(key)
-            if entry is None or (ttl is not None and time.monotonic() - entry.made > ttl):
-                return None
-            self._entries.move_to_end(key)
-            return entry
-
-
-class LayerCache(LruStore):
-    """What the layers keep between requests, in stores sized by what they hold: small entries here
-    (district summaries, grid boxes); measure rows in `measures`; per-grid frames in `frames`; built
-    layer bodies in `bodies`; vector tiles in `tiles`. `sessions` (a factory of units of work) lets an
-    aged entry be refreshed in the background (`LruStore.refreshing`)."""
-
-    def __init__(self, sessions: Callable[[], AbstractContextManager[Session]] | None = None) -> None:
-        super().__init__(32)
-        self.measures = LruStore(3)
-        self.frames = LruStore(6)
-        self.bodies = LruStore(4)
-        self.tiles = LruStore(1024)
-        self.sessions = sessions
-
-
-# -- per-grid frames: geometry and the properties that do not depend on the measure --------------------
-
-_GRIDS_ON = current_sql("g")
-_MEMBER_ON = "m.from_date <= :on AND (m.to_date IS NULL OR m.to_date >= :on)"
-
-_FRAMES_SQL = f"""
-WITH members AS (
-    SELECT m.team_id, min(p.name) FILTER (WHERE m.role = 'leader') AS leader,
-           count(DISTINCT m.person_id) FILTER (WHERE m.role = 'grid_worker') AS grid_workers
-    FROM team_membership AS m JOIN person AS p ON p.id = m.person_id
-    WHERE {_MEMBER_ON}
-    GROUP BY m.team_id
-)
-SELECT DISTINCT ON (g.code) g.code, g.name, c.code AS community_code, c.name AS community_name,
-       s.code AS street_code, s.name AS street_name, b.name AS branch, t.name AS team,
-       w.leader, coalesce(w.grid_workers, 0) AS grid_workers
-FROM grid AS g
-JOIN community AS c ON c.id = g.community_id
-JOIN street AS s ON s.code = g.street_code
-LEFT JOIN party_org AS b ON b.level = 'grid_branch' AND b.place_code = g.code AND {current_sql("b")}
-LEFT JOIN service_team AS t ON t.grid_code = g.code AND {current_sql("t")}
-LEFT JOIN members AS w ON w.team_id = t.id
-WHERE {_GRIDS_ON}
-ORDER BY g.code, g.valid_from DESC, b.valid_from DESC, t.valid_from DESC
-"""
-
-_GEOMETRY_SQL = f"""
-SELECT DISTINCT ON (g.code) g.code,
-       ST_AsGeoJSON(ST_SimplifyPreserveTopology(g.geom, :tolerance), {PRECISION}) AS geometry
-FROM grid AS g WHERE {_GRIDS_ON} ORDER BY g.code, g.valid_from DESC
-"""
-
-
-@dataclass(frozen=True)
-class _Frame:
-    """One grid: `head` is its feature's JSON text up to and including the fixed properties."""
-
-    code: str
-    name: str
-    street_name: str
-    head: str
-
-
-def _frames(session: Session, cache: LayerCache, version: DataVersion, on: date,
-            geometry: bool = True) -> list[_Frame]:
-    store = cache.frames
-    props = store.get(("props", version.places, version.org, on), lambda: _props(session, on))
-    if not geometry:
-        return store.get(("bare", version.places, version.org, on), lambda: _join(props, None))
-    shapes = store.get(("shapes", version.places, on), lambda: _shapes(session, on))
-    return store.get(("frames", version.places, version.org, on), lambda: _join(props, shapes))
-
-
-def _props(session: Session, on: date) -> list[dict[str, Any]]:
-    return [dict(r) for r in session.execute(text(_FRAMES_SQL), {"on": on}).mappings()]
-
-
-def _shapes(session: Session, on: date) -> dict[str, str]:
-    rows = session.execute(text(_GEOMETRY_SQL), {"on": on, "tolerance": SIMPLIFY_DEGREES}).all()
-    return {code: geometry for code, geometry in rows}
-
-
-def _join(props: list[dict[str, Any]], shapes: dict[str, str] | None) -> list[_Frame]:
-    frames = []
-    for row in props:
-        code = json.dumps(row["code"])
-        fixed = json.dumps({**row, "grid_workers": int(row["grid_workers"] or 0)}, ensure_ascii=False,
-                           separators=(",", ":"))[:-1]
-        geometry = "null" if shapes is None else shapes.get(row["code"], "null")
-        head = f'{{"type":"Feature","id":{code},"geometry":{geometry},"properties":{fixed}'
-        frames.append(_Frame(row["code"], row["name"], row["street_name"], head))
-    return frames
-
-
 # -- measure values, classes, legend ------------------------------------------------------------------
 
 
@@ -366,7 +143,9 @@ class LayerValues:
 
 def grid_values(session: Session, cache: LayerCache, query: LayerQuery, version: DataVersion, *,
                 households_per_worker_target: int = 500) -> LayerValues:
-    """Measures of every current grid for `query`, classed (module doc)."""
+    """Measures of every current grid for `query`, classed (module doc). `version` is the data's now; the
+    values carry the version they were computed at, which may be older by up to
+    `LayerCache.values_min_interval` seconds."""
     rows = _measure_rows(session, cache, query.period, version, households_per_worker_target)
     values = rows.classed.get(query.key)
     if values is None:
@@ -374,7 +153,7 @@ def grid_values(session: Session, cache: LayerCache, query: LayerQuery, version:
         measured = [row[query.measure] for row in rows.rows.values()]
         breaks = quantile_breaks(measured, query.classes) if query.classify == "quantile" else None
         classes = {code: classify(v, spec, breaks) for code, v in zip(rows.rows, measured, strict=True)}
-        values = LayerValues(query, version, rows.generated_at, rows.rows, breaks, classes)
+        values = LayerValues(query, rows.version, rows.generated_at, rows.rows, breaks, classes)
         rows.classed[query.key] = values
     return values
 
@@ -385,8 +164,10 @@ _KEPT = ("code", "name", *MEASURES, "overdue_open", *ORG_COUNTS)  # ORG_COUNTS: 
 
 @dataclass
 class _Rows:
-    """`grid_measures` rows by code at `generated_at`, and their classings by `LayerQuery.key`."""
+    """`grid_measures` rows by code computed at `generated_at` for the data at `version`, and their
+    classings by `LayerQuery.key`."""
 
+    version: DataVersion
     generated_at: datetime
     rows: dict[str, dict[str, Any]]
     classed: dict[tuple[Hashable, ...], LayerValues] = field(default_factory=dict)
@@ -398,27 +179,15 @@ def _measure_rows(session: Session, cache: LayerCache, period: Period, version: 
         no_jit(s)
         at = datetime.now(UTC)  # grid_measures judges "now" itself (at=None): current statuses, not rebuilt
         rows = grid_measures(s, period, households_per_worker_target=target)
-        return _Rows(at, {row["code"]: {k: row[k] for k in _KEPT} for row in rows})
+        cache.computations += 1
+        return _Rows(version, at, {row["code"]: {k: row[k] for k in _KEPT} for row in rows})
 
-    key = ("rows", version.token, period.first_day, period.last_day, target)
-    return cache.measures.refreshing(key, make, session, VALUES_MAX_AGE_SECONDS, cache.sessions)
+    key = ("rows", period.first_day, period.last_day, target)
+    return cache.measures.versioned(key, version, make, session, min_interval=cache.values_min_interval,
+                                    max_age=VALUES_MAX_AGE_SECONDS, sessions=cache.sessions)
 
 
 # -- the grid layer -----------------------------------------------------------------------------------
-
-
-class LayerBody:
-    """A built layer: UTF-8 JSON, and its gzip made once on first use."""
-
-    def __init__(self, raw: bytes) -> None:
-        self.raw = raw
-        self._gzipped: bytes | None = None
-
-    @property
-    def gzipped(self) -> bytes:
-        if self._gzipped is None:
-            self._gzipped = gzip.compress(self.raw, compresslevel=GZIP_LEVEL)
-        return self._gzipped
 
 
 def grid_layer(session: Session, cache: LayerCache, query: LayerQuery, *, language: str = "zh-CN",
@@ -430,14 +199,15 @@ def grid_layer(session: Session, cache: LayerCache, query: LayerQuery, *, langua
     values = grid_values(session, cache, query, version,
                          households_per_worker_target=households_per_worker_target)
     on = _local_date(values.generated_at)
-    key = ("body", version.token, *query.key, values.generated_at, language, geometry)
+    key = ("body", values.version.token, version.places, version.org, *query.key, values.generated_at, language,
+           geometry)
 
     def make() -> LayerBody:
-        frames = _frames(session, cache, version, on, geometry)
+        grid_frames = frames(session, cache, version, on, geometry)
         colours = values.colours()
         measure = query.measure
         features = []
-        for frame in frames:
+        for frame in grid_frames:
             row = values.rows.get(frame.code)
             cls = values.classes.get(frame.code)
             features.append(frame.head + _measure_props(row, measure, cls, colours.get(cls, NO_DATA_COLOUR)))
@@ -503,15 +273,17 @@ def summary(session: Session, cache: LayerCache, query: LayerQuery, *, language:
         return district_summary(s, period, grid_rows=grid_rows,
                                 households_per_worker_target=households_per_worker_target)
 
-    key = ("district", version.token, period.first_day, period.last_day, households_per_worker_target)
+    # Once per computation of the grid rows, whose sums it reuses (so no more often than they are).
+    key = ("district", values.version.token, values.generated_at, period.first_day, period.last_day,
+           households_per_worker_target)
     district = cache.refreshing(key, make, session, VALUES_MAX_AGE_SECONDS, cache.sessions)
-    frames = {f.code: f for f in _frames(session, cache, version, _local_date(values.generated_at), False)}
+    named = {f.code: f for f in frames(session, cache, version, _local_date(values.generated_at), False)}
     return {"measure": measure_json(query.spec, language), "period": period.as_json(language),
-            "district": district, "worst": _worst(values, frames), "version": version.token,
+            "district": district, "worst": _worst(values, named), "version": values.version.token,
             "generated_at": values.generated_at.isoformat()}
 
 
-def _worst(values: LayerValues, frames: dict[str, _Frame]) -> list[dict[str, Any]]:
+def _worst(values: LayerValues, frames: dict[str, Frame]) -> list[dict[str, Any]]:
     """The same order as `gis.store.measures.worst_grids`: worst first, ties by code, no-data left out."""
     measure = values.query.measure
     key = "score" if measure == "grade" else measure
@@ -563,6 +335,18 @@ SELECT json_build_object('type', 'FeatureCollection', 'generated_at', CAST(:gene
 FROM service_case AS c JOIN case_category AS k ON k.code = c.category_code
 WHERE {overdue_open_sql("c", ":now")}
 """
+
+
+def overdue(session: Session, cache: LayerCache, *, language: str = "zh-CN") -> LayerBody:
+    """`overdue_layer`, kept per cases version and language (its gzip made once) for
+    `VALUES_MAX_AGE_SECONDS`: a case falling overdue is flagged by the sweeper, which changes the version."""
+    version = data_version(session)
+
+    def make() -> LayerBody:
+        cache.computations += 1
+        return LayerBody(overdue_layer(session, language=language))
+
+    return cache.bodies.get(("overdue", version.cases, is_english(language)), make, VALUES_MAX_AGE_SECONDS)
 
 
 def overdue_layer(session: Session, *, language: str = "zh-CN", now: datetime | None = None) -> bytes:

@@ -255,7 +255,7 @@ def cached_grid_tile(session: Session, cache: LayerCache, query: LayerQuery, z: 
                          households_per_worker_target=households_per_worker_target)
     on = _local_date(values.generated_at)
     boxes = cache.get(("boxes", version.places, on), lambda: grid_boxes(session, on))
-    key = ("grids", version.token, *query.key, values.generated_at, z, x, y)
+    key = ("grids", values.version.token, version.places, *query.key, values.generated_at, z, x, y)
     return cache.tiles.get(key, lambda: grid_tile(session, z, x, y, values, boxes))
 
 

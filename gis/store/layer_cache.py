@@ -1,0 +1,174 @@
+"""What the map layers keep between requests: small LRU stores with one computation per key at a time,
+entries refreshed in the background when they age, and built bodies with their gzip made once."""
+
+from __future__ import annotations
+
+import gzip
+import logging
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from sqlalchemy.orm import Session
+
+__all__ = ["GZIP_LEVEL", "VALUES_MAX_AGE_SECONDS", "VALUES_MIN_INTERVAL_SECONDS", "LayerBody", "LayerCache",
+           "LruStore"]
+
+GZIP_LEVEL = 5
+VALUES_MAX_AGE_SECONDS = 30.0
+"""Measures older than this (same data version) are refreshed in the background."""
+VALUES_MIN_INTERVAL_SECONDS = 2.0
+"""Measures are recomputed at most this often when the data version keeps changing (every Open311 post
+and worker action changes it): meanwhile the newest values are served, tagged with the version they were
+computed at, so the wall asks again and shows a change within a few seconds."""
+
+T = TypeVar("T")
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class _Entry:
+    value: Any
+    made: float
+
+
+class LruStore:
+    """A small LRU store, one computation per key at a time (concurrent askers wait for the first)."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._lock = threading.Lock()
+        self._entries: OrderedDict[Hashable, _Entry] = OrderedDict()
+        self._flights: dict[Hashable, threading.Lock] = {}
+
+    def get(self, key: Hashable, make: Callable[[], T], ttl: float | None = None,
+            accept: Callable[[Any, float], bool] | None = None) -> T:
+        """The cached value of `key` if younger than `ttl` seconds (None: no limit) and, when given,
+        `accept(value, age)` holds; else `make()`, once however many ask together."""
+        hit = self._accepted(key, ttl, accept)
+        if hit is not None:
+            return hit.value
+        with self._lock:
+            flight = self._flights.setdefault(key, threading.Lock())
+        with flight:
+            hit = self._accepted(key, ttl, accept)
+            if hit is not None:
+                return hit.value
+            try:
+                value = make()
+                self._store(key, value)
+            finally:
+                with self._lock:
+                    self._flights.pop(key, None)
+            return value
+
+    def refreshing(self, key: Hashable, make: Callable[[Session], T], session: Session, max_age: float,
+                   sessions: Callable[[], AbstractContextManager[Session]] | None) -> T:
+        """`make(session)` once per key; later, an entry older than `max_age` seconds is returned as it is
+        while one background thread makes its successor in a session of its own from `sessions`. Keys
+        carry the data version, so a stale entry differs from a fresh one only by the passing of time
+        (overdue counts, the end of a running period), never by a change of data. Without `sessions`,
+        an aged entry is recomputed inline."""
+        entry = self._fresh(key, None)
+        if entry is None or (time.monotonic() - entry.made > max_age and sessions is None):
+            return self.get(key, lambda: make(session), max_age)
+        if time.monotonic() - entry.made > max_age and sessions is not None:
+            self._refresh_later(key, make, sessions)
+        return entry.value
+
+    def versioned(self, key: Hashable, version: Hashable, make: Callable[[Session], T], session: Session, *,
+                  min_interval: float, max_age: float,
+                  sessions: Callable[[], AbstractContextManager[Session]] | None) -> T:
+        """`make(session)` for data at `version`; values carry the version they were made at (`.version`).
+
+        An entry of the same version is served (and refreshed in the background once older than
+        `max_age`, as `refreshing`). An entry of an older version is still served while it is younger than
+        `min_interval` seconds, so data that changes many times a second is recomputed at most that often;
+        after that the next asker recomputes it (the others wait for that one computation)."""
+        entry = self._fresh(key, None)
+        if entry is not None and entry.value.version == version:
+            return self.refreshing(key, make, session, max_age, sessions)
+
+        def accept(value: Any, age: float) -> bool:
+            return (value.version == version and age <= max_age) or age < min_interval
+
+        return self.get(key, lambda: make(session), accept=accept)
+
+    def _accepted(self, key: Hashable, ttl: float | None, accept: Callable[[Any, float], bool] | None) -> _Entry | None:
+        entry = self._fresh(key, ttl)
+        if entry is None or accept is None or accept(entry.value, time.monotonic() - entry.made):
+            return entry
+        return None
+
+    def _refresh_later(self, key: Hashable, make: Callable[[Session], T],
+                       sessions: Callable[[], AbstractContextManager[Session]]) -> None:
+        with self._lock:
+            if key in self._flights:
+                return
+            flight = self._flights[key] = threading.Lock()
+            flight.acquire()
+
+        def run() -> None:
+            try:
+                with sessions() as session:
+                    value = make(session)
+                self._store(key, value)
+            except Exception:  # noqa: BLE001 - the old entry stays; the next request tries again
+                log.exception("refreshing layer cache entry %r failed", key)
+            finally:
+                with self._lock:
+                    self._flights.pop(key, None)
+                flight.release()
+
+        threading.Thread(target=run, name="layer-refresh", daemon=True).start()
+
+    def _store(self, key: Hashable, value: Any) -> None:
+        with self._lock:
+            self._entries[key] = _Entry(value, time.monotonic())
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+
+    def _fresh(self, key: Hashable, ttl: float | None) -> _Entry | None:
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is None or (ttl is not None and time.monotonic() - entry.made > ttl):
+                return None
+            self._entries.move_to_end(key)
+            return entry
+
+
+class LayerCache(LruStore):
+    """What the layers keep between requests, in stores sized by what they hold: small entries here
+    (district summaries, grid boxes); measure rows in `measures`; per-grid frames in `frames`; built
+    layer bodies in `bodies`; vector tiles in `tiles`. `sessions` (a factory of units of work) lets an
+    aged entry be refreshed in the background (`LruStore.refreshing`)."""
+
+    def __init__(self, sessions: Callable[[], AbstractContextManager[Session]] | None = None) -> None:
+        super().__init__(32)
+        self.measures = LruStore(3)
+        self.frames = LruStore(6)
+        self.bodies = LruStore(4)
+        self.tiles = LruStore(1024)
+        self.sessions = sessions
+        self.values_min_interval = VALUES_MIN_INTERVAL_SECONDS
+        self.computations = 0
+        """How many measure row sets and overdue layers were computed (for tests and benchmarks)."""
+
+
+class LayerBody:
+    """A built layer: UTF-8 JSON, and its gzip made once on first use."""
+
+    def __init__(self, raw: bytes) -> None:
+        self.raw = raw
+        self._gzipped: bytes | None = None
+
+    @property
+    def gzipped(self) -> bytes:
+        if self._gzipped is None:
+            self._gzipped = gzip.compress(self.raw, compresslevel=GZIP_LEVEL)
+        return self._gzipped
