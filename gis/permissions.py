@@ -1,6 +1,6 @@
 """Who may read and change what: plain rules on an Actor, testable without a server.
 
-Roles (see `UserRole` in gis/store/models.py):
+Roles (see `UserRole` in gis/store/models/cases.py):
 - admin — the district grid office: everything.
 - command_centre — reads everything; files, declines, dispatches, reassigns, verifies, rejects, records
   the reporter's evaluation, routes unrouted cases by hand.

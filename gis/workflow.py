@@ -21,7 +21,15 @@ from types import MappingProxyType
 from typing import TypeVar
 
 from gis.errors import IllegalTransition, InvalidInput
-from gis.i18n import language_key
+from gis.workflow_enums import Action, CaseStatus, Satisfaction, Source, StatusCategory, SupervisionFlag
+from gis.workflow_labels import (
+    ACTION_LABELS,
+    SATISFACTION_LABELS,
+    SOURCE_LABELS,
+    STATUS_LABELS,
+    SUPERVISION_LABELS,
+    label,
+)
 
 __all__ = [
     "ACTION_LABELS",
@@ -58,75 +66,6 @@ __all__ = [
     "next_status",
     "parse_enum",
 ]
-
-
-class CaseStatus(StrEnum):
-    """Where a case stands. Values are stable identifiers stored in the database."""
-
-    reported = "reported"  # 1 信息收集: received from any source, routed to a grid
-    filed = "filed"  # 2 立案
-    declined = "declined"  # 2 不予立案 (with a reason); final
-    dispatched = "dispatched"  # 3 派遣 to a team or an owning department; the deadline clock runs
-    in_handling = "in_handling"  # 4 处置: the handler has accepted and is working on it
-    handled = "handled"  # 5 处置完毕, feedback given to the reporter (反馈)
-    closed = "closed"  # 6 核查结案: verified and closed, awaiting the reporter's evaluation
-    rework = "rework"  # 6/7 返工: sent back after verification or after a "not satisfied" evaluation
-    evaluated = "evaluated"  # 7 评价: the reporter was satisfied; final
-
-
-class StatusCategory(StrEnum):
-    """The coarse state code asks about (`is_open`), after fixmystreet's state categories."""
-
-    open = "open"
-    closed = "closed"
-    declined = "declined"
-
-
-class Action(StrEnum):
-    """What someone does to a case. Each action is one row (or several) in `TRANSITIONS`."""
-
-    file = "file"  # 立案
-    decline = "decline"  # 不予立案, reason required
-    dispatch = "dispatch"  # 派遣
-    accept = "accept"  # 签收: the handler starts handling
-    handle = "handle"  # 处置反馈: handled, feedback to the reporter
-    verify = "verify"  # 核查结案
-    reject = "reject"  # 核查不通过, sent back for rework; reason required
-    evaluate_satisfied = "evaluate_satisfied"  # 评价满意
-    evaluate_unsatisfied = "evaluate_unsatisfied"  # 评价不满意: reopens as rework
-    reassign = "reassign"  # 改派 to another grid, team or department; reason required
-
-
-class Source(StrEnum):
-    """How a case reached us (DOMAIN.md "Cases")."""
-
-    hotline = "hotline"
-    patrol = "patrol"
-    resident = "resident"
-    reception_day = "reception_day"
-    work_day_visit = "work_day_visit"
-    video = "video"
-    referral = "referral"
-
-
-class Satisfaction(StrEnum):
-    """The reporter's rating at step 7. Only `unsatisfied` reopens the case."""
-
-    satisfied = "satisfied"
-    basically_satisfied = "basically_satisfied"
-    unsatisfied = "unsatisfied"
-
-
-class SupervisionFlag(StrEnum):
-    """Flags a sweeper sets on late open cases; they sit beside the status and never replace it.
-
-    `supervised` (督办): open past its deadline. `escalated` (升级督办): still open a further period
-    later, so the level above is told. The store keeps these as columns (e.g. `supervised_at`,
-    `escalated_at`); whether a case may carry them at all is `clock_running(status)`.
-    """
-
-    supervised = "supervised"
-    escalated = "escalated"
 
 
 S, A = CaseStatus, Action
@@ -223,71 +162,6 @@ class Transition:
     starts_clock: bool
     reason: str | None = None
     satisfaction: Satisfaction | None = None
-
-
-# --- labels ---------------------------------------------------------------------------------------
-
-STATUS_LABELS: Mapping[CaseStatus, Mapping[str, str]] = MappingProxyType({
-    S.reported: {"zh-CN": "上报", "en": "Reported"},
-    S.filed: {"zh-CN": "立案", "en": "Filed"},
-    S.declined: {"zh-CN": "不予立案", "en": "Declined"},
-    S.dispatched: {"zh-CN": "派遣", "en": "Dispatched"},
-    S.in_handling: {"zh-CN": "处置中", "en": "In handling"},
-    S.handled: {"zh-CN": "已处置", "en": "Handled"},
-    S.closed: {"zh-CN": "结案", "en": "Closed"},
-    S.rework: {"zh-CN": "返工", "en": "Rework"},
-    S.evaluated: {"zh-CN": "已评价", "en": "Evaluated"},
-})
-
-ACTION_LABELS: Mapping[Action, Mapping[str, str]] = MappingProxyType({
-    A.file: {"zh-CN": "立案", "en": "File"},
-    A.decline: {"zh-CN": "不予立案", "en": "Decline"},
-    A.dispatch: {"zh-CN": "派遣", "en": "Dispatch"},
-    A.accept: {"zh-CN": "签收处置", "en": "Accept"},
-    A.handle: {"zh-CN": "处置反馈", "en": "Mark handled"},
-    A.verify: {"zh-CN": "核查结案", "en": "Verify and close"},
-    A.reject: {"zh-CN": "退回返工", "en": "Send back for rework"},
-    A.evaluate_satisfied: {"zh-CN": "评价满意", "en": "Rate satisfied"},
-    A.evaluate_unsatisfied: {"zh-CN": "评价不满意", "en": "Rate not satisfied"},
-    A.reassign: {"zh-CN": "改派", "en": "Reassign"},
-})
-
-SOURCE_LABELS: Mapping[Source, Mapping[str, str]] = MappingProxyType({
-    Source.hotline: {"zh-CN": "12345热线", "en": "12345 hotline"},
-    Source.patrol: {"zh-CN": "网格员巡查", "en": "Grid-worker patrol"},
-    Source.resident: {"zh-CN": "居民上报", "en": "Resident report"},
-    Source.reception_day: {"zh-CN": "接待日", "en": "Reception day"},
-    Source.work_day_visit: {"zh-CN": "社区/楼栋工作日", "en": "Community or building work day"},
-    Source.video: {"zh-CN": "视频监控", "en": "Video"},
-    Source.referral: {"zh-CN": "上级转办", "en": "Referral from above"},
-})
-
-SATISFACTION_LABELS: Mapping[Satisfaction, Mapping[str, str]] = MappingProxyType({
-    Satisfaction.satisfied: {"zh-CN": "满意", "en": "Satisfied"},
-    Satisfaction.basically_satisfied: {"zh-CN": "基本满意", "en": "Basically satisfied"},
-    Satisfaction.unsatisfied: {"zh-CN": "不满意", "en": "Not satisfied"},
-})
-
-SUPERVISION_LABELS: Mapping[SupervisionFlag, Mapping[str, str]] = MappingProxyType({
-    SupervisionFlag.supervised: {"zh-CN": "督办", "en": "Under supervision"},
-    SupervisionFlag.escalated: {"zh-CN": "升级督办", "en": "Escalated"},
-})
-
-_LABEL_TABLES: Mapping[type[StrEnum], Mapping] = MappingProxyType({
-    CaseStatus: STATUS_LABELS,
-    Action: ACTION_LABELS,
-    Source: SOURCE_LABELS,
-    Satisfaction: SATISFACTION_LABELS,
-    SupervisionFlag: SUPERVISION_LABELS,
-})
-
-
-def label(member: StrEnum, language: str = "zh-CN") -> str:
-    """The display label of a status, action, source, rating or flag; unknown languages fall back to zh-CN.
-
-    "zh", "zh-Hans" and "zh_CN" all mean zh-CN; any "en-*" means en.
-    """
-    return _LABEL_TABLES[type(member)][member][language_key(language)]
 
 
 # --- queries on statuses --------------------------------------------------------------------------
@@ -436,3 +310,4 @@ def _check_satisfaction(action: Action, satisfaction: Satisfaction | str | None)
             details={"action": str(action), "field": "satisfaction", "allowed": accepted},
         )
     return rating
+
