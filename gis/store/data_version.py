@@ -32,10 +32,11 @@ class DataVersion:
 
 def data_version(session: Session) -> DataVersion:
     """The current version: sums over the few rows of `layer_change` (compacted when they pile up)."""
-    rows = session.execute(text("SELECT kind, sum(n), count(*) FROM layer_change GROUP BY kind")).all()
-    if sum(r[2] for r in rows) > COMPACT_AFTER and not session.info.get("replica"):
+    rows = session.execute(text(
+        "SELECT kind, sum(n) AS total, count(*) AS entries FROM layer_change GROUP BY kind")).mappings().all()
+    if sum(r["entries"] for r in rows) > COMPACT_AFTER and not session.info.get("replica"):
         compact_changes(session)
-    sums = {kind: int(total) for kind, total, _ in rows if kind in VERSION_KINDS}
+    sums = {r["kind"]: int(r["total"]) for r in rows if r["kind"] in VERSION_KINDS}
     return DataVersion(**sums)
 
 

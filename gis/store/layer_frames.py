@@ -81,8 +81,8 @@ def _props(session: Session, on: date) -> list[dict[str, Any]]:
 
 
 def _shapes(session: Session, on: date) -> dict[str, str]:
-    rows = session.execute(text(_GEOMETRY_SQL), {"on": on, "tolerance": SIMPLIFY_DEGREES}).all()
-    return {code: geometry for code, geometry in rows}
+    rows = session.execute(text(_GEOMETRY_SQL), {"on": on, "tolerance": SIMPLIFY_DEGREES}).mappings()
+    return {r["code"]: r["geometry"] for r in rows}
 
 
 def _join(props: list[dict[str, Any]], shapes: dict[str, str] | None) -> list[Frame]:

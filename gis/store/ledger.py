@@ -13,32 +13,34 @@ from gis.errors import NotFound
 from gis.ledger import LedgerScope, PlaceNames, ScopeLevel
 from gis.periods import Period
 from gis.permissions import Actor, scope_filters
-from gis.store.vocabulary import overdue_sql
+from gis.store.vocabulary import current_day, current_sql, overdue_sql
 
 _PLACES_SQL = {
     # A grid keeps its code across redraws: the current version's name, else the latest one's.
     ScopeLevel.grid: (
-        "SELECT d.name, s.name, c.name, g.name FROM grid AS g JOIN community AS c ON c.id = g.community_id "
+        "SELECT d.name AS district, s.name AS street, c.name AS community, g.name AS grid FROM grid AS g "
+        "JOIN community AS c ON c.id = g.community_id "
         "JOIN street AS s ON s.code = c.street_code LEFT JOIN district AS d ON d.code = s.district_code "
-        "WHERE g.code = :code ORDER BY (g.valid_to IS NULL) DESC, g.valid_from DESC LIMIT 1"
+        f"WHERE g.code = :code ORDER BY {current_sql('g')} DESC, g.valid_from DESC LIMIT 1"
     ),
     ScopeLevel.community: (
-        "SELECT d.name, s.name, c.name FROM community AS c JOIN street AS s ON s.code = c.street_code "
+        "SELECT d.name AS district, s.name AS street, c.name AS community FROM community AS c "
+        "JOIN street AS s ON s.code = c.street_code "
         "LEFT JOIN district AS d ON d.code = s.district_code WHERE c.code = :code"
     ),
     ScopeLevel.street: (
-        "SELECT d.name, s.name FROM street AS s LEFT JOIN district AS d ON d.code = s.district_code "
-        "WHERE s.code = :code"
+        "SELECT d.name AS district, s.name AS street FROM street AS s "
+        "LEFT JOIN district AS d ON d.code = s.district_code WHERE s.code = :code"
     ),
 }
 
 
 def scope_places(session: Session, scope: LedgerScope) -> PlaceNames:
     """District, street, community and grid names down to the scope; NotFound for an unknown code."""
-    row = session.execute(text(_PLACES_SQL[scope.level]), {"code": scope.code}).first()
+    row = session.execute(text(_PLACES_SQL[scope.level]), {"code": scope.code, "on": current_day()}).mappings().first()
     if row is None:
         raise NotFound(f"unknown {scope.level} {scope.code!r}")
-    return PlaceNames(*row)
+    return PlaceNames(**row)
 
 
 # The grid, team and branch are those the case answered to (its own grid version row), not today's.

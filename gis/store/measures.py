@@ -72,7 +72,7 @@ from sqlalchemy.orm import Session
 from gis.errors import InvalidInput
 from gis.metrics import GRADES, INVERTED_IN_SCORE, MEASURES, ORG_CHECKS, RATES, SCORE_WEIGHTS
 from gis.periods import Period
-from gis.store.vocabulary import CLOSED_STATUSES, OPEN_CASE_STATUSES, current_sql, no_jit
+from gis.store.vocabulary import CLOSED_STATUSES, OPEN_CASE_STATUSES, current_sql, no_jit, past_deadline_sql
 from gis.workcalendar import SHANGHAI
 from gis.workflow import EVALUATIONS, Action
 
@@ -108,7 +108,7 @@ _STATE_NOW = (
 )
 _OPEN_NOW = "c.status = ANY(:open_statuses)"
 # The overdue rule (gis/store/vocabulary.py) on the case's state at :at, current or rebuilt.
-_OVERDUE_OPEN = "state = 'open' AND deadline < :at"
+_OVERDUE_OPEN = past_deadline_sql("state = 'open'", "deadline", ":at")
 
 # The state at a past moment: timestamps where they decide it, the ledger where they cannot (module doc).
 _STATE_PAST = """CASE
@@ -188,15 +188,15 @@ def district_summary(
         org_totals = {key: sum(int(grid[key]) for grid in grid_rows) for key in ORG_COUNTS}
     (row,) = _measures(session, period, at, "all", households_per_worker_target, visit_cycle_days,
                        org_totals=org_totals)
-    districts = session.execute(text("SELECT code, name FROM district ORDER BY code")).all()
+    districts = session.execute(text("SELECT code, name FROM district ORDER BY code")).mappings().all()
+    only = districts[0] if len(districts) == 1 else {"code": None, "name": None}
     unrouted = row.pop("unrouted_open")
     grades = {letter: 0 for letter, _ in GRADES}
     for grid in grid_rows:
         if grid["grade"] is not None:
             grades[grid["grade"]] += 1
     row.update(
-        code=districts[0][0] if len(districts) == 1 else None,
-        name=districts[0][1] if len(districts) == 1 else None,
+        code=only["code"], name=only["name"],
         level="all", open=row["open_cases"], unrouted_open=unrouted, grades=grades,
     )
     return row

@@ -167,7 +167,7 @@ def _codes_by_id(session: Session, grid_id: NDArray[np.int32]) -> NDArray[np.obj
     """A lookup array: the code of each grid version in `grid_id`, at its id (a version keeps its code)."""
     ids = np.unique(grid_id).tolist()
     table = np.full(ids[-1] + 1 if ids else 0, None, dtype=object)
-    rows = session.execute(text("SELECT id, code FROM grid WHERE id = ANY(:ids)"), {"ids": ids})
-    for version, code in rows:
-        table[version] = code
+    rows = session.execute(text("SELECT id, code FROM grid WHERE id = ANY(:ids)"), {"ids": ids}).mappings()
+    for row in rows:
+        table[row["id"]] = row["code"]
     return table

@@ -9,7 +9,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from gis.store.case_log import record_event
-from gis.store.vocabulary import CLOCK_STATUSES
+from gis.store.vocabulary import CLOCK_STATUSES, past_deadline_sql
 from gis.workflow import CaseStatus
 
 __all__ = ["escalation_note", "supervision_note", "sweep_overdue"]
@@ -29,7 +29,8 @@ def sweep_overdue(session: Session, *, now: datetime | None = None, escalation_g
     at = now or datetime.now(UTC)
     supervised = session.execute(text(
         "UPDATE service_case SET supervised_at = :at, updated_at = :at WHERE supervised_at IS NULL "
-        "AND deadline < :at AND status = ANY(:statuses) RETURNING id, status, district_code, street_code, deadline"
+        f"AND {past_deadline_sql('status = ANY(:statuses)', 'deadline', ':at')} "
+        "RETURNING id, status, district_code, street_code, deadline"
     ), {"at": at, "statuses": list(CLOCK_STATUSES)}).mappings().all()
     for row in supervised:
         status = CaseStatus(row["status"])
@@ -38,7 +39,7 @@ def sweep_overdue(session: Session, *, now: datetime | None = None, escalation_g
                      row["district_code"], row["street_code"])
     escalated = session.execute(text(
         "UPDATE service_case SET escalated_at = :at, updated_at = :at WHERE escalated_at IS NULL "
-        "AND supervised_at IS NOT NULL AND deadline < :cutoff AND status = ANY(:statuses) "
+        f"AND supervised_at IS NOT NULL AND {past_deadline_sql('status = ANY(:statuses)', 'deadline', ':cutoff')} "
         "RETURNING id, status, district_code, street_code, community_code"
     ), {"at": at, "cutoff": at - escalation_grace, "statuses": list(CLOCK_STATUSES)}).mappings().all()
     for row in escalated:

@@ -108,7 +108,8 @@ def serial(session: Session) -> None:
 # -- grids --------------------------------------------------------------------------------------------
 
 _BOXES_SQL = f"""
-SELECT DISTINCT ON (g.code) g.code, ST_XMin(g.geom), ST_YMin(g.geom), ST_XMax(g.geom), ST_YMax(g.geom)
+SELECT DISTINCT ON (g.code) g.code, ST_XMin(g.geom) AS minx, ST_YMin(g.geom) AS miny, ST_XMax(g.geom) AS maxx,
+       ST_YMax(g.geom) AS maxy
 FROM grid AS g WHERE {_GRIDS_ON} ORDER BY g.code, g.valid_from DESC
 """
 
@@ -146,9 +147,9 @@ class GridBoxes:
 
 def grid_boxes(session: Session, on: date) -> GridBoxes:
     """Bounding boxes of the grids current on `on` (cache them by the places version and date)."""
-    rows = session.execute(text(_BOXES_SQL), {"on": on}).all()
-    codes = np.array([r[0] for r in rows], dtype=object)
-    boxes = np.array([r[1:] for r in rows], dtype=float).reshape(len(rows), 4)
+    rows = session.execute(text(_BOXES_SQL), {"on": on}).mappings().all()
+    codes = np.array([r["code"] for r in rows], dtype=object)
+    boxes = np.array([[r["minx"], r["miny"], r["maxx"], r["maxy"]] for r in rows], dtype=float).reshape(len(rows), 4)
     return GridBoxes(codes, boxes)
 
 

@@ -43,8 +43,10 @@ def create_user(
 def actor_for_key(session: Session, key: str) -> Actor | None:
     row = session.execute(text(
         "SELECT username, role, grid_code, street_code FROM app_user WHERE api_key_hash = :hash AND active"
-    ), {"hash": hash_key(key)}).first()
-    return Actor(row[0], str(row[1]), row[2], row[3]) if row else None
+    ), {"hash": hash_key(key)}).mappings().first()
+    if row is None:
+        return None
+    return Actor(row["username"], str(row["role"]), row["grid_code"], row["street_code"])
 
 
 def reset_key(session: Session, username: str) -> str:

@@ -34,6 +34,7 @@ from gis.workflow import CaseStatus, clock_running, counts_as_open_case, is_clos
 __all__ = [
     "CLOCK_STATUSES", "CLOSED_STATUSES", "OPEN_CASE_STATUSES", "OPEN_STATUSES", "current_day", "current_sql",
     "is_current", "is_overdue", "is_overdue_open", "no_jit", "open_case_sql", "overdue_open_sql", "overdue_sql",
+    "past_deadline_sql",
     "sql_list",
 ]
 
@@ -74,9 +75,15 @@ def is_overdue(status: str, deadline: datetime | None, closed_at: datetime | Non
     return is_overdue_open(status, deadline, at) or (closed_at is not None and closed_at > deadline)
 
 
+def past_deadline_sql(is_open: str, deadline: str = "c.deadline", at: str = ":now") -> str:
+    """The overdue rule's first half over any expressions: `is_open` (the case is open at `at`, e.g. a
+    state rebuilt for a past moment) and past its `deadline`."""
+    return f"({is_open} AND {deadline} < {at})"
+
+
 def overdue_open_sql(alias: str = "c", at: str = ":now") -> str:
     """SQL of `is_overdue_open`; `at` is an SQL expression (a bound parameter by default)."""
-    return f"({open_case_sql(alias)} AND {alias}.deadline < {at})"
+    return past_deadline_sql(open_case_sql(alias), f"{alias}.deadline", at)
 
 
 def overdue_sql(alias: str = "c", at: str = ":now") -> str:
