@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_right
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
@@ -55,6 +55,7 @@ __all__ = [
     "quantile_breaks",
     "ratio",
     "score_for",
+    "worst",
 ]
 
 RAMPS: Mapping[int, tuple[str, ...]] = MappingProxyType({
@@ -218,6 +219,16 @@ def finish_measures(counts: Mapping[str, Any]) -> dict[str, Any]:
 
 
 # -- classes and legends ------------------------------------------------------------------------------
+
+
+def worst(rows: Iterable[Mapping[str, Any]], measure: str, limit: int) -> list[Mapping[str, Any]]:
+    """The `limit` rows worst on `measure`: worst first, ties by code, rows with no value left out; "grade"
+    ranks by score. The one "worst grids" rule of the wall's list, `worst_grids` and the API."""
+    key = "score" if measure == "grade" else measure
+    worse_up = MEASURES[key].higher_is_worse
+    ranked = [r for r in rows if r[key] is not None]
+    ranked.sort(key=lambda r: (-r[key] if worse_up else r[key], r["code"]))
+    return ranked[:limit]
 
 
 def classify(

@@ -44,6 +44,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from gis.errors import InvalidInput
+from gis.i18n import is_english
 
 __all__ = [
     "DEFAULT_PERIODS",
@@ -129,7 +130,7 @@ class TimeLimit:
         """"4 working hours" / "4工作时"; used in messages and the ledger."""
         singular, plural, zh = _UNIT_WORDS[self.unit]
         shown = int(self.value) if float(self.value).is_integer() else self.value
-        if language.lower().startswith("zh"):
+        if not is_english(language):
             return f"{shown}{zh}"
         return f"{shown} {singular if shown == 1 else plural}"
 

@@ -34,7 +34,7 @@ from sqlalchemy.orm import Session
 
 from gis.errors import InvalidInput
 from gis.i18n import is_english
-from gis.metrics import MEASURES, NO_DATA_COLOUR, MeasureSpec, classify, legend, quantile_breaks
+from gis.metrics import MEASURES, NO_DATA_COLOUR, MeasureSpec, classify, legend, quantile_breaks, worst
 from gis.periods import Period
 from gis.store.coverage import coverage_layer
 from gis.store.data_version import DataVersion, compact_changes, data_version
@@ -284,21 +284,17 @@ def summary(session: Session, cache: LayerCache, query: LayerQuery, *, language:
 
 
 def _worst(values: LayerValues, frames: dict[str, Frame]) -> list[dict[str, Any]]:
-    """The same order as `gis.store.measures.worst_grids`: worst first, ties by code, no-data left out."""
+    """The worst grids by `gis.metrics.worst` (the rule `gis.store.measures.worst_grids` uses too)."""
     measure = values.query.measure
-    key = "score" if measure == "grade" else measure
-    worse_up = MEASURES[key].higher_is_worse
-    rows = [r for r in values.rows.values() if r[key] is not None]
-    rows.sort(key=lambda r: (-r[key] if worse_up else r[key], r["code"]))
     colours = values.colours()
-    worst = []
-    for row in rows[:WORST_LIMIT]:
+    listed = []
+    for row in worst(values.rows.values(), measure, WORST_LIMIT):
         frame = frames.get(row["code"])
         cls = values.classes.get(row["code"])
-        worst.append({"code": row["code"], "name": row["name"],
-                      "street_name": frame.street_name if frame else None, "value": row[measure],
-                      "class": cls, "colour": colours.get(cls, NO_DATA_COLOUR)})
-    return worst
+        listed.append({"code": row["code"], "name": row["name"],
+                       "street_name": frame.street_name if frame else None, "value": row[measure],
+                       "class": cls, "colour": colours.get(cls, NO_DATA_COLOUR)})
+    return listed
 
 
 # -- coverage gaps -----------------------------------------------------------------------------------

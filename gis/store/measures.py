@@ -70,7 +70,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from gis.errors import InvalidInput
-from gis.metrics import GRADES, INVERTED_IN_SCORE, MEASURES, ORG_CHECKS, RATES, SCORE_WEIGHTS
+from gis.metrics import GRADES, INVERTED_IN_SCORE, MEASURES, ORG_CHECKS, RATES, SCORE_WEIGHTS, worst
 from gis.periods import Period
 from gis.store.vocabulary import CLOSED_STATUSES, OPEN_CASE_STATUSES, current_sql, no_jit, past_deadline_sql
 from gis.workcalendar import SHANGHAI
@@ -209,11 +209,7 @@ def worst_grids(session: Session, period: Period, *, measure: str, limit: int = 
     if measure not in MEASURES:
         raise InvalidInput(f"unknown measure {measure!r}; allowed: {', '.join(MEASURES)}",
                            details={"measure": measure, "allowed": list(MEASURES)})
-    key = "score" if measure == "grade" else measure
-    worse_up = MEASURES[key].higher_is_worse
-    rows = [r for r in grid_measures(session, period, at=at) if r[key] is not None]
-    rows.sort(key=lambda r: (-r[key] if worse_up else r[key], r["code"]))
-    return rows[:limit]
+    return [dict(row) for row in worst(grid_measures(session, period, at=at), measure, limit)]
 
 
 # -- the pipeline -------------------------------------------------------------------------------------

@@ -195,3 +195,14 @@ def test_ramps_stay_distinguishable_with_colour_blindness(vision: str | None) ->
             labs.append(_lab(rgb))
         closest = min(math.dist(a, b) for a, b in itertools.combinations(labs, 2))
         assert closest >= 20, (vision, ramp)
+
+
+def test_worst_is_one_rule_worst_first_ties_by_code_no_data_left_out() -> None:
+    from gis.metrics import worst
+
+    rows = [{"code": "3", "overdue": 2, "on_time_rate": 0.5, "score": 80.0},
+            {"code": "1", "overdue": 2, "on_time_rate": None, "score": 40.0},
+            {"code": "2", "overdue": 5, "on_time_rate": 0.9, "score": None}]
+    assert [r["code"] for r in worst(rows, "overdue", 10)] == ["2", "1", "3"]  # more is worse; ties by code
+    assert [r["code"] for r in worst(rows, "on_time_rate", 10)] == ["3", "2"]  # less is worse; None left out
+    assert [r["code"] for r in worst(rows, "grade", 1)] == ["1"]  # grade ranks by score
