@@ -1,7 +1,8 @@
 """The district map at `/`: every current grid coloured by street, and buildings where they are readable.
 
 The page holds no data: it is the shell's base template, a map container and `api/static/district/`,
-which loads the grids from `GET /api/grids` (public) and, from zoom `BUILDINGS_FROM_ZOOM` on, the
+which loads the grids from `GET /api/grids` (public; all at once, or those in view for a district with
+more than `GRIDS_PAGE`) and, from zoom `BUILDINGS_FROM_ZOOM` on, the
 buildings in view from `GET /api/buildings?bbox=` (needs a key: a reader without the key cookie is
 offered the shell's sign-in). So the page is the same few kilobytes for a district of a hundred
 buildings or of a million, and it is built once per language and kept.
@@ -23,7 +24,8 @@ router = APIRouter(tags=["pages"])
 
 BUILDINGS_FROM_ZOOM = 15  # below this a building is a dot among thousands: not worth its bytes
 BUILDINGS_PER_VIEW = 3000  # at most this many buildings are fetched for one view
-GRIDS_PAGE = 5000  # grids per request while the district loads (the API's largest page)
+GRIDS_PAGE = 5000  # grids of the first request: in any real district, all of them (the API's largest page)
+GRIDS_PER_VIEW = 5000  # if there are more, the grids in view, fetched as the map moves
 
 
 @router.get("/", response_class=HTMLResponse, summary="District map of grids and buildings")
@@ -42,6 +44,7 @@ def district_html(language: str) -> str:
         "buildings_from_zoom": BUILDINGS_FROM_ZOOM,
         "buildings_per_view": BUILDINGS_PER_VIEW,
         "grids_page": GRIDS_PAGE,
+        "grids_per_view": GRIDS_PER_VIEW,
         "signin_url": "/signin?" + urlencode({"lang": language, "next": _self(language)}),
     }
     return shell.render_page(

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 
 import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy import text
 
 from api.cli import SAMPLE_DIR
+from api.pages import district_map
 from gis.store.database import Database
 from gis.store.users import create_user
 from tests.browser.harness import errors_of, save_screenshot
@@ -92,3 +94,32 @@ def test_district_map_in_english_on_a_phone(closed_page, live_server) -> None:  
     assert box is not None and box["x"] + box["width"] <= 375, "the title fits the phone's width"
     save_screenshot(page, "district_map_phone_en")
     assert blocked == [] and errors_of(page) == []
+
+
+@pytest.fixture
+def small_grid_pages(monkeypatch: pytest.MonkeyPatch) -> Iterator[int]:
+    """The page as a district with more grids than one API page would serve it."""
+    monkeypatch.setattr(district_map, "GRIDS_PAGE", 20)
+    district_map.district_html.cache_clear()
+    yield 20
+    monkeypatch.undo()
+    district_map.district_html.cache_clear()
+
+
+def test_a_district_larger_than_one_page_of_grids_loads_the_grids_in_view(
+    closed_page, live_server, small_grid_pages: int, a_building: tuple[float, float]  # noqa: ANN001
+) -> None:
+    page, blocked = closed_page(width=1280, height=800)
+    page.goto(live_server.url + "/", wait_until="load")
+    page.wait_for_function(f"() => window.gridmapDistrict && {GRIDS_DRAWN[6:]} === {small_grid_pages}")
+    _zoom_to(page, a_building, 16)
+    bbox = page.evaluate("""() => { const b = gridmapDistrict.map.getBounds().pad(0.2);
+        return [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].map(v => v.toFixed(6)).join(','); }""")
+    answer = page.request.get(f"{live_server.url}/api/grids?limit=5000&bbox={bbox}").json()
+    in_view = {f["properties"]["code"] for f in answer["features"]}
+    assert in_view
+    page.wait_for_function(f"""() => {{
+        const drawn = new Set(gridmapDistrict.grids.getLayers().map(l => l.feature.properties.code));
+        return {sorted(in_view)}.every(code => drawn.has(code)); }}""")
+    assert blocked == []
+    assert [e for e in errors_of(page) if "401" not in e] == []  # buildings: not signed in

@@ -81,20 +81,36 @@ async function getJSON(url, signal) {
   return response.json();
 }
 
-/** Every current grid, a page at a time; then the whole district in view. */
+const gridCodes = new Set(); // grids already drawn
+let everyGrid = false; // the first answer held every current grid: nothing more to fetch
+
+function addGrids(page) {
+  const fresh = page.features.filter(function (f) { return !gridCodes.has(f.properties.code); });
+  fresh.forEach(function (f) {
+    gridCodes.add(f.properties.code);
+    const street = f.properties.street_code;
+    if (!streetColour.has(street)) streetColour.set(street, STREET_COLOURS[streetColour.size % STREET_COLOURS.length]);
+  });
+  grids.addData({ type: 'FeatureCollection', features: fresh });
+}
+
+function bboxOfView() {
+  const box = map.getBounds().pad(0.2);
+  return [box.getWest(), box.getSouth(), box.getEast(), box.getNorth()].map(function (v) { return v.toFixed(6); }).join(',');
+}
+
+/** The district's grids: one page of the API holds them all in any real district (thousands); then the
+ * whole district is shown. A larger one is fetched for the view as the map moves (loadGridsInView). */
 async function loadGrids() {
-  let url = '/api/grids?limit=' + config.grids_page;
-  while (url) {
-    const page = await getJSON(url);
-    page.features.forEach(function (f) {
-      const street = f.properties.street_code;
-      if (!streetColour.has(street)) streetColour.set(street, STREET_COLOURS[streetColour.size % STREET_COLOURS.length]);
-    });
-    grids.addData(page);
-    const next = (page.links || []).find(function (l) { return l.rel === 'next'; });
-    url = next ? next.href : null;
-  }
+  const page = await getJSON('/api/grids?limit=' + config.grids_page);
+  addGrids(page);
+  everyGrid = page.features.length >= page.numberMatched;
   if (grids.getLayers().length) map.fitBounds(grids.getBounds());
+}
+
+async function loadGridsInView() {
+  if (everyGrid) return;
+  addGrids(await getJSON('/api/grids?limit=' + config.grids_per_view + '&bbox=' + bboxOfView()));
 }
 
 let pending = null; // the AbortController of the buildings request in flight
@@ -110,12 +126,10 @@ async function loadBuildings() {
     return;
   }
   if (signedOut) return;
-  const box = map.getBounds().pad(0.2);
-  const bbox = [box.getWest(), box.getSouth(), box.getEast(), box.getNorth()].map(function (v) { return v.toFixed(6); });
   const controller = new AbortController();
   pending = controller;
   try {
-    const page = await getJSON('/api/buildings?limit=' + config.buildings_per_view + '&bbox=' + bbox.join(','), controller.signal);
+    const page = await getJSON('/api/buildings?limit=' + config.buildings_per_view + '&bbox=' + bboxOfView(), controller.signal);
     buildings.clearLayers();
     buildings.addData(page);
     const shown = page.features.length;
@@ -137,7 +151,10 @@ async function loadBuildings() {
 let moveTimer = null;
 map.on('moveend', function () {
   clearTimeout(moveTimer);
-  moveTimer = setTimeout(loadBuildings, 150);
+  moveTimer = setTimeout(function () {
+    loadGridsInView().catch(function () { showStatus(T.load_failed); });
+    loadBuildings();
+  }, 150);
 });
 map.on('zoomend', function () {
   const r = radiusFor(map.getZoom());
