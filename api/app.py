@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI
-from starlette.middleware.gzip import GZipMiddleware
+from starlette.middleware.gzip import DEFAULT_EXCLUDED_CONTENT_TYPES, GZipMiddleware
 
 from api.admission import AdmissionMiddleware
 from api.deps import storable_query
@@ -25,6 +25,8 @@ from gis.store.database import Database, open_database
 log = logging.getLogger(__name__)
 
 GZIP_MIN_BYTES = 1024  # below this, compressing costs more than it saves
+GZIP_LEVEL = 6  # zlib's default: most of level 9's saving at a fraction of its CPU
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"  # a zip already
 
 
 def create_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:
@@ -77,6 +79,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     mount_vendor(app)
     shell.mount_static(app)
     # Pages and JSON answers compressed when the client accepts it; answers that are already compressed
-    # (the layer API's prebuilt gzip) pass through untouched.
-    app.add_middleware(GZipMiddleware, minimum_size=GZIP_MIN_BYTES)
+    # (the layer API's prebuilt gzip, photos, workbooks) pass through untouched.
+    app.add_middleware(GZipMiddleware, minimum_size=GZIP_MIN_BYTES, compresslevel=GZIP_LEVEL,
+                       exclude_content_types=(*DEFAULT_EXCLUDED_CONTENT_TYPES, XLSX))
     return app

@@ -138,6 +138,10 @@ def test_pages_and_json_are_compressed_and_prebuilt_gzip_is_left_alone(
                        headers={**users["centre"], "Accept-Encoding": "gzip"})
     assert layer.headers["content-encoding"] == "gzip"
     assert len(layer.json()["features"]) == 2, "compressed once: decodes to the GeoJSON"
+    workbook = client.get("/api/ledger.xlsx", headers={**users["centre"], "Accept-Encoding": "gzip"},
+                          params={"grid": drawn.WEST_CODE, "from": "2026-01-01", "to": "2026-02-01"})
+    assert workbook.status_code == 200 and len(workbook.content) > 1024
+    assert "content-encoding" not in workbook.headers, "a workbook is a zip already"
     raw = client.get("/", headers={"Accept-Encoding": "identity"})
     assert "content-encoding" not in raw.headers
     assert len(gzip.compress(raw.content)) < len(raw.content)
