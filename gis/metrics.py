@@ -141,7 +141,7 @@ def _spec(key: str, zh: str, en: str, unit: str, worse_up: bool, thresholds: tup
 
 MEASURES: Mapping[str, MeasureSpec] = MappingProxyType({s.key: s for s in (
     _spec("open_cases", "在办案件", "Open cases", "cases", True, (1, 5, 10, 20)),
-    _spec("overdue", "超期案件", "Overdue cases", "cases", True, (1, 3, 5)),
+    _spec("overdue", "期内超期（含已结）", "Overdue in period (incl. closed late)", "cases", True, (1, 3, 5)),
     _spec("response_p50_h", "响应时长中位数", "Response time, median", "h", True, (24, 72)),
     _spec("response_p90_h", "响应时长90分位", "Response time, 90th percentile", "h", True, (48, 120)),
     _spec("resolution_p50_h", "处置时长中位数", "Resolution time, median", "h", True, (48, 120)),
@@ -222,11 +222,12 @@ def finish_measures(counts: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def worst(rows: Iterable[Mapping[str, Any]], measure: str, limit: int) -> list[Mapping[str, Any]]:
-    """The `limit` rows worst on `measure`: worst first, ties by code, rows with no value left out; "grade"
-    ranks by score. The one "worst grids" rule of the wall's list, `worst_grids` and the API."""
+    """The `limit` rows worst on `measure`: worst first, ties by code; rows with no value, and rows with
+    nothing wrong (zero or less on a measure where more is worse: no open case is no problem), left out;
+    "grade" ranks by score. The one "worst grids" rule of the wall's list, `worst_grids` and the API."""
     key = "score" if measure == "grade" else measure
     worse_up = MEASURES[key].higher_is_worse
-    ranked = [r for r in rows if r[key] is not None]
+    ranked = [r for r in rows if r[key] is not None and not (worse_up and r[key] <= 0)]
     ranked.sort(key=lambda r: (-r[key] if worse_up else r[key], r["code"]))
     return ranked[:limit]
 

@@ -248,11 +248,18 @@ def test_summary_equals_the_district_summary_and_worst_order(
     assert body["version"] == client.get("/api/layers/version", headers=users["centre"]).json()["version"]
 
 
-def test_worst_leaves_out_grids_without_data(client: TestClient, users: dict, cases: dict) -> None:
+def test_worst_leaves_out_grids_without_data_or_with_nothing_wrong(
+    client: TestClient, users: dict, cases: dict,
+) -> None:
     body = client.get("/api/layers/summary", params={"measure": "rework_rate", "lang": "en"},
                       headers=users["planner"]).json()
-    assert [w["code"] for w in body["worst"]] == [drawn.WEST_CODE]
+    rates = {g["properties"]["code"]: g["properties"]["value"] for g in client.get(
+        "/api/layers/grids", params={"measure": "rework_rate"}, headers=users["planner"]).json()["features"]}
+    assert rates == {drawn.WEST_CODE: 0.0, drawn.EAST_CODE: None}  # west: handled, none reworked; east: no data
+    assert body["worst"] == []  # neither stands out
     assert body["measure"]["label"] == "Rework rate"
+    overdue = client.get("/api/layers/summary", params={"measure": "overdue"}, headers=users["planner"]).json()
+    assert sorted(w["code"] for w in overdue["worst"]) == [drawn.WEST_CODE, drawn.EAST_CODE]  # both have some
 
 
 def test_overdue_layer_lists_exactly_the_open_overdue_cases(

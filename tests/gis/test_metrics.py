@@ -202,7 +202,10 @@ def test_worst_is_one_rule_worst_first_ties_by_code_no_data_left_out() -> None:
 
     rows = [{"code": "3", "overdue": 2, "on_time_rate": 0.5, "score": 80.0},
             {"code": "1", "overdue": 2, "on_time_rate": None, "score": 40.0},
-            {"code": "2", "overdue": 5, "on_time_rate": 0.9, "score": None}]
-    assert [r["code"] for r in worst(rows, "overdue", 10)] == ["2", "1", "3"]  # more is worse; ties by code
-    assert [r["code"] for r in worst(rows, "on_time_rate", 10)] == ["3", "2"]  # less is worse; None left out
-    assert [r["code"] for r in worst(rows, "grade", 1)] == ["1"]  # grade ranks by score
+            {"code": "2", "overdue": 5, "on_time_rate": 0.9, "score": None},
+            {"code": "4", "overdue": 0, "on_time_rate": 0.0, "score": 10.0}]
+    assert [r["code"] for r in worst(rows, "overdue", 10)] == ["2", "1", "3"]  # more is worse; ties by code;
+    # a grid with no overdue case has nothing wrong and is not listed
+    assert [r["code"] for r in worst(rows, "on_time_rate", 10)][0] == "4"  # 0 on a less-is-worse measure is worst
+    assert [r["code"] for r in worst(rows, "on_time_rate", 10)] == ["4", "3", "2"]  # less is worse; None left out
+    assert [r["code"] for r in worst(rows, "grade", 1)] == ["4"]  # grade ranks by score

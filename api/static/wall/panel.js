@@ -51,10 +51,6 @@ export function renderLegend(measure) {
 
 /** A grid with nothing wrong is not among the worst: zero open or overdue cases, zero gaps, no wait.
  * (This rule belongs with the API's `worst` list; until the API applies it, the wall does.) */
-function standsOut(grid, spec) {
-  return !(spec.higher_is_worse && typeof grid.value === 'number' && grid.value <= 0);
-}
-
 export function applySummary(summary, measure) {
   const district = summary.district || {};
   document.getElementById('wall-district').textContent = district.name || ctx.T.figures;
@@ -66,9 +62,7 @@ export function applySummary(summary, measure) {
   });
   document.getElementById('fig-overdue').classList.toggle('bad', district.overdue > 0);
   const spec = measureSpec(measure);
-  const worst = (Array.isArray(summary.worst) ? summary.worst.slice(0, 10) : []).filter(function (g) {
-    return standsOut(g, spec);
-  });
+  const worst = Array.isArray(summary.worst) ? summary.worst.slice(0, 10) : []; // the API's rule (gis.metrics.worst)
   const list = document.getElementById('wall-worst');
   list.innerHTML = worst.length ? worst.map(function (g) {
     return '<li data-code="' + esc(g.code) + '"><span class="swatch" style="background:' + colourOf(g.colour) + '"></span>'
