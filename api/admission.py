@@ -2,7 +2,7 @@
 an Open311 post) are never starved by expensive ones (map layers, tiles, pages, exports).
 
 Two bounded classes, waited for in the event loop (a waiting request holds no thread and no connection):
-- heavy: whole-district layers, tiles, pages, ledger exports and Open311 listings, `HEAVY_SLOTS` at once;
+- heavy: whole-district layers, tiles, ledger exports and Open311 listings, `HEAVY_SLOTS` at once;
 - everything else that touches the database, `GENERAL_SLOTS` at once.
 Static files and the favicon are not counted.
 
@@ -24,8 +24,8 @@ from gis.store.database import POOL_CONNECTIONS
 HEAVY_SLOTS = 4
 GENERAL_SLOTS = POOL_CONNECTIONS - HEAVY_SLOTS - 4  # a few connections spare for the sweeper and tools
 HEAVY_PREFIXES = ("/api/layers/grids", "/api/layers/summary", "/api/layers/legend", "/api/layers/overdue",
-                  "/api/layers/coverage", "/tiles/", "/api/ledger", "/wall")
-HEAVY_PATHS = ("/",)
+                  "/api/layers/coverage", "/tiles/", "/api/ledger")
+HEAVY_PATHS: tuple[str, ...] = ()  # pages are built once per language and served from memory: cheap
 FREE_PREFIXES = ("/static/", "/vendor/", "/favicon")
 
 _semaphores: RunVar[dict[str, Semaphore]] = RunVar("gridmap_admission")

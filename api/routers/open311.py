@@ -45,6 +45,7 @@ from api.errors import DATABASE_AWAY, database_unavailable, retry_headers
 from api.open311_input import PostedFields, api_key_of, case_input
 from gis.categories import Category, CategoryKind
 from gis.errors import GridmapError, InvalidInput, NotFound
+from gis.i18n import language_key
 from gis.periods import check_day
 from gis.permissions import Forbidden, Unauthenticated, check_create_case
 from gis.store import cases as store
@@ -110,8 +111,7 @@ def _format(fmt: str) -> str:
 def _language(request: Request, locale: str | None = None) -> str:
     """`locale`, else the first Accept-Language tag, else the configured default (zh-CN)."""
     chosen = locale or request.headers.get("accept-language", "").split(",")[0].split(";")[0].strip()
-    chosen = chosen or request.app.state.settings.default_language
-    return "en" if chosen.lower().startswith("en") else "zh-CN"
+    return language_key(chosen or request.app.state.settings.default_language)
 
 
 Language = Annotated[str, Depends(_language)]

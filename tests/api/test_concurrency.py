@@ -52,8 +52,8 @@ def test_a_burst_of_authenticated_requests_is_answered_without_stalling(live: st
 @pytest.mark.parametrize(("method", "path", "kind"), [
     ("GET", "/api/layers/version", "general"), ("POST", "/api/cases", "general"),
     ("POST", "/open311/v2/requests.json", "general"), ("GET", "/open311/v2/requests.json", "heavy"),
-    ("GET", "/api/layers/grids", "heavy"), ("GET", "/tiles/grids/14/1/1.mvt", "heavy"), ("GET", "/", "heavy"),
-    ("GET", "/wall", "heavy"), ("GET", "/api/ledger.csv", "heavy"), ("GET", "/static/wall/wall.js", None),
+    ("GET", "/api/layers/grids", "heavy"), ("GET", "/tiles/grids/14/1/1.mvt", "heavy"), ("GET", "/", "general"),
+    ("GET", "/wall", "general"), ("GET", "/api/ledger.csv", "heavy"), ("GET", "/static/wall/wall.js", None),
     ("GET", "/vendor/leaflet@1.9.4/leaflet.js", None),
 ])
 def test_request_classes(method: str, path: str, kind: str | None) -> None:
