@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 from fastapi.responses import Response
 
 from gis.categories import Category, CategoryKind, HandlingRule
+from gis.i18n import is_english
 from gis.workflow import STATUS_CATEGORY, CaseStatus, StatusCategory, label
 
 __all__ = [
@@ -65,10 +66,6 @@ _RULE_WORDS = {
 }
 
 
-def _english(language: str) -> bool:
-    return language.lower().startswith("en")
-
-
 # -- documents ----------------------------------------------------------------------------------
 
 
@@ -85,14 +82,14 @@ def discovery(endpoint_url: str) -> dict[str, Any]:
 
 def service_notice(category: Category, language: str) -> str:
     """The time limit in words: "派遣后4工作时内处置" / "to be handled within 4 working hours of dispatch"."""
-    if _english(language):
+    if is_english(language):
         return f"to be handled within {category.limit.describe('en')} of dispatch"
     return f"派遣后{category.limit.describe('zh')}内处置"
 
 
 def _service_description(category: Category, language: str) -> str:
     zh_rule, en_rule = _RULE_WORDS[category.handling_rule]
-    if _english(language):
+    if is_english(language):
         clock = "emergency: clock hours, 24×7" if category.emergency else "counted on the work calendar"
         return f"Time limit {category.limit.describe('en')} from dispatch ({clock}); {en_rule}."
     clock = "紧急，按自然小时全天计时" if category.emergency else "按工作日历计时"
@@ -167,7 +164,7 @@ def request_item(case: Mapping[str, Any], category: Category | None, language: s
         "service_request_id": str(case["id"]),
         "status": open311_status(status),
         "status_notes": _status_notes(status, language),
-        "service_name": names["name_en"] if _english(language) else names["name_zh"],
+        "service_name": names["name_en"] if is_english(language) else names["name_zh"],
         "service_code": names["code"],
         "description": description or None,
         "agency_responsible": case.get("grid_code") or "unrouted",
