@@ -10,11 +10,13 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
 import pytest
 import uvicorn
+from sqlalchemy import text
 
 from gis.settings import PROJECT_ROOT, Settings
 from gis.store.database import Database, make_engine, open_database, upgrade
@@ -93,27 +95,62 @@ def sample_template(pg_cluster: EmbeddedCluster) -> Iterator[str]:
     _drop(pg_cluster, name)
 
 
+# The tables a test that writes to the shared sample district would change (users, cases, their events).
+GUARDED_TABLES = ("app_user", "service_case", "case_event")
+
+
+def _row_counts(database: Database) -> dict[str, int]:
+    with database.session() as session:
+        return {table: session.execute(text(f"SELECT count(*) FROM {table}")).scalar_one()
+                for table in GUARDED_TABLES}
+
+
 @pytest.fixture(scope="session")
 def sample_db(pg_cluster: EmbeddedCluster, sample_template: str) -> Iterator[Database]:
     """The sample district, shared by the session. Read-only by contract: a test that writes takes
-    `own_sample_db` instead."""
+    `own_sample_db` (or `module_sample_db`) instead. Checked when the session ends: the row counts of
+    `GUARDED_TABLES` must be what they were when it was made, or the run fails."""
     name = f"gridmap_sample_{os.getpid()}"
     _clone_from(pg_cluster, sample_template, name)
     database = open_database(settings_for(pg_cluster, name))
+    at_start = _row_counts(database)
     yield database
-    database.close()
-    _drop(pg_cluster, name)
+    try:
+        at_end = _row_counts(database)
+        if at_end != at_start:
+            changed = {t: f"{at_start[t]} -> {at_end[t]}" for t in GUARDED_TABLES if at_start[t] != at_end[t]}
+            pytest.fail(f"the shared sample database (sample_db, live_server) was written to: {changed}; "
+                        "a test that writes takes own_sample_db or module_sample_db", pytrace=False)
+    finally:
+        database.close()
+        _drop(pg_cluster, name)
+
+
+@contextmanager
+def _sample_copy(cluster: EmbeddedCluster, template: str) -> Iterator[Database]:
+    name = f"gridmap_sample_t{os.getpid()}_{next(_counter)}"
+    _clone_from(cluster, template, name)
+    database = open_database(settings_for(cluster, name))
+    try:
+        yield database
+    finally:
+        database.close()
+        _drop(cluster, name)
 
 
 @pytest.fixture
 def own_sample_db(pg_cluster: EmbeddedCluster, sample_template: str) -> Iterator[Database]:
     """A copy of the sample district for one test to write to (a clone: well under a second)."""
-    name = f"gridmap_sample_t{os.getpid()}_{next(_counter)}"
-    _clone_from(pg_cluster, sample_template, name)
-    database = open_database(settings_for(pg_cluster, name))
-    yield database
-    database.close()
-    _drop(pg_cluster, name)
+    with _sample_copy(pg_cluster, sample_template) as database:
+        yield database
+
+
+@pytest.fixture(scope="module")
+def module_sample_db(pg_cluster: EmbeddedCluster, sample_template: str) -> Iterator[Database]:
+    """A copy of the sample district shared by one module's tests, for the set-up they write (a user to
+    sign in with); a test whose writes others would see (cases, deadlines) takes `own_sample_db`."""
+    with _sample_copy(pg_cluster, sample_template) as database:
+        yield database
 
 
 def _free_port() -> int:

@@ -1,6 +1,11 @@
 """Browser fixtures, shared by every browser test: one headless Chromium per session, servers for apps
-(`serve`, on the same `LiveServer` as the session's `live_server` over the sample district) and
-closed-network pages (`closed_page`) whose contexts are closed after the test."""
+(`serve` for a test, `module_serve` for a module's tests, on the same `LiveServer` as the session's
+`live_server` over the sample district) and closed-network pages (`closed_page`) whose contexts are
+closed after the test.
+
+`live_server` is over the shared sample district, read-only by contract (checked at the end of the
+session): a test that writes (users, cases, deadlines) serves `harness.app_over` its own copy
+(`own_sample_db`, or `module_sample_db` for a module's set-up) instead."""
 
 from __future__ import annotations
 
@@ -25,6 +30,13 @@ def browser() -> Iterator[Browser]:
 @pytest.fixture
 def serve() -> Iterator[Callable[[object], str]]:
     """`serve(app) -> base URL`: the app under uvicorn on a loopback port until the test ends."""
+    with ExitStack() as stack:
+        yield lambda app: stack.enter_context(LiveServer(app)).url
+
+
+@pytest.fixture(scope="module")
+def module_serve() -> Iterator[Callable[[object], str]]:
+    """`module_serve(app) -> base URL`: as `serve`, until the module's tests are done."""
     with ExitStack() as stack:
         yield lambda app: stack.enter_context(LiveServer(app)).url
 

@@ -1,4 +1,5 @@
-"""Helpers for browser tests: Debian's Chromium, pages on a closed network (loopback only), screenshots.
+"""Helpers for browser tests: Debian's Chromium, pages on a closed network (loopback only), screenshots,
+the app over a database of a test's own.
 
 Not a conftest: fixtures are wired elsewhere. Errors of a page from `closed_network_page` are in
 `page.errors` (also `errors_of(page)`, typed).
@@ -10,6 +11,9 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from playwright.sync_api import Browser, ConsoleMessage, Page, Playwright, Request, Response, Route
+
+from gis.settings import Settings
+from gis.store.database import Database
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -92,3 +96,12 @@ def save_screenshot(page: Page, name: str) -> Path:
     path = SCREENSHOT_DIR / (name if name.endswith(".png") else f"{name}.png")
     page.screenshot(path=str(path))
     return path
+
+
+def app_over(database: Database) -> object:
+    """The gridmap app over `database` (as `sample_app` is over the shared sample district): for a test
+    that writes, over its own copy (`own_sample_db`, `module_sample_db`), served with `serve`."""
+    from api.app import create_app
+
+    settings = Settings(database_url=database.engine.url.render_as_string(hide_password=False))
+    return create_app(settings, database=database)

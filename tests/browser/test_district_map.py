@@ -15,7 +15,7 @@ from api.cli import SAMPLE_DIR
 from api.pages import district_map
 from gis.store.database import Database
 from gis.store.users import create_user
-from tests.browser.harness import errors_of, save_screenshot
+from tests.browser.harness import app_over, errors_of, save_screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -24,12 +24,13 @@ GRIDS_DRAWN = "() => gridmapDistrict.grids.getLayers().length"
 BUILDINGS_DRAWN = "() => gridmapDistrict.buildings.getLayers().length"
 
 
-@pytest.fixture(scope="module")
-def map_key(sample_db: Database) -> str:
-    with sample_db.session() as session:
-        if not session.execute(text("SELECT 1 FROM app_user WHERE username = 'district-map'")).first():
-            create_user(session, "district-map", "planner", key=MAP_KEY)
-    return MAP_KEY
+@pytest.fixture
+def map_url(own_sample_db: Database, serve) -> str:  # noqa: ANN001
+    """The app over this test's own copy of the sample district, with a planner to sign in as (`MAP_KEY`):
+    the user is written there, never to the shared `sample_db`."""
+    with own_sample_db.session() as session:
+        create_user(session, "district-map", "planner", key=MAP_KEY)
+    return serve(app_over(own_sample_db))
 
 
 @pytest.fixture(scope="module")
@@ -52,10 +53,10 @@ def _zoom_to(page: Page, where: tuple[float, float], zoom: int) -> None:
 
 
 def test_district_map_draws_every_grid_and_buildings_only_when_zoomed_in(
-    closed_page, live_server, map_key: str, a_building: tuple[float, float]  # noqa: ANN001
+    map_url: str, closed_page, a_building: tuple[float, float]  # noqa: ANN001
 ) -> None:
     page, blocked = closed_page(width=1920, height=1080)
-    page.goto(live_server.url + "/", wait_until="load")
+    page.goto(map_url + "/", wait_until="load")
     _grids_loaded(page)
     expect(page.locator("#gridmap-title")).to_contain_text("网格化管理地图")
     expect(page.locator("#district-status")).to_have_text("放大地图查看楼栋")
@@ -65,16 +66,16 @@ def test_district_map_draws_every_grid_and_buildings_only_when_zoomed_in(
     _zoom_to(page, a_building, 16)
     expect(page.locator("#district-status")).to_contain_text("登录后可查看楼栋")
     page.locator("#district-status a").click()
-    page.locator("#signin-key").fill(map_key)
+    page.locator("#signin-key").fill(MAP_KEY)
     page.get_by_role("button", name="登录").click()
-    page.wait_for_url(live_server.url + "/")
+    page.wait_for_url(map_url + "/")
     _grids_loaded(page)
     _zoom_to(page, a_building, 17)
     expect(page.locator("#district-status")).to_have_text(re.compile(r"^楼栋 \d+"))
     drawn = page.evaluate(BUILDINGS_DRAWN)
     bbox = page.evaluate("""() => { const b = gridmapDistrict.map.getBounds().pad(0.2);
         return [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].map(v => v.toFixed(6)).join(','); }""")
-    expected = page.request.get(f"{live_server.url}/api/buildings?limit=1&bbox={bbox}").json()["numberMatched"]
+    expected = page.request.get(f"{map_url}/api/buildings?limit=1&bbox={bbox}").json()["numberMatched"]
     assert 0 < drawn == min(expected, 3000)
     status = f"楼栋 {drawn}" if drawn == expected else f"楼栋 {drawn} / {expected}，放大查看全部"
     expect(page.locator("#district-status")).to_have_text(status)

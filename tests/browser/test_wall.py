@@ -1,4 +1,5 @@
-"""The command-centre wall on a closed network, against the sample district: grids coloured as the legend
+"""The command-centre wall on a closed network, against copies of the sample district (the module's, with
+the wall's user; a test's own where it posts cases): grids coloured as the legend
 says, the measure switch, a new case on the wall within 5 seconds, offline and back, readable type at
 1920x1080 and 3840x2160, and a soak run that must not pile up layers, requests, timers or memory."""
 
@@ -15,7 +16,7 @@ from sqlalchemy import text
 from api.cli import SAMPLE_DIR
 from gis.store.database import Database
 from gis.store.users import create_user
-from tests.browser.harness import errors_of, save_screenshot
+from tests.browser.harness import app_over, errors_of, save_screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -60,30 +61,56 @@ LEGEND = """() => Array.from(document.querySelectorAll('#wall-legend li')).map(l
   swatch: getComputedStyle(li.querySelector('.swatch')).backgroundColor}))"""
 
 
+def _add_wall_user(database: Database) -> None:
+    with database.session() as session:
+        create_user(session, "wall-browser", "command_centre", key=WALL_KEY)
+
+
 @pytest.fixture(scope="module")
-def wall_key(sample_db: Database) -> str:
-    """A command-centre user in the sample district (created once per test session)."""
-    with sample_db.session() as session:
-        exists = session.execute(text("SELECT 1 FROM app_user WHERE username = 'wall-browser'")).first()
-        if not exists:
-            create_user(session, "wall-browser", "command_centre", key=WALL_KEY)
+def wall_key(module_sample_db: Database) -> str:
+    """A command-centre user in this module's copy of the sample district (never the shared `sample_db`)."""
+    _add_wall_user(module_sample_db)
     return WALL_KEY
 
 
-@pytest.fixture
-def wall(closed_page, live_server, wall_key: str) -> Iterator[Any]:  # noqa: ANN001
-    """Opens the wall through the kiosk URL; yields `open(query, width, height) -> (page, blocked)`."""
+@pytest.fixture(scope="module")
+def wall_url(module_sample_db: Database, wall_key: str, module_serve) -> str:  # noqa: ANN001
+    """The app over this module's copy, for the tests that only read (they share it)."""
+    return module_serve(app_over(module_sample_db))
 
+
+@pytest.fixture
+def case_db(own_sample_db: Database) -> Database:
+    """This test's own copy of the sample district, with the wall's user: for a test that posts cases
+    or moves deadlines, so no other test sees them."""
+    _add_wall_user(own_sample_db)
+    return own_sample_db
+
+
+def _wall_opener(closed_page, url: str):  # noqa: ANN001, ANN202
     def open_wall(query: str = "rotate=0", width: int = 1920, height: int = 1080) -> tuple[Page, list[str]]:
         page, blocked = closed_page(width=width, height=height)
         page.add_init_script(PROBE)
-        page.goto(f"{live_server.url}/wall?key={wall_key}&{query}", wait_until="load")
+        page.goto(f"{url}/wall?key={WALL_KEY}&{query}", wait_until="load")
         assert "key=" not in page.url, "the kiosk URL must not keep the key in the address bar"
         page.wait_for_function("() => window.gridmapWall && gridmapWall.stats.refreshes > 0 "
                                "&& gridmapWall.state.overdueVersion !== null", timeout=30_000)
         return page, blocked
 
-    yield open_wall
+    return open_wall
+
+
+@pytest.fixture
+def wall(wall_url: str, closed_page) -> Iterator[Any]:  # noqa: ANN001
+    """Opens the wall through the kiosk URL (over the module's copy); yields
+    `open(query, width, height) -> (page, blocked)`."""
+    yield _wall_opener(closed_page, wall_url)
+
+
+@pytest.fixture
+def case_wall(case_db: Database, serve, closed_page) -> Iterator[Any]:  # noqa: ANN001
+    """As `wall`, over the app on this test's own copy (`case_db`)."""
+    yield _wall_opener(closed_page, serve(app_over(case_db)))
 
 
 def _api(page: Page, path: str) -> Any:
@@ -168,10 +195,10 @@ def _no_small_text(page: Page, smallest_px: float) -> None:
 
 
 def test_sign_in_form_rejects_a_bad_key_then_opens_the_wall(
-    closed_page, live_server, wall_key: str  # noqa: ANN001
+    closed_page, wall_url: str, wall_key: str  # noqa: ANN001
 ) -> None:
     page, blocked = closed_page(width=1920, height=1080)
-    page.goto(f"{live_server.url}/wall", wait_until="load")
+    page.goto(f"{wall_url}/wall", wait_until="load")
     page.locator("#signin-key").fill("not-a-key")
     page.get_by_role("button", name="登录").click()
     expect(page.locator(".message")).to_contain_text("密钥无效")
@@ -181,7 +208,7 @@ def test_sign_in_form_rejects_a_bad_key_then_opens_the_wall(
     page.locator("#signin-key").fill(wall_key)
     page.get_by_role("button", name="登录").click()
     page.wait_for_function("() => window.gridmapWall && gridmapWall.stats.refreshes > 0", timeout=30_000)
-    assert page.url == f"{live_server.url}/wall"
+    assert page.url == f"{wall_url}/wall"
     cookie = next(c for c in page.context.cookies() if c["name"] == "gridmap_key")
     assert cookie["httpOnly"] and cookie["sameSite"] == "Strict" and cookie["path"] == "/"
     assert page.evaluate("() => document.cookie") == "", "the key is not readable from scripts"
@@ -228,9 +255,9 @@ def test_measure_buttons_switch_the_map_at_once(wall) -> None:  # noqa: ANN001
     assert blocked == [] and _errors(page) == []
 
 
-def test_a_new_case_is_on_the_wall_within_five_seconds(wall, sample_db: Database) -> None:  # noqa: ANN001
-    page, blocked = wall("rotate=0")
-    with sample_db.session() as session:
+def test_a_new_case_is_on_the_wall_within_five_seconds(case_wall, case_db: Database) -> None:  # noqa: ANN001
+    page, blocked = case_wall("rotate=0")
+    with case_db.session() as session:
         lon, lat, grid = session.execute(text(
             "SELECT ST_X(b.geom), ST_Y(b.geom), g.code FROM building AS b JOIN grid AS g ON g.id = b.grid_id "
             "WHERE g.valid_to IS NULL ORDER BY b.code LIMIT 1")).one()
@@ -265,11 +292,11 @@ def test_a_new_case_is_on_the_wall_within_five_seconds(wall, sample_db: Database
     assert blocked == [] and _errors(page) == []
 
 
-def test_an_overdue_case_is_marked_where_it_is(wall, sample_db: Database) -> None:  # noqa: ANN001
-    page, blocked = wall("rotate=0")
+def test_an_overdue_case_is_marked_where_it_is(case_wall, case_db: Database) -> None:  # noqa: ANN001
+    page, blocked = case_wall("rotate=0")
     base = page.url.split("/wall")[0]
     headers = {"Authorization": f"Bearer {WALL_KEY}"}
-    with sample_db.session() as session:
+    with case_db.session() as session:
         lon, lat = session.execute(text(
             "SELECT ST_X(b.geom), ST_Y(b.geom) FROM building AS b WHERE b.grid_id IS NOT NULL "
             "ORDER BY b.code DESC LIMIT 1")).one()
@@ -280,7 +307,7 @@ def test_an_overdue_case_is_marked_where_it_is(wall, sample_db: Database) -> Non
                                      data={"action": action})
         assert response.ok, (action, response.status, response.text())
     # Time passes: its deadline is now three hours ago (the update bumps the data version, as any would).
-    with sample_db.session() as session:
+    with case_db.session() as session:
         session.execute(text("UPDATE service_case SET deadline = now() - interval '3 hours' WHERE id = :id"),
                         {"id": case["id"]})
     marker = f"""() => {{
