@@ -115,6 +115,8 @@ class MeasureSpec:
 
     `unit` is one of "cases", "h" (hours), "share" (0..1, shown as a percentage), "gaps", "households",
     "points" (score) or "grade". `categories` lists the grade letters in class order for the grade.
+    `wall` is the measure's place among the wall's buttons (None: not on the wall), `short_zh`/`short_en`
+    the button's words: a measure added here reaches the wall without touching a page or a script.
     """
 
     key: str
@@ -125,6 +127,9 @@ class MeasureSpec:
     thresholds: tuple[float, ...]
     colours: tuple[str, ...]
     categories: tuple[str, ...] = ()
+    wall: int | None = None
+    short_zh: str = ""
+    short_en: str = ""
 
     def __post_init__(self) -> None:
         if list(self.thresholds) != sorted(set(self.thresholds)):
@@ -134,29 +139,38 @@ class MeasureSpec:
 
 
 def _spec(key: str, zh: str, en: str, unit: str, worse_up: bool, thresholds: tuple[float, ...],
-          categories: tuple[str, ...] = ()) -> MeasureSpec:
+          categories: tuple[str, ...] = (), *, wall: int | None = None, short: tuple[str, str] = ("", "")
+          ) -> MeasureSpec:
     return MeasureSpec(key, zh, en, unit, worse_up, thresholds, colours_for(len(thresholds) + 1, worse_up),
-                       categories)
+                       categories, wall, *short)
 
 
 MEASURES: Mapping[str, MeasureSpec] = MappingProxyType({s.key: s for s in (
-    _spec("open_cases", "在办案件", "Open cases", "cases", True, (1, 5, 10, 20)),
-    _spec("overdue", "期内超期（含已结）", "Overdue in period (incl. closed late)", "cases", True, (1, 3, 5)),
-    _spec("response_p50_h", "响应时长中位数", "Response time, median", "h", True, (24, 72)),
+    _spec("open_cases", "在办案件", "Open cases", "cases", True, (1, 5, 10, 20),
+          wall=1, short=("在办", "Open")),
+    _spec("overdue", "期内超期（含已结）", "Overdue in period (incl. closed late)", "cases", True, (1, 3, 5),
+          wall=2, short=("期内超期", "Overdue")),
+    _spec("response_p50_h", "响应时长中位数", "Response time, median", "h", True, (24, 72),
+          wall=3, short=("响应时长", "Response")),
     _spec("response_p90_h", "响应时长90分位", "Response time, 90th percentile", "h", True, (48, 120)),
     _spec("resolution_p50_h", "处置时长中位数", "Resolution time, median", "h", True, (48, 120)),
     _spec("resolution_p90_h", "处置时长90分位", "Resolution time, 90th percentile", "h", True, (120, 312)),
     _spec("closure_rate", "结案率", "Closure rate", "share", False, (0.8, 0.9, 0.95)),
-    _spec("on_time_rate", "按期结案率", "On-time closure rate", "share", False, (0.6, 0.75, 0.9)),
+    _spec("on_time_rate", "按期结案率", "On-time closure rate", "share", False, (0.6, 0.75, 0.9),
+          wall=6, short=("按期结案", "On time")),
     _spec("rework_rate", "返工率", "Rework rate", "share", True, (0.05, 0.1, 0.2)),
-    _spec("satisfaction", "满意率", "Satisfaction", "share", False, (0.8, 0.9, 0.95)),
-    _spec("org_gaps", "组织覆盖缺口", "Organisational gaps", "gaps", True, (1, 2)),
+    _spec("satisfaction", "满意率", "Satisfaction", "share", False, (0.8, 0.9, 0.95),
+          wall=7, short=("满意率", "Satisfied")),
+    _spec("org_gaps", "组织覆盖缺口", "Organisational gaps", "gaps", True, (1, 2),
+          wall=5, short=("组织缺口", "Org gaps")),
     _spec("unvisited_share", "未走访楼栋占比", "Buildings not visited in the cycle", "share", True,
-          (0.1, 0.3, 0.5)),
+          (0.1, 0.3, 0.5),
+          wall=4, short=("未走访", "Unvisited")),
     _spec("households_per_worker", "人均服务户数", "Households per grid worker", "households", True,
           (300, 500)),
     _spec("score", "综合得分", "Score", "points", False, (40, 60, 75, 90)),
-    _spec("grade", "等级", "Grade", "grade", False, (40, 60, 75, 90), categories=("E", "D", "C", "B", "A")),
+    _spec("grade", "等级", "Grade", "grade", False, (40, 60, 75, 90), categories=("E", "D", "C", "B", "A"),
+          wall=8, short=("等级", "Grade")),
 )})
 """Every measure the layer API can colour a map by, keyed as in the rows of `grid_measures`."""
 

@@ -1,7 +1,7 @@
 """The pages' words: one JSON message catalogue per language (`api/pages/messages/<lang>.json`) and the
 one function that picks a page's language.
 
-A catalogue is a set of sections (`signin`, `roles`, `map`, `wall`, `wall_measures`, ...), each a flat
+A catalogue is a set of sections (`signin`, `roles`, `map`, `wall`, ...), each a flat
 table of message keys; `{name}` marks a value filled in at display time. Every language has the same
 sections and keys (a test holds them equal), so a string is added by adding one line to each file.
 """

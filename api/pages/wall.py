@@ -4,8 +4,8 @@ grids, overdue cases and coverage gaps, refreshing itself for hours on a big scr
 The page is the shell's base template with the wall's panel and `api/static/wall/` (ES modules driving
 Leaflet), which reads the layer API (`/api/layers/...`) with the `gridmap_key` cookie. Signing in (the
 form posting to `/wall/session`, or the kiosk start-up URL `/wall?key=...`) is the shell's, limited to
-the roles that may read every grid's measures. Its words are the `wall` and `wall_measures` sections of
-the message catalogues; `wall_measures` also chooses which measures the wall shows, in order.
+the roles that may read every grid's measures. Its words are the `wall` section of the message
+catalogues; which measures it shows, in which order and with which short names, is gis/metrics.py's.
 """
 
 from __future__ import annotations
@@ -145,7 +145,6 @@ def wall_html(options: WallOptions) -> str:
         "measure": options.measure,
         "signin_url": options.query(),
         "strings": text,
-        "measures": messages(options.lang, "wall_measures"),
     }
     return shell.render_page(
         "wall.html", lang=options.lang, title=text["title"], body_class="wall", config=config,

@@ -106,13 +106,16 @@ def layer_query(
 
 
 def measure_list(language: str = "zh-CN") -> list[dict[str, Any]]:
-    """Every measure the map can be coloured by: key, label, unit, higher_is_worse."""
+    """Every measure the map can be coloured by: key, label, unit, higher_is_worse, wall, short_label."""
     return [measure_json(spec, language) for spec in MEASURES.values()]
 
 
 def measure_json(spec: MeasureSpec, language: str) -> dict[str, Any]:
-    return {"key": spec.key, "label": spec.label_en if is_english(language) else spec.label_zh,
-            "unit": spec.unit, "higher_is_worse": spec.higher_is_worse}
+    """A measure as the API names it; `wall` and `short_label` place it among the wall's buttons."""
+    english = is_english(language)
+    return {"key": spec.key, "label": spec.label_en if english else spec.label_zh,
+            "unit": spec.unit, "higher_is_worse": spec.higher_is_worse, "wall": spec.wall,
+            "short_label": (spec.short_en if english else spec.short_zh) or None}
 
 
 # -- measure values, classes, legend ------------------------------------------------------------------

@@ -107,9 +107,10 @@ def test_measures_lists_every_measure_in_both_languages(client: TestClient, user
     zh = client.get("/api/layers/measures", headers=users["planner"]).json()
     en = client.get("/api/layers/measures", params={"lang": "en"}, headers=users["planner"]).json()
     assert [m["key"] for m in zh] == list(MEASURES)
-    assert zh[0] == {"key": "open_cases", "label": "在办案件", "unit": "cases", "higher_is_worse": True}
+    assert zh[0] == {"key": "open_cases", "label": "在办案件", "unit": "cases", "higher_is_worse": True,
+                     "wall": 1, "short_label": "在办"}
     assert en[6] == {"key": "closure_rate", "label": "Closure rate", "unit": "share",
-                     "higher_is_worse": False}
+                     "higher_is_worse": False, "wall": None, "short_label": None}
 
 
 def test_layer_carries_places_organisation_and_measures(
@@ -118,7 +119,7 @@ def test_layer_carries_places_organisation_and_measures(
     body = layer(client, users["centre"])
     assert body["type"] == "FeatureCollection"
     assert body["measure"] == {"key": "open_cases", "label": "在办案件", "unit": "cases",
-                               "higher_is_worse": True}
+                               "higher_is_worse": True, "wall": 1, "short_label": "在办"}
     assert body["period"]["spec"] == "30d" and body["period"]["label"] == "近30天"
     assert body["classify"] == "fixed"
     assert body["version"] == client.get("/api/layers/version", headers=users["centre"]).json()["version"]

@@ -163,16 +163,22 @@ def test_static_files_are_served_for_revalidation(client: TestClient) -> None:
     assert client.get("/static/wall/missing.js").status_code == 404
 
 
-def test_the_walls_measures_come_from_the_api_and_the_catalogue_not_from_its_script() -> None:
-    """wall_measures in the catalogues chooses and orders the wall's measures (keys of gis.metrics); no
-    script names a measure of its own, so a new measure needs a metrics entry and a catalogue line."""
+def test_the_walls_measures_come_from_gis_metrics_not_from_a_page_or_script(client: TestClient, users: dict) -> None:
+    """gis/metrics.py places measures on the wall (`wall`, `short_zh`/`short_en`); the API passes it on and
+    no script or catalogue names a measure, so a new wall measure is one entry in gis/metrics.py."""
     from pathlib import Path
 
     from api.pages.i18n import catalogue
     from gis.metrics import MEASURES
 
-    chosen = {lang: list(catalogue(lang)["wall_measures"]) for lang in ("zh-CN", "en")}
-    assert chosen["zh-CN"] == chosen["en"] and set(chosen["en"]) <= set(MEASURES)
+    on_wall = sorted((s.wall, key) for key, s in MEASURES.items() if s.wall is not None)
+    assert [w for w, _ in on_wall] == list(range(1, len(on_wall) + 1))  # a place each, no gaps
+    assert all(MEASURES[k].short_zh and MEASURES[k].short_en for _, k in on_wall)
+    listed = client.get("/api/layers/measures", params={"lang": "en"}, headers=users["admin"]).json()
+    assert [m["key"] for m in sorted((m for m in listed if m["wall"]), key=lambda m: m["wall"])] == [
+        k for _, k in on_wall]
+    assert next(m for m in listed if m["key"] == "open_cases")["short_label"] == "Open"
+    assert all("wall_measures" not in catalogue(lang) for lang in ("zh-CN", "en"))
     district_figures = {"open_cases", "overdue", "closure_rate", "on_time_rate", "satisfaction", "grade"}
     folder = Path(__file__).resolve().parents[2] / "api" / "static" / "wall"
     scripts = "".join(p.read_text(encoding="utf-8") for p in folder.glob("*.js"))

@@ -1,7 +1,7 @@
 /* gridmap command-centre wall map: ES modules, no build step.
  *
  * The page (api/pages/wall.py) holds the side panel, a map container and its configuration
- * (#page-config: options, the catalogue's words and the wall's measures). These modules draw Leaflet
+ * (#page-config: options and the catalogue's words; the measures come from the API). These modules draw Leaflet
  * (served locally) and keep map and panel current from the layer API (/api/layers/...), authenticated
  * by the gridmap_key cookie:
  *   state.js   configuration, what is on screen, counters

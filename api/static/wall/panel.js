@@ -1,4 +1,4 @@
-/* The side panel: measure buttons (from the API's measures, labelled and ordered by the catalogue),
+/* The side panel: measure buttons (the API's wall measures, in its order, with its short labels),
  * the legend (the API's), district figures, the worst grids, the clock and the connection status. */
 
 import { clock, colourOf, esc, fmt, formatValue, periodText } from './format.js';
@@ -16,7 +16,7 @@ export function renderButtons(onSelect) {
       const button = document.createElement('button');
       button.type = 'button';
       button.dataset.measure = m.key;
-      button.textContent = ctx.config.measures[m.key] || m.label;
+      button.textContent = m.short_label || m.label;
       button.title = m.label;
       button.addEventListener('click', function () { onSelect(m.key); });
       box.appendChild(button);

@@ -123,13 +123,12 @@ async function step(signal) {
   renderUpdated();
 }
 
-/** The wall's measures: those of the API that the catalogue's `wall_measures` names, in its order (all
- * of the API's if it names none of them). */
+/** The wall's measures: those the API places on the wall (`wall`, from gis/metrics.py), in that order
+ * (all of the API's if it places none). */
 async function loadMeasures(signal) {
   const all = await getJSON(apiUrl('/api/layers/measures', { lang: ctx.config.lang }), signal);
-  const wanted = Object.keys(ctx.config.measures || {})
-    .map(function (key) { return all.find(function (m) { return m.key === key; }); })
-    .filter(Boolean);
+  const wanted = all.filter(function (m) { return typeof m.wall === 'number'; })
+    .sort(function (a, b) { return a.wall - b.wall; });
   state.measures = wanted.length ? wanted : all;
   const keys = state.measures.map(function (m) { return m.key; });
   if (keys.indexOf(state.measure) < 0) state.measure = keys[0];

@@ -11,7 +11,7 @@ export const COVERAGE_EVERY_MS = 30000; // coverage gaps are slow to compute and
 export const ctx = { config: null, T: {}, map: null };
 
 export const state = {
-  measures: [], // [{key, label, unit, higher_is_worse}] from /api/layers/measures, as the catalogue orders them
+  measures: [], // [{key, label, short_label, unit, higher_is_worse, wall}] from /api/layers/measures, wall order
   measure: null, // the measure asked for
   shown: null, // {measure, version} of the grids and summary on screen
   overdueVersion: null,
