@@ -2,8 +2,8 @@
 
 Rule: a point belongs to the current grid whose polygon *covers* it (interior or boundary). A point on
 a boundary shared by several grids goes to the one with the **smallest grid code**: stable, independent
-of insertion order, and checkable by hand. The same rule is written in SQL in `gis/sql/route_point.sql`;
-tests hold the two to the same answers.
+of insertion order, and checkable by hand. The same rule is written in SQL in `gis/store/routing.py`
+(one point, and many at once); tests hold the two to the same answers.
 """
 
 from __future__ import annotations

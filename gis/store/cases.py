@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from importlib import resources
 from typing import Any
 
 from sqlalchemy import insert, text
@@ -35,6 +34,7 @@ from gis.store.case_reads import CaseFilter, case_events, case_scope, get_case, 
 from gis.store.distribution import district_of_point, move_to_district
 from gis.store.models import CasePhoto, ServiceCase
 from gis.store.reference import load_calendar, load_category
+from gis.store.routing import ROUTE_POINT_SQL
 from gis.store.supervision import sweep_overdue
 from gis.store.vocabulary import current_day, current_sql
 from gis.workflow import FIRST_ACTION_FIELD, Action, CaseStatus, check_transition, parse_enum
@@ -42,8 +42,6 @@ from gis.workflow import FIRST_ACTION_FIELD, Action, CaseStatus, check_transitio
 __all__ = ["ActionInput", "CaseFilter", "Responsible", "add_photo", "apply_action", "case_events", "create_case",
            "get_case", "list_cases", "photo", "responsible_for", "route_by_hand", "sweep_overdue"]
 
-ROUTE_SQL = (resources.files("gis") / "sql" / "route_point.sql").read_text(encoding="utf-8").format(
-    current_g=current_sql("g"))
 
 
 def _now(now: datetime | None) -> datetime:
@@ -68,7 +66,7 @@ def responsible_for(session: Session, lon: float, lat: float) -> Responsible:
     but still keyed to the community around it when there is one; outside every community too, to the
     district whose boundary is nearest (every case has a district: gis/store/distribution.py)."""
     on = current_day()
-    hit = session.execute(text(ROUTE_SQL), {"lon": lon, "lat": lat, "on": on}).mappings().first()
+    hit = session.execute(text(ROUTE_POINT_SQL), {"lon": lon, "lat": lat, "on": on}).mappings().first()
     if hit is None:
         around = session.execute(text(
             "SELECT code AS community_code, street_code, district_code FROM community "

@@ -28,6 +28,18 @@ STAGE = "route_point_stage"
 SRID = 4326
 JOIN_WORK_MEM = "256MB"
 
+# The boundary rule of gis/assignment.py in SQL, in its two shapes: one point at intake, and many points
+# at once (imports, the sample). Both here, so a change to the rule is this file and gis/assignment.py.
+ROUTE_POINT_SQL = f"""
+SELECT g.id, g.code
+FROM grid AS g
+WHERE {current_sql("g")}
+  AND ST_Covers(g.geom, ST_SetSRID(ST_MakePoint(:lon, :lat), 4326))
+ORDER BY g.code
+LIMIT 1
+"""
+"""The grid that answers for one WGS84 point (`:lon`, `:lat`) on the day `:on`."""
+
 # One row per routed point: the grid version with the smallest code among those current on the day
 # (gis/store/vocabulary.py; the day is a literal, as COPY takes no parameters) that cover it.
 ROUTE_POINTS_SQL = f"""
