@@ -13,6 +13,9 @@ from gis.errors import InvalidInput
 from gis.text import storable_text
 
 LIMITS = {"description": 4000, "address_string": 400, "media_url": 2000, "idempotency_key": 100}
+STORED_EXTRAS: dict[str, int] = {"address_id": 100}
+"""Posted fields kept with the case as they are (`service_case.extras`), with their length limits: staff see
+them in the native API, Open311 output never shows them. A new stored field is a line here."""
 
 
 def _scalar(name: str, value: object) -> str:
@@ -110,4 +113,5 @@ def case_input(fields: dict[str, str], header_key: str | None) -> CaseInput:
         reporter_name=_reporter_name(fields),
         reporter_contact=_checked_length("phone and email", contact) or None,
         idempotency_key=header_key or _limited(fields, "idempotency_key", LIMITS["idempotency_key"]),
+        extras={name: _limited(fields, name, limit) for name, limit in STORED_EXTRAS.items() if name in fields},
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -37,6 +38,7 @@ class CaseInput:
     idempotency_key: str | None = None
     reported_at: datetime | None = None
     photos: tuple[Photo, ...] = field(default_factory=tuple)
+    extras: Mapping[str, str] = field(default_factory=dict)  # posted fields kept as they are (address_id …)
 
 
 @dataclass(frozen=True)

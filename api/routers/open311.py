@@ -18,7 +18,8 @@ Choices beyond the spec, documented for clients:
   header or `idempotency_key` field: a retried POST answers 200 with the first service_request_id.
 - first_name/last_name, phone and email are kept as the reporter's name and contact (staff see them;
   Open311 output never shows them). media_url is kept with the description, never fetched.
-  device_id and address_id are not stored; account_id is echoed in the POST answer only.
+  address_id is stored with the case (staff see it; api/open311_input.py STORED_EXTRAS); device_id is not
+  stored; account_id is echoed in the POST answer only.
 - GET requests needs no key; default window the last 90 days of requested_datetime, at most
   1000 requests (newest first); a start_date/end_date without offset is taken as Beijing time;
   `service_request_id` overrides every other filter. Extension filter `grid` (agency_responsible;
@@ -157,7 +158,8 @@ _POST_FIELDS = {
     "coordinate_system": "extension: wgs84 (default), cgcs2000, gcj02 (Gaode/Tencent) or bd09 (Baidu)",
     "source": "extension: resident (default), hotline, …",
     "idempotency_key": "extension (or the Idempotency-Key header): a retry returns the first request",
-    "address_string": "where, in words", "address_id": "ignored", "description": "at most 4000 characters",
+    "address_string": "where, in words", "address_id": "kept with the case for staff",
+    "description": "at most 4000 characters",
     "media_url": "kept with the description, not fetched", "email": "reporter's, never shown",
     "phone": "reporter's, never shown", "first_name": "never shown", "last_name": "never shown",
     "device_id": "not stored", "account_id": "echoed in the answer",

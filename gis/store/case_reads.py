@@ -22,7 +22,7 @@ TIMESTAMPS = ("reported_at", "filed_at", "declined_at", "dispatched_at", "accept
 _PLAIN = ("id", "source", "category_code", "description", "address", "reporter_name", "reporter_contact",
           "given_crs", "given_lon", "given_lat", "grid_code", "community_code", "street_code", "district_code",
           "department", "first_contact", "created_by", "status", *TIMESTAMPS, "deadline", "supervised_at",
-          "escalated_at", "decline_reason", "rework_count", "satisfaction", "updated_at")
+          "escalated_at", "decline_reason", "rework_count", "satisfaction", "updated_at", "extras")
 _CASE_COLUMNS = ", ".join([
     *(f"c.{name}" for name in _PLAIN),
     "k.name_zh AS category_zh", "k.name_en AS category_en", "ST_X(c.position) AS lon", "ST_Y(c.position) AS lat",
@@ -60,6 +60,7 @@ def case_dict(row: RowMapping, now: datetime) -> dict[str, Any]:
         "supervised_at": _iso(row["supervised_at"]), "escalated_at": _iso(row["escalated_at"]),
         "decline_reason": row["decline_reason"], "rework_count": row["rework_count"],
         "satisfaction": row["satisfaction"], "updated_at": row["updated_at"].isoformat(), "photos": list(row["photos"]),
+        "extras": dict(row["extras"] or {}),
     }
 
 

@@ -132,6 +132,7 @@ def create_case(session: Session, data: CaseInput, actor: Actor, *, now: datetim
         "department": _first_department(category.handling_rule, category.group_zh),
         "first_contact": actor.username, "created_by": actor.username, "idempotency_key": key,
         "status": CaseStatus.reported.value, "reported_at": reported_at, "rework_count": 0, "updated_at": reported_at,
+        "extras": dict(data.extras),
     }
     table = ServiceCase.__table__
     case_id = session.execute(

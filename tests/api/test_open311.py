@@ -375,3 +375,14 @@ def test_livelihood_requests_are_not_exposed_in_public_reads(client, users) -> N
     assert (item["lat"], item["long"]) == (29.555, 106.505)
     staff = client.get(f"/api/cases/{case['id']}", headers=users["centre"]).json()
     assert staff["description"] == body["description"]
+
+
+def test_address_id_is_kept_for_staff_and_never_shown_in_public(client: TestClient, users: dict) -> None:
+    """A stored extra field (api/open311_input.py STORED_EXTRAS) reaches staff and stays out of Open311 reads."""
+    case_id = new_request(client, address_id="ADDR-500103-7731", device_id="dev-1")
+    staff = client.get(f"/api/cases/{case_id}", headers=users["centre"]).json()
+    assert staff["extras"] == {"address_id": "ADDR-500103-7731"}  # device_id is not stored
+    for fmt in ("json", "xml"):
+        assert "ADDR-500103-7731" not in client.get(f"{BASE}/requests/{case_id}.{fmt}").text
+    too_long = post(client, address_id="x" * 101)
+    assert too_long.status_code == 400 and "address_id" in too_long.text

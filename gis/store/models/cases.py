@@ -163,6 +163,8 @@ class ServiceCase(Base):
     rework_count: Mapped[int] = mapped_column(Integer, default=0)
     satisfaction: Mapped[str | None] = mapped_column(String(30), nullable=True)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    # Posted fields stored but not worked with (api/open311_input.py STORED_EXTRAS); staff read them.
+    extras: Mapped[dict[str, str]] = mapped_column(JSONB, server_default=text("'{}'::jsonb"), default=dict)
 
 
 class CaseEvent(Base):
