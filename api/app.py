@@ -15,7 +15,7 @@ from api.admission import AdmissionMiddleware
 from api.deps import storable_query
 from api.errors import install_error_handlers
 from api.openapi import install_openapi
-from api.pages import district_map, shell, wall
+from api.pages import page_routers, shell
 from api.pages.assets import mount_vendor
 from api.routers import cases, docs, health, layers, ledger, open311, places, tiles
 from api.sweeper import run_sweeper
@@ -72,9 +72,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.include_router(open311.router)
     app.include_router(layers.router)
     app.include_router(tiles.router)
-    app.include_router(district_map.router)
-    app.include_router(wall.router)
-    app.include_router(shell.router)
+    for page in page_routers():  # every module of api/pages with a router: the pages and the sign-in
+        app.include_router(page)
     install_openapi(app)
     mount_vendor(app)
     shell.mount_static(app)

@@ -73,12 +73,13 @@ def script_json(value: object) -> str:
     return json.dumps(value, ensure_ascii=False).replace("<", "\\u003c").replace(">", "\\u003e")
 
 
-def render_page(template: str, *, lang: str, title: str, styles: Collection[str] = (),
+def render_page(template: str | None, *, lang: str, title: str, styles: Collection[str] = (),
                 scripts: Collection[str] = (), modules: Collection[str] = (), config: object = None,
                 body_class: str = "", **context: object) -> str:
-    """A page from `templates/<template>` (which extends `base.html`): the page's stylesheets, one JSON
+    """A page from `templates/<template>` (which extends `base.html`; None: `page.html`, an empty
+    `#page-root` for pages whose scripts build their markup): the page's stylesheets, one JSON
     configuration block (`#page-config`), classic scripts (Leaflet) and then its ES modules."""
-    return templates().get_template(template).render(
+    return templates().get_template(template or "page.html").render(
         lang=lang, title=title, styles=list(styles), scripts=list(scripts), modules=list(modules),
         body_class=body_class,
         config=None if config is None else script_json(config), **context)
