@@ -93,7 +93,7 @@ export function setStatus(status, code) {
 
 export function renderUpdated() {
   const lag = state.replicaLag === null || state.replicaLag === undefined ? ''
-    : ' · ' + fmt(ctx.T.replica_lag, { n: state.replicaLag.toFixed(1) });
+    : '\n' + fmt(ctx.T.replica_lag, { n: state.replicaLag.toFixed(1) }); // its own line: the panel is narrow
   document.getElementById('wall-updated').textContent =
     ctx.T.updated + ' ' + (state.lastUpdated ? clock(state.lastUpdated) : '--:--:--') + lag;
 }
