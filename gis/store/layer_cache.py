@@ -142,6 +142,11 @@ class LruStore:
             return entry
 
 
+COVERAGE_MIN_INTERVAL_SECONDS = 10.0
+"""While only cases change (new unrouted cases are among its points), the coverage layer is recomputed at
+most this often; a change of places recomputes it at once. The wall fetches it every 30 s at most."""
+
+
 class LayerCache(LruStore):
     """What the layers keep between requests, in stores sized by what they hold: small entries here
     (district summaries, grid boxes); measure rows in `measures`; per-grid frames in `frames`; built
@@ -156,8 +161,9 @@ class LayerCache(LruStore):
         self.tiles = LruStore(1024)
         self.sessions = sessions
         self.values_min_interval = VALUES_MIN_INTERVAL_SECONDS
+        self.coverage_min_interval = COVERAGE_MIN_INTERVAL_SECONDS
         self.computations = 0
-        """How many measure row sets and overdue layers were computed (for tests and benchmarks)."""
+        """How many measure row sets, overdue and coverage layers were computed (for tests and benchmarks)."""
 
 
 class LayerBody:

@@ -304,16 +304,28 @@ def _worst(values: LayerValues, frames: dict[str, Frame]) -> list[dict[str, Any]
 
 
 def coverage(session: Session, cache: LayerCache) -> LayerBody:
-    """`gis.store.coverage.coverage_layer` as JSON, kept until places or cases change (the unrouted
-    cases are among its points)."""
+    """`gis.store.coverage.coverage_layer` as JSON. Made anew when places change; while only cases change
+    (the unrouted cases are among its points) at most every `cache.coverage_min_interval` seconds: it is
+    the slowest layer, and under a stream of cases each wall would otherwise recompute it."""
     version = data_version(session)
 
-    def make() -> LayerBody:
+    def make() -> _CoverageBody:
+        cache.computations += 1
         no_jit(session)
         layer = coverage_layer(session)
-        return LayerBody(json.dumps(layer, ensure_ascii=False, separators=(",", ":"), default=str).encode())
+        body = json.dumps(layer, ensure_ascii=False, separators=(",", ":"), default=str).encode()
+        return _CoverageBody(version.cases, LayerBody(body))
 
-    return cache.bodies.get(("coverage", version.places, version.cases), make)
+    def accept(made: _CoverageBody, age: float) -> bool:
+        return made.cases == version.cases or age < cache.coverage_min_interval
+
+    return cache.bodies.get(("coverage", version.places), make, accept=accept).body
+
+
+@dataclass(frozen=True)
+class _CoverageBody:
+    cases: int
+    body: LayerBody
 
 
 # -- overdue cases ------------------------------------------------------------------------------------

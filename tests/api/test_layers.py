@@ -301,6 +301,9 @@ def test_coverage_is_the_coverage_layer_and_follows_changes(
     kinds = [(f["properties"]["kind"], f["properties"].get("code")) for f in body["features"]]
     assert ("outside_building", "B-OUT") in kinds
     report(client, users["centre"], {"lon": 106.53, "lat": 29.555})  # outside every grid: unrouted
+    # within COVERAGE_MIN_INTERVAL_SECONDS the layer stays as it was (tests/store/test_layer_cache.py) ...
+    assert [f["properties"]["kind"] for f in fetch()["features"]].count("unrouted_case") == 0
+    client.app.state.layer_cache.coverage_min_interval = 0  # ... and follows once it has passed
     assert [f["properties"]["kind"] for f in fetch()["features"]].count("unrouted_case") == 1
 
 

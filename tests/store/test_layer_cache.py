@@ -106,3 +106,27 @@ def test_the_overdue_layer_is_made_once_per_cases_version(drawn_db: Database) ->
     with drawn_db.session() as session:
         assert overdue(session, cache) is not first
     assert cache.computations == 3
+
+
+def test_coverage_follows_cases_at_most_every_interval_and_places_at_once(drawn_db: Database) -> None:
+    from gis.store.layers import coverage
+
+    cache = _cache(drawn_db)
+    cache.coverage_min_interval = 3600
+    with drawn_db.session() as session:
+        first = coverage(session, cache)
+    _new_case(drawn_db)
+    with drawn_db.session() as session:
+        assert coverage(session, cache) is first  # only cases changed, within the interval
+    assert cache.computations == 1
+    cache.coverage_min_interval = 0
+    with drawn_db.session() as session:
+        fresh = coverage(session, cache)
+        assert fresh is not first and coverage(session, cache) is fresh
+    assert cache.computations == 2
+    cache.coverage_min_interval = 3600
+    with drawn_db.session() as session:  # places changed: at once, whatever the interval
+        session.execute(text("INSERT INTO layer_change (kind, n) VALUES ('places', 1)"))
+    with drawn_db.session() as session:
+        assert coverage(session, cache) is not fresh
+    assert cache.computations == 3
