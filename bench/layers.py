@@ -52,13 +52,14 @@ import httpx
 import numpy as np
 import pandas as pd
 import psycopg
+from psycopg.rows import dict_row
 from sqlalchemy import event, text
 
 sys.dont_write_bytecode = True  # nothing written outside var/bench and /tmp
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from api.cli import import_file  # noqa: E402
-from bench.serving import free_port, served_process  # noqa: E402
+from bench.serving import database_stamp, free_port, served_process  # noqa: E402
 from bench.synthetic import make_grids, make_points  # noqa: E402
 from bench.tipg_server import ensure_venv, served_tipg, versions  # noqa: E402
 from gis.periods import parse_period  # noqa: E402
@@ -146,14 +147,7 @@ def ensure_data(cluster: EmbeddedCluster, scale: Scale, rebuild: bool) -> tuple[
 def _read_stamp(cluster: EmbeddedCluster, database: str) -> dict[str, Any] | None:
     """What the database says it holds (its COMMENT, written last by a complete build), or None."""
     with psycopg.connect(cluster.dsn("postgres"), autocommit=True) as conn:
-        row = conn.execute("SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = %s",
-                           (database,)).fetchone()
-    if row is None or not row[0]:
-        return None
-    try:
-        return dict(json.loads(row[0]))
-    except ValueError:
-        return None
+        return database_stamp(conn, database)
 
 
 def _import_places(settings: Settings, scale: Scale) -> None:
@@ -319,7 +313,8 @@ def _insert_cases(cluster: EmbeddedCluster, scale: Scale, made: datetime) -> Non
     plain = ("FROM pg_indexes AS i WHERE schemaname = 'public' AND tablename = 'service_case' "
              "AND NOT EXISTS (SELECT 1 FROM pg_constraint AS c WHERE c.conname = i.indexname)")
     with psycopg.connect(dsn, autocommit=True) as conn:
-        definitions = [r[0] for r in conn.execute(f"SELECT indexdef {plain} ORDER BY indexname")]
+        with conn.cursor(row_factory=dict_row) as cursor:
+            definitions = [r["indexdef"] for r in cursor.execute(f"SELECT indexdef {plain} ORDER BY indexname")]
         conn.execute(f"DO $$ DECLARE n text; BEGIN FOR n IN SELECT indexname {plain} "
                      "LOOP EXECUTE 'DROP INDEX ' || quote_ident(n); END LOOP; END $$")
         extent = conn.execute("SELECT ST_XMax(e), ST_YMin(e), ST_YMax(e) FROM "
@@ -524,9 +519,9 @@ def explain_measures(database: Database, path: Path) -> list[str]:
         event.remove(database.engine, "before_cursor_execute", catch)
     statement, parameters = caught[-1]
     with database.session() as session:
-        session.execute(text("SET LOCAL jit = off"))
+        no_jit(session)
         result = session.connection().exec_driver_sql("EXPLAIN (ANALYZE, BUFFERS) " + statement, parameters)
-        plan = [r[0] for r in result]
+        plan = [r["QUERY PLAN"] for r in result.mappings()]
     path.write_text("\n".join(plan) + "\n", encoding="utf-8")
     total = next((float(line.split()[2]) for line in plan if line.startswith("Execution Time")), 0.0)
     kept = []

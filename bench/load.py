@@ -85,7 +85,7 @@ from sqlalchemy import text
 sys.dont_write_bytecode = True  # nothing written outside var/bench and /tmp
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.serving import served_app  # noqa: E402
+from bench.serving import database_stamp, served_app  # noqa: E402
 from gis.settings import PROJECT_ROOT, Settings  # noqa: E402
 from gis.store.database import open_database  # noqa: E402
 from gis.store.embedded import EmbeddedCluster  # noqa: E402
@@ -303,10 +303,7 @@ def fresh_copy(cluster: EmbeddedCluster) -> str:
     inputs exists: its year of cases ends on the day it was made), copied into a fresh database."""
     stamp = {"day": date.today().isoformat(), "inputs": inputs_hash()}
     with psycopg.connect(cluster.dsn("postgres"), autocommit=True) as conn:
-        row = conn.execute("SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = %s",
-                           (TEMPLATE,)).fetchone()
-        made = json.loads(row[0]) if row and row[0] else None
-        if made != stamp:
+        if database_stamp(conn, TEMPLATE) != stamp:
             say(f"loading the sample district into {TEMPLATE} with `gridmap sample` (about 30 s)")
             conn.execute(f"DROP DATABASE IF EXISTS {TEMPLATE} WITH (FORCE)")
             conn.execute(f"CREATE DATABASE {TEMPLATE}")
@@ -353,9 +350,9 @@ def make_world(database_url: str | None, tag: str) -> World:
     rng = random.Random(SEED)
     try:
         with database.session() as session:
-            memberships = [r[0] for r in session.execute(text(
+            memberships = list(session.execute(text(
                 "SELECT t.grid_code FROM team_membership AS m JOIN service_team AS t ON t.id = m.team_id "
-                "WHERE m.role = 'grid_worker' AND m.to_date IS NULL AND t.valid_to IS NULL ORDER BY m.id"))]
+                "WHERE m.role = 'grid_worker' AND m.to_date IS NULL AND t.valid_to IS NULL ORDER BY m.id")).scalars())
             if not memberships:
                 raise RuntimeError("no current grid workers in the database: is the sample loaded?")
             grids = (rng.sample(memberships, WORKERS) if len(memberships) >= WORKERS

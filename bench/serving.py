@@ -3,6 +3,7 @@ readiness URL answers 200, and stopped (terminate, then kill) when the benchmark
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -11,8 +12,11 @@ import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
+import psycopg
+from psycopg.rows import dict_row
 
 
 def free_port() -> int:
@@ -67,3 +71,15 @@ def served_app(database_url: str, log_path: Path, *, timeout: float = 60) -> Ite
     with served_process(command, ready_path="/healthz", log_path=log_path, cwd=Path(__file__).resolve().parents[1],
                         env=env, port=port, name="the server", timeout=timeout) as server:
         yield f"http://127.0.0.1:{port}", server.pid
+
+
+def database_stamp(conn: psycopg.Connection[Any], database: str) -> dict[str, Any] | None:
+    """What a benchmark database says it holds: the JSON of its COMMENT, written last by a complete build
+    (so a half-built one has none), or None."""
+    with conn.cursor(row_factory=dict_row) as cursor:
+        row = cursor.execute("SELECT shobj_description(oid, 'pg_database') AS stamp FROM pg_database "
+                             "WHERE datname = %s", (database,)).fetchone()
+    try:
+        return dict(json.loads(row["stamp"])) if row and row["stamp"] else None
+    except ValueError:
+        return None

@@ -58,12 +58,14 @@ def _frame_of(session: Session, sql: str, columns: list[str]) -> pd.DataFrame:
 def load_places(session: Session) -> Places:
     """The grids current today (gis/store/vocabulary.py), with the team and branch current today."""
     grids = [
-        GridInfo(*r[:7], shapely.from_wkb(bytes(r[7]))) for r in session.execute(text(
-            "SELECT g.id, g.code, c.code, g.street_code, g.district_code, t.id, b.id, ST_AsBinary(g.geom) "
+        GridInfo(r["id"], r["code"], r["community_code"], r["street_code"], r["district_code"], r["team_id"],
+                 r["branch_id"], shapely.from_wkb(bytes(r["geom"]))) for r in session.execute(text(
+            "SELECT g.id, g.code, c.code AS community_code, g.street_code, g.district_code, t.id AS team_id, "
+            "b.id AS branch_id, ST_AsBinary(g.geom) AS geom "
             "FROM grid AS g JOIN community AS c ON c.id = g.community_id "
             f"LEFT JOIN service_team AS t ON t.grid_code = g.code AND {current_sql('t')} "
             "LEFT JOIN party_org AS b ON b.level = 'grid_branch' AND b.place_code = g.code "
-            f"AND {current_sql('b')} WHERE {current_sql('g')} ORDER BY g.code"), {"on": current_day()})
+            f"AND {current_sql('b')} WHERE {current_sql('g')} ORDER BY g.code"), {"on": current_day()}).mappings()
     ]
     shapely.prepare([g.polygon for g in grids])
     buildings = _frame_of(

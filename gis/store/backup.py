@@ -42,6 +42,7 @@ from gis.store.pg_tools import (
     facts,
     first_line,
     human_size,
+    one_row,
     opened_target,
     pg_tool,
     run_tool,
@@ -175,13 +176,13 @@ def check_postgis(target: Target, *, new_database: bool) -> None:
     is in the target database already (it is not a trusted extension: superusers only). Checked first, so
     people learn it before anything is created."""
     with (_maintenance(target) if new_database else target.connect()) as conn:
-        trusted = conn.execute(
-            "SELECT bool_or(trusted) FROM pg_available_extension_versions WHERE name = 'postgis'").fetchone()[0]
+        trusted = one_row(conn, "SELECT bool_or(trusted) AS trusted FROM pg_available_extension_versions "
+                             "WHERE name = 'postgis'")["trusted"]
         if trusted is None:
             raise BackupError(f"the server of {target.label} has no PostGIS extension available; install PostGIS for "
                               "its PostgreSQL version (Debian: postgresql-<major>-postgis-3); nothing was restored")
         present = not new_database and conn.execute("SELECT 1 FROM pg_extension WHERE extname = 'postgis'").fetchone()
-        superuser = conn.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user").fetchone()[0]
+        superuser = one_row(conn, "SELECT rolsuper FROM pg_roles WHERE rolname = current_user")["rolsuper"]
     if not (present or superuser or trusted):
         raise BackupError(
             f"{target.params.get('user', 'this user')} may not create the PostGIS extension (superusers only) "

@@ -15,9 +15,11 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 import psycopg
 from psycopg.conninfo import make_conninfo
+from psycopg.rows import dict_row
 from sqlalchemy.engine import make_url
 
 from gis.errors import GridmapError
@@ -63,9 +65,11 @@ class Target:
     def conninfo(self) -> str:
         return make_conninfo(**self.params)
 
-    def connect(self) -> psycopg.Connection:
+    def connect(self) -> psycopg.Connection[dict[str, Any]]:
+        """An autocommit connection whose rows are read by column name."""
         try:
-            return psycopg.connect(self.conninfo(), password=self.password, autocommit=True, connect_timeout=15)
+            return psycopg.connect(self.conninfo(), password=self.password, autocommit=True, connect_timeout=15,
+                                   row_factory=dict_row)
         except psycopg.OperationalError as exc:
             raise BackupError(f"cannot connect to {self.label}: {first_line(str(exc))}") from exc
 
@@ -114,7 +118,7 @@ def opened_target(settings: Settings, progress: Progress, *, create: bool) -> It
 # -- what is in it ---------------------------------------------------------------------------------
 
 OWN_RELATIONS_SQL = """
-SELECT count(*) FILTER (WHERE c.relkind IN ('r', 'p')), count(*)
+SELECT count(*) FILTER (WHERE c.relkind IN ('r', 'p')) AS tables, count(*) AS relations
 FROM pg_class AS c JOIN pg_namespace AS n ON n.oid = c.relnamespace
 WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f')
   AND n.nspname NOT IN ('pg_catalog', 'information_schema')
@@ -147,16 +151,26 @@ class Facts:
 
 def facts(target: Target) -> Facts:
     with target.connect() as conn:
-        version = conn.execute("SHOW server_version").fetchone()[0]  # type: ignore[index]
-        size = conn.execute("SELECT pg_database_size(current_database())").fetchone()[0]  # type: ignore[index]
-        tables, relations = conn.execute(OWN_RELATIONS_SQL).fetchone()  # type: ignore[misc]
+        found = one_row(conn, "SELECT current_setting('server_version') AS version, "
+                           "pg_database_size(current_database()) AS size, "
+                           "to_regclass('alembic_version') IS NOT NULL AS migrated, "
+                           "to_regclass('service_case') IS NOT NULL AS has_cases")
+        owned = one_row(conn, OWN_RELATIONS_SQL)
         revision = cases = None
-        if conn.execute("SELECT to_regclass('alembic_version')").fetchone()[0]:  # type: ignore[index]
-            found = conn.execute("SELECT string_agg(version_num, ',') FROM alembic_version").fetchone()
-            revision = found[0] if found else None
-        if conn.execute("SELECT to_regclass('service_case')").fetchone()[0]:  # type: ignore[index]
-            cases = conn.execute("SELECT count(*) FROM service_case").fetchone()[0]  # type: ignore[index]
-        return Facts(conn.info.server_version // 10000, version.split()[0], size, tables, relations, revision, cases)
+        if found["migrated"]:
+            revision = one_row(conn, "SELECT string_agg(version_num, ',') AS revision FROM alembic_version")["revision"]
+        if found["has_cases"]:
+            cases = one_row(conn, "SELECT count(*) AS cases FROM service_case")["cases"]
+        return Facts(conn.info.server_version // 10000, found["version"].split()[0], found["size"],
+                     owned["tables"], owned["relations"], revision, cases)
+
+
+def one_row(conn: psycopg.Connection[dict[str, Any]], statement: str) -> dict[str, Any]:
+    """The one row a statement answers (an aggregate or a setting), by column name."""
+    row = conn.execute(statement).fetchone()  # type: ignore[arg-type]
+    if row is None:
+        raise BackupError(f"no answer to {statement[:60]!r}")
+    return row
 
 
 def database_exists(target: Target) -> bool:

@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-from sqlalchemy import text
+from sqlalchemy import RowMapping, text
 from sqlalchemy.orm import Session
 
 from gis.categories import Category, CategoryKind, HandlingRule
 from gis.errors import InvalidInput
 from gis.workcalendar import LimitUnit, TimeLimit, WorkCalendar
 
+_CATEGORY_SELECT = ("SELECT code, name_zh, name_en, kind, group_zh, limit_value, limit_unit, handling_rule, "
+                    "emergency FROM case_category WHERE active")
+
 
 def load_category(session: Session, code: str) -> Category:
     """The active category `code`, or InvalidInput naming it and a few allowed codes."""
-    row = session.execute(text(
-        "SELECT code, name_zh, name_en, kind, group_zh, limit_value, limit_unit, handling_rule, emergency "
-        "FROM case_category WHERE code = :code AND active"
-    ), {"code": code}).first()
+    row = session.execute(text(f"{_CATEGORY_SELECT} AND code = :code"), {"code": code}).mappings().first()
     if row is None:
         known = session.execute(text("SELECT code FROM case_category WHERE active ORDER BY code")).scalars().all()
         raise InvalidInput(
@@ -26,27 +26,25 @@ def load_category(session: Session, code: str) -> Category:
 
 
 def all_categories(session: Session) -> list[Category]:
-    rows = session.execute(text(
-        "SELECT code, name_zh, name_en, kind, group_zh, limit_value, limit_unit, handling_rule, emergency "
-        "FROM case_category WHERE active ORDER BY kind, group_zh, code"
-    )).all()
+    rows = session.execute(text(f"{_CATEGORY_SELECT} ORDER BY kind, group_zh, code")).mappings().all()
     return [_category(r) for r in rows]
 
 
-def _category(row) -> Category:  # noqa: ANN001
-    value = row[5] if row[6] != "working_days" else int(row[5])
+def _category(row: RowMapping) -> Category:
+    value = row["limit_value"] if row["limit_unit"] != "working_days" else int(row["limit_value"])
     return Category(
-        code=row[0], name_zh=row[1], name_en=row[2], kind=CategoryKind(row[3]), group_zh=row[4],
-        limit=TimeLimit(value, LimitUnit(row[6])), handling_rule=HandlingRule(row[7]), emergency=row[8],
+        code=row["code"], name_zh=row["name_zh"], name_en=row["name_en"], kind=CategoryKind(row["kind"]),
+        group_zh=row["group_zh"], limit=TimeLimit(value, LimitUnit(row["limit_unit"])),
+        handling_rule=HandlingRule(row["handling_rule"]), emergency=row["emergency"],
     )
 
 
 def load_calendar(session: Session) -> WorkCalendar:
     """The work calendar with the holidays and make-up working days configured in `calendar_day`."""
-    rows = session.execute(text("SELECT day, kind FROM calendar_day")).all()
-    years = {r[0].year for r in rows}
+    rows = session.execute(text("SELECT day, kind FROM calendar_day")).mappings().all()
+    years = {r["day"].year for r in rows}
     return WorkCalendar(
-        holidays=[r[0] for r in rows if r[1] == "holiday"],
-        makeup_workdays=[r[0] for r in rows if r[1] == "workday"],
+        holidays=[r["day"] for r in rows if r["kind"] == "holiday"],
+        makeup_workdays=[r["day"] for r in rows if r["kind"] == "workday"],
         covered_years=years or None,
     )

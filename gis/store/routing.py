@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import psycopg
 from numpy.typing import ArrayLike, NDArray
+from psycopg.rows import dict_row
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
@@ -86,9 +87,9 @@ def explain_route_points(session: Session) -> list[str]:
     """EXPLAIN (ANALYZE, COSTS OFF) of the routing join over the points staged by the last call in this
     transaction, with the same settings (for benchmarks and tests: shows which plan ran)."""
     connection = session.connection().connection.driver_connection
-    with connection.cursor() as cursor, _join_settings(cursor):
+    with connection.cursor(row_factory=dict_row) as cursor, _join_settings(cursor):
         cursor.execute(f"EXPLAIN (ANALYZE, COSTS OFF) {_route_points_sql()}")
-        return [row[0] for row in cursor.fetchall()]
+        return [line["QUERY PLAN"] for line in cursor.fetchall()]
 
 
 def _checked(lons: ArrayLike, lats: ArrayLike) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
@@ -150,13 +151,14 @@ def _stage(session: Session, x: NDArray, y: NDArray) -> None:
 def _join_settings(cursor: psycopg.Cursor[Any]) -> Iterator[None]:
     """For the join only: work_mem enough to keep the sort behind DISTINCT ON (every hit, ~90 bytes each)
     in memory for a million points; the caller's value is back afterwards."""
-    cursor.execute("SELECT current_setting('work_mem'), set_config('work_mem', %s, true)", (JOIN_WORK_MEM,))
-    row = cursor.fetchone()
+    with cursor.connection.cursor(row_factory=dict_row) as settings:
+        before = settings.execute("SELECT current_setting('work_mem') AS work_mem, "
+                                  "set_config('work_mem', %s, true)", (JOIN_WORK_MEM,)).fetchone()
     try:
         yield
     finally:
         if cursor.connection.info.transaction_status != psycopg.pq.TransactionStatus.INERROR:
-            cursor.execute("SELECT set_config('work_mem', %s, true)", (row[0] if row else "4MB",))
+            cursor.execute("SELECT set_config('work_mem', %s, true)", (before["work_mem"] if before else "4MB",))
 
 
 def _hits(session: Session) -> tuple[NDArray[np.int32], NDArray[np.int32]]:
