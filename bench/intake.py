@@ -43,7 +43,7 @@ sys.dont_write_bytecode = True  # nothing written outside var/bench and /tmp
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from api.cli import import_file  # noqa: E402
-from bench.serving import served_app  # noqa: E402
+from bench.serving import CpuMeter, served_app  # noqa: E402
 from bench.synthetic import make_grids, make_points  # noqa: E402
 from gis.settings import PROJECT_ROOT, Settings  # noqa: E402
 from gis.store.database import Database, open_database  # noqa: E402
@@ -127,44 +127,18 @@ def served(database_url: str) -> AbstractContextManager[tuple[str, int]]:
     return served_app(database_url, BENCH_DIR / "intake-server.log", timeout=60)
 
 
-class CpuMeter:
-    """CPU time (s) used by the server process, the PostgreSQL cluster's processes and this process:
-    what each request costs, whatever else the machine is doing. (A PostgreSQL process that exits
-    between two snapshots, such as an autovacuum worker, is missed.)"""
+def cpu_meter(cluster: EmbeddedCluster, server_pid: int | None = None) -> CpuMeter:
+    """CPU time used by the server process, the PostgreSQL cluster's processes and this process: what each
+    request costs, whatever else the machine is doing."""
+    return CpuMeter(server_pid, int((cluster.pgdata / "postmaster.pid").read_text().split()[0]))
 
-    def __init__(self, cluster: EmbeddedCluster, server_pid: int | None = None) -> None:
-        self.postmaster = int((cluster.pgdata / "postmaster.pid").read_text().split()[0])
-        self.server_pid = server_pid
-        self.tick = os.sysconf("SC_CLK_TCK")
 
-    def _stat(self, pid: int) -> tuple[int, float]:
-        """(parent pid, user + system CPU seconds) from /proc/<pid>/stat."""
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return int(fields[1]), (int(fields[11]) + int(fields[12])) / self.tick
-
-    def snapshot(self) -> dict[str, dict[int, float]]:
-        postgres = {self.postmaster: self._stat(self.postmaster)[1]}
-        for entry in Path("/proc").iterdir():
-            if entry.name.isdigit():
-                try:
-                    parent, seconds = self._stat(int(entry.name))
-                except (OSError, IndexError, ValueError):
-                    continue  # gone meanwhile
-                if parent == self.postmaster:
-                    postgres[int(entry.name)] = seconds
-        own = os.times()
-        server = {self.server_pid: self._stat(self.server_pid)[1]} if self.server_pid else {}
-        return {"server": server, "postgres": postgres, "own": {0: own.user + own.system}}
-
-    def per_request(self, before: dict[str, dict[int, float]], after: dict[str, dict[int, float]],
+def cpu_per_request(meter: CpuMeter, before: dict[str, dict[int, float]], after: dict[str, dict[int, float]],
                     requests: int) -> str:
-        def ms(part: str) -> float:
-            used = sum(seconds - before[part].get(pid, 0.0) for pid, seconds in after[part].items())
-            return used / max(requests, 1) * 1000
-
-        parts = [f"server {ms('server'):.2f} ms"] if self.server_pid else []
-        parts += [f"PostgreSQL {ms('postgres'):.2f} ms", f"this process {ms('own'):.2f} ms"]
-        return "CPU per request: " + ", ".join(parts)
+    ms = meter.per_request(before, after, requests)
+    parts = [f"server {ms['server']:.2f} ms"] if "server" in ms else []
+    parts += [f"PostgreSQL {ms['PostgreSQL']:.2f} ms", f"this process {ms['load generator']:.2f} ms"]
+    return "CPU per request: " + ", ".join(parts)
 
 
 # -- intake over HTTP ---------------------------------------------------------------------------
@@ -358,13 +332,13 @@ def measure_intake(
 
     cpu: dict[str, str] = {}
     with served(cluster.url(DATABASE)) as (url, pid):
-        meter = CpuMeter(cluster, pid)
+        meter = cpu_meter(cluster, pid)
         say(f"serving on {url}; warming up with {WARM_UP} requests from 8 clients (database pool, threads)")
         say(f"warm-up: {asyncio.run(closed_loop(url, form('warm', warm), 8, 30.0, WARM_UP)).line()}")
         say(f"open loop: {count} requests at {args.rate:.0f}/s")
         before = meter.snapshot()
         intake = asyncio.run(open_loop(url, form("paced", paced), args.rate, count))
-        cpu["paced"] = meter.per_request(before, meter.snapshot(), count)
+        cpu["paced"] = cpu_per_request(meter, before, meter.snapshot(), count)
         say(f"open loop: {intake.scheduled.line()}  (worst send lateness {intake.lateness * 1000:.1f} ms, "
             f"{intake.shed} shed)")
         say(f"open loop: {cpu['paced']}")
@@ -372,13 +346,13 @@ def measure_intake(
         before = meter.snapshot()
         flat_out = asyncio.run(closed_loop(url, form("closed", closed), args.clients, args.closed_seconds,
                                            len(closed)))
-        cpu["flat_out"] = meter.per_request(before, meter.snapshot(), flat_out.ok + flat_out.failures)
+        cpu["flat_out"] = cpu_per_request(meter, before, meter.snapshot(), flat_out.ok + flat_out.failures)
         say(f"closed loop: {flat_out.line()}")
     say(f"baseline: {count} plain INSERTs, one commit each")
-    meter = CpuMeter(cluster)
+    meter = cpu_meter(cluster)
     before = meter.snapshot()
     baseline = baseline_inserts(database, paced, "bench-hotline")
-    cpu["baseline"] = meter.per_request(before, meter.snapshot(), count)
+    cpu["baseline"] = cpu_per_request(meter, before, meter.snapshot(), count)
     say(f"baseline: {baseline.line()}")
     with database.session() as session:
         routed, stored = session.execute(text(

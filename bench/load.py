@@ -69,7 +69,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterator
-from contextlib import AbstractContextManager, suppress
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -85,7 +85,7 @@ from sqlalchemy import text
 sys.dont_write_bytecode = True  # nothing written outside var/bench and /tmp
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.serving import database_stamp, served_app  # noqa: E402
+from bench.serving import CpuMeter, database_stamp, served_app  # noqa: E402
 from gis.settings import PROJECT_ROOT, Settings  # noqa: E402
 from gis.store.database import open_database  # noqa: E402
 from gis.store.embedded import EmbeddedCluster  # noqa: E402
@@ -239,51 +239,6 @@ def new_client(url: str, connections: int, **kwargs: Any) -> httpx.AsyncClient:
     limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections,
                           keepalive_expiry=4.0)
     return httpx.AsyncClient(base_url=url, limits=limits, timeout=REQUEST_TIMEOUT, **kwargs)
-
-
-class CpuMeter:
-    """CPU seconds of the server process, PostgreSQL's processes (the postmaster and its children) and this
-    process, whichever of them is known. A PostgreSQL backend that exits between two snapshots is missed."""
-
-    def __init__(self, server_pid: int | None, postmaster_pid: int | None) -> None:
-        self.server_pid, self.postmaster_pid = server_pid, postmaster_pid
-        self.tick = os.sysconf("SC_CLK_TCK")
-
-    def _stat(self, pid: int) -> tuple[int, float]:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return int(fields[1]), (int(fields[11]) + int(fields[12])) / self.tick
-
-    def snapshot(self) -> dict[str, dict[int, float]]:
-        own = os.times()
-        parts: dict[str, dict[int, float]] = {"load generator": {0: own.user + own.system}}
-        if self.server_pid:
-            with suppress(OSError):  # gone
-                parts["server"] = {self.server_pid: self._stat(self.server_pid)[1]}
-        if self.postmaster_pid:
-            postgres = {}
-            for entry in Path("/proc").iterdir():
-                if entry.name.isdigit():
-                    try:
-                        parent, seconds = self._stat(int(entry.name))
-                    except (OSError, IndexError, ValueError):
-                        continue  # gone meanwhile
-                    if self.postmaster_pid in (parent, int(entry.name)):
-                        postgres[int(entry.name)] = seconds
-            parts["PostgreSQL"] = postgres
-        return parts
-
-    @staticmethod
-    def shares(before: dict[str, dict[int, float]], after: dict[str, dict[int, float]], seconds: float
-               ) -> dict[str, float]:
-        """CPU used as a share of one core (%), per part."""
-        def used(part: str) -> float:
-            return sum(s - before.get(part, {}).get(pid, 0.0) for pid, s in after[part].items())
-
-        return {part: used(part) / max(seconds, 1e-9) * 100 for part in after}
-
-    @staticmethod
-    def text(shares: dict[str, float]) -> str:
-        return ", ".join(f"{part} {share:.0f} %" for part, share in shares.items())
 
 
 # -- setup ------------------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -83,3 +83,58 @@ def database_stamp(conn: psycopg.Connection[Any], database: str) -> dict[str, An
         return dict(json.loads(row["stamp"])) if row and row["stamp"] else None
     except ValueError:
         return None
+
+
+class CpuMeter:
+    """CPU seconds of the server process, PostgreSQL's processes (the postmaster and its children) and this
+    process, whichever of them is known. A PostgreSQL backend that exits between two snapshots is missed."""
+
+    def __init__(self, server_pid: int | None, postmaster_pid: int | None) -> None:
+        self.server_pid, self.postmaster_pid = server_pid, postmaster_pid
+        self.tick = os.sysconf("SC_CLK_TCK")
+
+    def _stat(self, pid: int) -> tuple[int, float]:
+        """(parent pid, user + system CPU seconds) from /proc/<pid>/stat."""
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return int(fields[1]), (int(fields[11]) + int(fields[12])) / self.tick
+
+    def snapshot(self) -> dict[str, dict[int, float]]:
+        own = os.times()
+        parts: dict[str, dict[int, float]] = {"load generator": {0: own.user + own.system}}
+        if self.server_pid:
+            with suppress(OSError):  # gone
+                parts["server"] = {self.server_pid: self._stat(self.server_pid)[1]}
+        if self.postmaster_pid:
+            postgres = {}
+            for entry in Path("/proc").iterdir():
+                if entry.name.isdigit():
+                    try:
+                        parent, seconds = self._stat(int(entry.name))
+                    except (OSError, IndexError, ValueError):
+                        continue  # gone meanwhile
+                    if self.postmaster_pid in (parent, int(entry.name)):
+                        postgres[int(entry.name)] = seconds
+            parts["PostgreSQL"] = postgres
+        return parts
+
+    @staticmethod
+    def shares(before: dict[str, dict[int, float]], after: dict[str, dict[int, float]], seconds: float
+               ) -> dict[str, float]:
+        """CPU used as a share of one core (%), per part."""
+        def used(part: str) -> float:
+            return sum(s - before.get(part, {}).get(pid, 0.0) for pid, s in after[part].items())
+
+        return {part: used(part) / max(seconds, 1e-9) * 100 for part in after}
+
+    @staticmethod
+    def text(shares: dict[str, float]) -> str:
+        return ", ".join(f"{part} {share:.0f} %" for part, share in shares.items())
+
+    @staticmethod
+    def per_request(before: dict[str, dict[int, float]], after: dict[str, dict[int, float]], requests: int
+                    ) -> dict[str, float]:
+        """CPU milliseconds per request, per part."""
+        def used(part: str) -> float:
+            return sum(s - before.get(part, {}).get(pid, 0.0) for pid, s in after[part].items())
+
+        return {part: used(part) / max(requests, 1) * 1000 for part in after}
