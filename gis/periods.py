@@ -99,7 +99,7 @@ def parse_period(spec: str | None, now: datetime | None = None) -> Period:
     Raises InvalidInput naming the bad spec and the allowed forms.
     """
     text = (spec or DEFAULT_PERIOD).strip().lower()
-    today = _local_today(now)
+    today = district_today(now)
     if text == "today":
         return Period("today", today, today, "今天", "Today")
     if text in ROLLING_DAYS:
@@ -154,10 +154,6 @@ def check_day(name: str, day: date) -> date:
 def district_today(now: datetime | None = None) -> date:
     """Today in the district (Asia/Shanghai), the day every "current" and "valid on" rule is judged on:
     the machine's own date (often UTC) is a different day for eight hours of every day."""
-    return _local_today(now)
-
-
-def _local_today(now: datetime | None) -> date:
     moment = now or datetime.now(UTC)
     if moment.tzinfo is None:
         raise InvalidInput(f"now {moment.isoformat()} has no timezone", details={"field": "now"})

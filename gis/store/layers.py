@@ -26,7 +26,7 @@ from __future__ import annotations
 import json
 from collections.abc import Hashable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import text
@@ -35,7 +35,7 @@ from sqlalchemy.orm import Session
 from gis.errors import InvalidInput
 from gis.i18n import is_english
 from gis.metrics import MEASURES, NO_DATA_COLOUR, MeasureSpec, classify, legend, quantile_breaks, worst
-from gis.periods import Period
+from gis.periods import Period, district_today
 from gis.store.coverage import coverage_layer
 from gis.store.data_version import DataVersion, compact_changes, data_version
 from gis.store.layer_cache import (
@@ -49,7 +49,6 @@ from gis.store.layer_cache import (
 from gis.store.layer_frames import PRECISION, Frame, frames
 from gis.store.measures import ORG_COUNTS, district_summary, grid_measures
 from gis.store.vocabulary import no_jit, overdue_open_sql
-from gis.workcalendar import SHANGHAI
 
 __all__ = [
     "CLASSIFY_MODES", "GZIP_LEVEL", "VALUES_MAX_AGE_SECONDS", "VALUES_MIN_INTERVAL_SECONDS", "DataVersion",
@@ -201,7 +200,7 @@ def grid_layer(session: Session, cache: LayerCache, query: LayerQuery, *, langua
     version = data_version(session)
     values = grid_values(session, cache, query, version,
                          households_per_worker_target=households_per_worker_target)
-    on = _local_date(values.generated_at)
+    on = district_today(values.generated_at)
     key = ("body", values.version.token, version.places, version.org, *query.key, values.generated_at, language,
            geometry)
 
@@ -254,8 +253,6 @@ def _header(values: LayerValues, language: str) -> dict[str, Any]:
     }
 
 
-def _local_date(moment: datetime) -> date:
-    return moment.astimezone(SHANGHAI).date()
 
 
 # -- summary ------------------------------------------------------------------------------------------
@@ -280,7 +277,7 @@ def summary(session: Session, cache: LayerCache, query: LayerQuery, *, language:
     key = ("district", values.version.token, values.generated_at, period.first_day, period.last_day,
            households_per_worker_target)
     district = cache.refreshing(key, make, session, VALUES_MAX_AGE_SECONDS, cache.sessions)
-    named = {f.code: f for f in frames(session, cache, version, _local_date(values.generated_at), False)}
+    named = {f.code: f for f in frames(session, cache, version, district_today(values.generated_at), False)}
     return {"measure": measure_json(query.spec, language), "period": period.as_json(language),
             "district": district, "worst": _worst(values, named), "version": values.version.token,
             "generated_at": values.generated_at.isoformat()}

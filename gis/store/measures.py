@@ -71,9 +71,8 @@ from sqlalchemy.orm import Session
 
 from gis.errors import InvalidInput
 from gis.metrics import GRADES, INVERTED_IN_SCORE, MEASURES, ORG_CHECKS, RATES, SCORE_WEIGHTS, worst
-from gis.periods import Period
+from gis.periods import Period, district_today
 from gis.store.vocabulary import CLOSED_STATUSES, OPEN_CASE_STATUSES, current_sql, no_jit, past_deadline_sql
-from gis.workcalendar import SHANGHAI
 from gis.workflow import EVALUATIONS, Action
 
 Level = Literal["grid", "community", "street", "district"]
@@ -257,7 +256,7 @@ def _measures(
     )
     params = _status_params() | {
         "start": period.start, "end": period.end, "at": moment.at,
-        "on": moment.at.astimezone(SHANGHAI).date(), "cycle_start": moment.at - timedelta(days=cycle_days),
+        "on": district_today(moment.at), "cycle_start": moment.at - timedelta(days=cycle_days),
         "target": target,
     } | {f"org_{key}": value for key, value in (org_totals or {}).items()}
     no_jit(session)

@@ -34,6 +34,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from gis.errors import InvalidInput, NotFound
+from gis.periods import district_today
 from gis.store.layers import (
     VALUES_MAX_AGE_SECONDS,
     LayerCache,
@@ -43,7 +44,6 @@ from gis.store.layers import (
     grid_values,
 )
 from gis.store.vocabulary import current_sql, no_jit, open_case_sql, overdue_open_sql
-from gis.workcalendar import SHANGHAI
 
 __all__ = ["CASE_POINTS_FROM_ZOOM", "MAX_ZOOM", "TILE_LAYERS", "GridBoxes", "cached_case_tile",
            "cached_grid_tile", "case_tile", "check_tile", "grid_boxes", "grid_tile", "simplify_tolerance",
@@ -180,7 +180,7 @@ def grid_tile(session: Session, z: int, x: int, y: int, values: LayerValues, box
     categorical = bool(values.query.spec.categories)
     serial(session)
     sql = _GRID_TILE_SQL.format(value_type="text" if categorical else "float8")
-    params = {"z": z, "x": x, "y": y, "on": _local_date(values.generated_at), "codes": codes,
+    params = {"z": z, "x": x, "y": y, "on": district_today(values.generated_at), "codes": codes,
               "vals": [values.value(code) for code in codes], "classes": classes,
               "colours": [colours.get(cls) or colours[None] for cls in classes],
               "tolerance": simplify_tolerance(z, y)}
@@ -241,7 +241,7 @@ def case_tile(session: Session, z: int, x: int, y: int, *, now: datetime | None 
         no_jit(session)
     serial(session)
     sql = _CASE_POINTS_SQL if z >= CASE_POINTS_FROM_ZOOM else _CASE_COUNTS_SQL
-    params = {"z": z, "x": x, "y": y, "now": moment, "on": _local_date(moment)}
+    params = {"z": z, "x": x, "y": y, "now": moment, "on": district_today(moment)}
     return _bytes(session.execute(text(sql), params).scalar_one())
 
 
@@ -254,7 +254,7 @@ def cached_grid_tile(session: Session, cache: LayerCache, query: LayerQuery, z: 
     version = data_version(session)
     values = grid_values(session, cache, query, version,
                          households_per_worker_target=households_per_worker_target)
-    on = _local_date(values.generated_at)
+    on = district_today(values.generated_at)
     boxes = cache.get(("boxes", version.places, on), lambda: grid_boxes(session, on))
     key = ("grids", values.version.token, version.places, *query.key, values.generated_at, z, x, y)
     return cache.tiles.get(key, lambda: grid_tile(session, z, x, y, values, boxes))
@@ -271,5 +271,3 @@ def _bytes(value: bytes | memoryview | None) -> bytes:
     return b"" if value is None else bytes(value)
 
 
-def _local_date(moment: datetime) -> date:
-    return moment.astimezone(SHANGHAI).date()

@@ -95,9 +95,8 @@ def overdue_sql(alias: str = "c", at: str = ":now") -> str:
 # -- current on a day ---------------------------------------------------------------------------------
 
 
-def current_day(now: datetime | None = None) -> date:
-    """The day "current" is judged on: the district's (Asia/Shanghai) date of `now` (default: the clock)."""
-    return district_today(now)
+current_day = district_today
+"""The day "current" is judged on: the district's (Asia/Shanghai) date of `now` (default: the clock)."""
 
 
 def is_current(valid_from: date, valid_to: date | None, day: date) -> bool:
