@@ -17,8 +17,9 @@ from api.errors import install_error_handlers
 from api.openapi import install_openapi
 from api.pages import page_routers, shell
 from api.pages.assets import mount_vendor
-from api.routers import cases, docs, health, layers, ledger, open311, places, tiles
+from api.routers import basemap, cases, docs, health, layers, ledger, open311, places, tiles
 from api.sweeper import run_sweeper
+from gis.basemap import configured as configured_basemap
 from gis.settings import Settings
 from gis.store.database import Database, open_database
 
@@ -62,6 +63,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     )
     app.state.settings = settings
     app.state.database = database
+    app.state.basemap = configured_basemap(settings)  # checked now: a bad basemap stops the start
     install_error_handlers(app)
     app.add_middleware(AdmissionMiddleware)
     app.include_router(health.router)
@@ -72,6 +74,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.include_router(open311.router)
     app.include_router(layers.router)
     app.include_router(tiles.router)
+    app.include_router(basemap.router)
     for page in page_routers():  # every module of api/pages with a router: the pages and the sign-in
         app.include_router(page)
     install_openapi(app)

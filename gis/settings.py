@@ -27,6 +27,12 @@ class Settings:
     households_per_worker_target: int = 500
     escalation_grace_hours: float = 24.0  # overdue this long after the deadline: escalate to the community
     sweep_interval_seconds: float = 30.0  # how often the overdue sweeper runs inside the server
+    # The basemap beneath the grids (gis/basemap.py): an archive, else the one in <data_dir>/basemap/, or a
+    # tile service with its coordinate system declared; none of them: the grids alone.
+    basemap: Path | None = None  # a .pmtiles or .mbtiles file
+    basemap_url: str | None = None  # XYZ {z}/{x}/{y} or WMTS {TileMatrix}/{TileRow}/{TileCol} template
+    basemap_crs: str | None = None  # wgs84 or cgcs2000 (gcj02 and bd09 are refused)
+    basemap_attribution: str | None = None
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -53,6 +59,11 @@ class Settings:
             kwargs["escalation_grace_hours"] = float(env["GRIDMAP_ESCALATION_GRACE_HOURS"])
         if env.get("GRIDMAP_SWEEP_INTERVAL_SECONDS"):
             kwargs["sweep_interval_seconds"] = float(env["GRIDMAP_SWEEP_INTERVAL_SECONDS"])
+        if env.get("GRIDMAP_BASEMAP"):
+            kwargs["basemap"] = Path(env["GRIDMAP_BASEMAP"]).resolve()
+        for name in ("url", "crs", "attribution"):
+            if env.get(f"GRIDMAP_BASEMAP_{name.upper()}"):
+                kwargs[f"basemap_{name}"] = env[f"GRIDMAP_BASEMAP_{name.upper()}"]
         if env.get("GRIDMAP_API_KEYS"):
             raise ValueError("GRIDMAP_API_KEYS is not read: keys belong to users; create one with "
                              "`gridmap user NAME --role ROLE`, which prints its key")

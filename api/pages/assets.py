@@ -109,6 +109,8 @@ VENDOR_PACKAGES: dict[str, VendorPackage] = {
         VendorPackage("leaflet.fullscreen", "3.0.0", {"": "."}, npm="leaflet.fullscreen"),
         VendorPackage("d3", "3.5.5", {"": "."}, npm="d3"),
         VendorPackage("swagger-ui-dist", "5.32.0", {"": "."}, npm="swagger-ui-dist"),
+        # Draws a vector basemap (MVT from /basemap/...) on a Leaflet canvas: api/static/shell/basemap.js.
+        VendorPackage("leaflet.vectorgrid", "1.3.0", {"": "dist"}, npm="leaflet.vectorgrid"),
         # folium ships the patched Leaflet.heat its HeatMap template expects (weights fix, Leaflet.heat#78);
         # npm's leaflet.heat@0.2.0 lacks that patch, so the file is served from the installed folium wheel.
         VendorPackage("folium", folium.__version__, {"": "templates"}, python_dir=_FOLIUM_DIR),

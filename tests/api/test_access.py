@@ -1,7 +1,7 @@
 """What answers without a key: every operation of the published API, called without credentials.
 
 Public, like a community notice board: the current grid outlines and codes, the case categories, the
-health check and the Open311 reads. Everything else answers 401 without a key."""
+basemap's description, the health check and the Open311 reads. Everything else answers 401 without a key."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ PUBLIC = {
     ("get", "/healthz"),
     ("get", "/api/grids"),
     ("get", "/api/categories"),
+    ("get", "/api/basemap"),  # streets and water, the same for everyone (api/routers/basemap.py)
     ("get", "/open311/v2/discovery.{fmt}"),
     ("get", "/open311/v2/services.{fmt}"),
     ("get", "/open311/v2/services/{service_code}.{fmt}"),
