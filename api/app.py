@@ -12,13 +12,15 @@ from fastapi import Depends, FastAPI
 from starlette.middleware.gzip import DEFAULT_EXCLUDED_CONTENT_TYPES, GZipMiddleware
 
 from api.admission import AdmissionMiddleware
+from api.audit import AuditMiddleware
 from api.deps import storable_query
 from api.errors import install_error_handlers
 from api.openapi import install_openapi
 from api.pages import page_routers, shell
 from api.pages.assets import mount_vendor
-from api.routers import basemap, cases, docs, health, layers, ledger, open311, places, tiles
+from api.routers import accounts, basemap, cases, docs, health, layers, ledger, open311, places, tiles
 from api.sweeper import run_sweeper
+from api.throttle import SignInThrottle
 from gis.basemap import configured as configured_basemap
 from gis.settings import Settings
 from gis.store.database import Database, open_database
@@ -65,8 +67,11 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.state.database = database
     app.state.basemap = configured_basemap(settings)  # checked now: a bad basemap stops the start
     install_error_handlers(app)
+    app.state.sign_in_throttle = SignInThrottle()
+    app.add_middleware(AuditMiddleware)
     app.add_middleware(AdmissionMiddleware)
     app.include_router(health.router)
+    app.include_router(accounts.router)
     app.include_router(docs.router)
     app.include_router(places.router)
     app.include_router(cases.router)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import getpass
 import logging
 import sys
 import time
@@ -11,7 +12,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from gis.errors import GridmapError
+from gis.errors import GridmapError, InvalidInput
 from gis.sample import SAMPLE_DIR, SAMPLE_FILES
 from gis.settings import Settings
 
@@ -148,14 +149,42 @@ def cmd_db(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _new_password(args: argparse.Namespace) -> str:
+    """A password from stdin (`--password-stdin`, for scripts) or typed twice at a prompt; never an argument
+    (arguments show in the process list and the shell history)."""
+    if args.password_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    first = getpass.getpass(f"new password for {args.username}: ")
+    if getpass.getpass("again: ") != first:
+        raise InvalidInput("the two passwords differ; nothing was changed")
+    return first
+
+
 def cmd_user(args: argparse.Namespace, settings: Settings) -> int:
-    """Create a user and print their API key once (only its hash is stored)."""
-    from gis.store.users import create_user
+    """Accounts: people get a password (only its argon2 hash is stored), machines an API key (shown once)."""
+    from gis.store import users
 
     with _session(settings) as session:
-        key = create_user(session, args.username, args.role, display_name=args.name, grid_code=args.grid,
-                          street_code=args.street)
-    print(f"user {args.username} ({args.role}) created; API key (shown once): {key}")
+        area = {"grid_code": args.grid, "street_code": args.street, "community_code": args.community} \
+            if args.action in ("add", "role") else {}
+        if args.action == "add":
+            password = None if args.machine else _new_password(args)
+            key = users.create_user(session, args.username, args.role, display_name=args.name, password=password,
+                                    person_id=args.person, **area)
+            shown = f"; API key (shown once): {key}" if key else "; signs in with the password given"
+            print(f"user {args.username} ({args.role}) created{shown}")
+        elif args.action == "passwd":
+            users.set_password(session, args.username, _new_password(args))
+            print(f"password of {args.username} set; their sessions have ended")
+        elif args.action == "role":
+            users.set_role(session, args.username, args.role, **area)
+            print(f"{args.username} is now {args.role}; their sessions have ended")
+        elif args.action in ("disable", "enable"):
+            users.set_active(session, args.username, args.action == "enable")
+            print(f"{args.username} {args.action}d")
+        elif args.action == "key":
+            print(f"new API key of {args.username} (shown once; the old one stops working): "
+                  f"{users.reset_key(session, args.username)}")
     return 0
 
 
@@ -198,13 +227,31 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("check", help="list buildings outside every grid").set_defaults(run=cmd_check)
     commands.add_parser("sample", help="load the sample district (idempotent)").set_defaults(run=cmd_sample)
 
-    user = commands.add_parser("user", help="create a user and print their API key")
-    user.add_argument("username")
-    user.add_argument("--role", required=True, choices=["admin", "command_centre", "planner", "street_officer",
-                                                         "grid_worker", "open311_client"])
-    user.add_argument("--name", help="display name")
-    user.add_argument("--grid", help="a grid worker's grid code")
-    user.add_argument("--street", help="a street officer's street code")
+    user = commands.add_parser("user", help="people's and machines' accounts")
+    actions = user.add_subparsers(dest="action", required=True)
+    from gis.store.models import UserRole
+
+    roles = [role.value for role in UserRole]
+    for name, helptext in (("add", "create an account: a person (password) or, with --machine, an API key"),
+                           ("role", "change an account's role and area (its sessions end)")):
+        sub = actions.add_parser(name, help=helptext)
+        sub.add_argument("username")
+        sub.add_argument("--role", required=True, choices=roles)
+        sub.add_argument("--grid", help="a grid worker's grid, given by hand (else their team memberships)")
+        sub.add_argument("--street", help="a street manager's 9-digit street code")
+        sub.add_argument("--community", help="a community manager's 12-digit community code")
+        if name == "add":
+            sub.add_argument("--name", help="display name")
+            sub.add_argument("--person", type=int, help="the person id in the team records (a worker's grids)")
+            sub.add_argument("--machine", action="store_true", help="an API key instead of a password")
+            sub.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    passwd = actions.add_parser("passwd", help="set or reset a password (the person's sessions end)")
+    passwd.add_argument("username")
+    passwd.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    for name, helptext in (("disable", "disable an account: sessions and key stop at once"),
+                           ("enable", "enable a disabled account again"),
+                           ("key", "give an account a new API key (the old one stops)")):
+        actions.add_parser(name, help=helptext).add_argument("username")
     user.set_defaults(run=cmd_user)
 
     bak = commands.add_parser("backup", help="write the whole database to a pg_dump archive (custom format)")

@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import exc as sa
 from starlette.exceptions import HTTPException
 
+from api.throttle import TooManyAttempts
 from gis.errors import Conflict, GridmapError, InvalidInput, NotFound, PayloadTooLarge
 from gis.permissions import Forbidden, Unauthenticated
 
@@ -21,6 +22,7 @@ STATUS_BY_ERROR: list[tuple[type[GridmapError], int]] = [
     (Forbidden, 403),
     (NotFound, 404),
     (PayloadTooLarge, 413),
+    (TooManyAttempts, 429),
     (Conflict, 409),
     (InvalidInput, 422),
     (GridmapError, 400),
@@ -57,6 +59,8 @@ def install_error_handlers(app: FastAPI) -> None:
         if details:
             body["details"] = details
         headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+        if isinstance(error, TooManyAttempts):
+            headers = {"Retry-After": str(error.retry_after)}
         return JSONResponse(body, status_code=status, headers=headers)
 
     @app.exception_handler(HTTPException)

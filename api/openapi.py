@@ -30,10 +30,11 @@ OPEN311_ERRORS_SCHEMA: dict[str, Any] = {
               "properties": {"code": {"type": "integer"}, "description": {"type": "string"}}},
 }
 NATIVE_ERRORS = {
-    "400": "a body that cannot be parsed at all", "401": "no valid API key",
+    "400": "a body that cannot be parsed at all", "401": "not signed in: no valid session or API key",
     "403": "the caller may not do this", "404": "not found",
     "409": "the request clashes with the current state (e.g. an illegal workflow step)",
-    "413": "too large", "422": "invalid input: the message names the field and the rule",
+    "413": "too large", "429": "too many failed sign-ins; retry after Retry-After seconds",
+    "422": "invalid input: the message names the field and the rule",
     "503": "the database is away for the moment; retry after Retry-After seconds",
 }
 OPEN311_ERRORS = {

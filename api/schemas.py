@@ -88,3 +88,16 @@ class CaseRoute(BaseModel):
 
     grid_code: Text
     note: Text = ""
+
+
+class SignIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    username: Text = Field(min_length=1, max_length=80)
+    password: str = Field(min_length=1, max_length=200)
+
+
+class PasswordReset(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    password: str = Field(min_length=1, max_length=200, description="the new password (≥ 10 characters)")

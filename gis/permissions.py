@@ -1,20 +1,28 @@
 """Who may read and change what: plain rules on an Actor, testable without a server.
 
-Roles (see `UserRole` in gis/store/models/cases.py):
+Roles (see `UserRole` in gis/store/models/accounts.py):
 - admin — the district grid office: everything.
 - command_centre — reads everything; files, declines, dispatches, reassigns, verifies, rejects, records
   the reporter's evaluation, routes unrouted cases by hand.
-- street_officer — the same actions, on cases of their own street only.
-- grid_worker — reads and works the cases of their own grid (accept, handle); reports new cases anywhere.
-- planner — reads everything; changes no case and attaches no photo.
+- street_officer (street manager) and community_manager — the same actions, on cases of their own street
+  or community only, and they read only that area.
+- grid_worker — reads and works the cases of the grids whose team they serve in (accept, handle); reports
+  new cases anywhere.
+- planner — reads places and cases (personal data masked); changes no case and attaches no photo.
+- open311_client (intake client) — posts residents' requests and reads those it posted.
 
 Whoever reported a case may read it and add photos to it, wherever it was routed: a worker reports what
-they see wherever they are.
-- open311_client — posts residents' requests and reads those it posted.
+they see wherever they are, and finds it among "my reports" without seeing that grid's other cases.
+
+The area a person may see is one value, `area_of(actor)`; gis/store/area.py turns it into the SQL every
+list, search, export, layer, tile, ledger and Open311 read applies. Reporters' names, phones and exact
+addresses are shown to the team handling the case and the managers above it (`sees_personal_data`),
+masked for everyone else (gis/privacy.py).
 """
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
 
 from gis.errors import GridmapError
@@ -29,14 +37,57 @@ class Unauthenticated(GridmapError):
     """No valid credentials were given (HTTP 401)."""
 
 
+class AreaLevel(enum.StrEnum):
+    everywhere = "everywhere"
+    street = "street"
+    community = "community"
+    grid = "grid"
+    nowhere = "nowhere"
+
+
+@dataclass(frozen=True)
+class Area:
+    """The places a person answers for: everywhere, nowhere, or a set of street, community or grid codes
+    (one level per person). Codes nest by prefix: a grid's first 12 digits are its community, 9 its street."""
+
+    level: AreaLevel
+    codes: frozenset[str] = frozenset()
+
+    def covers(self, grid_code: str | None, community_code: str | None = None,
+               street_code: str | None = None) -> bool:
+        """Is a place (a case's or a building's grid, community, street) inside this area?"""
+        if self.level is AreaLevel.everywhere:
+            return True
+        if self.level is AreaLevel.nowhere:
+            return False
+        code = {AreaLevel.street: street_code or (grid_code or "")[:9] or None,
+                AreaLevel.community: community_code or (grid_code or "")[:12] or None,
+                AreaLevel.grid: grid_code}[self.level]
+        return code is not None and code in self.codes
+
+    def covers_code(self, code: str) -> bool:
+        """Is a whole place, given by its code (street 9, community 12, grid 15 digits), inside this area?"""
+        if self.level is AreaLevel.everywhere:
+            return True
+        return any(code.startswith(own) for own in self.codes)
+
+
+EVERYWHERE = Area(AreaLevel.everywhere)
+NOWHERE = Area(AreaLevel.nowhere)
+
+
 @dataclass(frozen=True)
 class Actor:
-    """The caller, as the rules need to see them."""
+    """The caller, as the rules need to see them. `grid_codes` are a grid worker's grids: those whose
+    current team they serve in on today's date (team memberships), and one given by hand if any."""
 
     username: str
     role: str
-    grid_code: str | None = None
     street_code: str | None = None
+    community_code: str | None = None
+    grid_codes: frozenset[str] = frozenset()
+    person_id: int | None = None
+    user_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -46,11 +97,15 @@ class CaseScope:
     grid_code: str | None
     street_code: str | None
     created_by: str
+    community_code: str | None = None
 
 
 READ_ALL = {"admin", "command_centre", "planner"}
-CREATORS = {"admin", "command_centre", "street_officer", "grid_worker", "open311_client"}
+MANAGERS = {"street_officer", "community_manager"}
+AREA_ROLES = MANAGERS | {"grid_worker"}
+CREATORS = {"admin", "command_centre", "street_officer", "community_manager", "grid_worker", "open311_client"}
 ROUTERS = {"admin", "command_centre"}
+PERSONAL_DATA_EVERYWHERE = {"admin", "command_centre"}
 _DESK_ACTIONS = frozenset({
     Action.file, Action.decline, Action.dispatch, Action.reassign, Action.verify, Action.reject,
     Action.evaluate_satisfied, Action.evaluate_unsatisfied,
@@ -60,30 +115,50 @@ ACTIONS_BY_ROLE: dict[str, frozenset[Action]] = {
     "admin": frozenset(Action),
     "command_centre": _DESK_ACTIONS,
     "street_officer": _DESK_ACTIONS,
+    "community_manager": _DESK_ACTIONS,
     "grid_worker": _FIELD_ACTIONS,
     "planner": frozenset(),
     "open311_client": frozenset(),
 }
 
 
+def area_of(actor: Actor) -> Area:
+    """The one rule turning a person into the places they may see (applied in SQL by gis/store/area.py)."""
+    if actor.role in READ_ALL:
+        return EVERYWHERE
+    if actor.role == "street_officer" and actor.street_code:
+        return Area(AreaLevel.street, frozenset({actor.street_code}))
+    if actor.role == "community_manager" and actor.community_code:
+        return Area(AreaLevel.community, frozenset({actor.community_code}))
+    if actor.role == "grid_worker" and actor.grid_codes:
+        return Area(AreaLevel.grid, actor.grid_codes)
+    return NOWHERE
+
+
 def in_area(actor: Actor, case: CaseScope) -> bool:
-    """Is the case inside the area the actor answers for (their street, their grid)?"""
-    if actor.role == "street_officer":
-        return case.street_code is not None and case.street_code == actor.street_code
-    if actor.role == "grid_worker":
-        return case.grid_code is not None and case.grid_code == actor.grid_code
-    return False
+    """Is the case inside the area the actor answers for (their street, community, grids)?"""
+    if actor.role not in AREA_ROLES:
+        return False
+    return area_of(actor).covers(case.grid_code, case.community_code, case.street_code)
+
+
+def reported_by(actor: Actor, case: CaseScope) -> bool:
+    return actor.role in CREATORS and case.created_by == actor.username
 
 
 def can_read_case(actor: Actor, case: CaseScope) -> bool:
-    if actor.role in READ_ALL or (actor.role in CREATORS and case.created_by == actor.username):
-        return True
-    return in_area(actor, case)
+    return actor.role in READ_ALL or reported_by(actor, case) or in_area(actor, case)
 
 
 def check_read_case(actor: Actor, case: CaseScope, case_id: int) -> None:
     if not can_read_case(actor, case):
         raise Forbidden(f"{actor.role} {actor.username!r} may not read case {case_id}")
+
+
+def sees_personal_data(actor: Actor, case: CaseScope) -> bool:
+    """Reporters' names, phones and exact addresses: the team handling the case (its grid's workers) and the
+    managers above it (its community's and street's managers, the command centre, admins)."""
+    return actor.role in PERSONAL_DATA_EVERYWHERE or in_area(actor, case)
 
 
 def check_create_case(actor: Actor) -> None:
@@ -95,17 +170,25 @@ def check_action(actor: Actor, case: CaseScope, action: Action, case_id: int) ->
     """May this actor take this workflow action on this case? (Whether the workflow allows it is separate.)"""
     if action not in ACTIONS_BY_ROLE.get(actor.role, frozenset()):
         raise Forbidden(f"{actor.role} {actor.username!r} may not {action.value} cases")
-    if actor.role in ("street_officer", "grid_worker") and not in_area(actor, case):
+    if actor.role in AREA_ROLES and not in_area(actor, case):
         raise Forbidden(f"case {case_id} is outside {actor.username!r}'s area")
+
+
+def allowed_actions(actor: Actor, case: CaseScope, workflow_allows: frozenset[Action]) -> list[Action]:
+    """What this actor may do to the case now: what the workflow allows and the role and area permit."""
+    if actor.role in AREA_ROLES and not in_area(actor, case):
+        return []
+    permitted = ACTIONS_BY_ROLE.get(actor.role, frozenset())
+    return [action for action in Action if action in workflow_allows and action in permitted]
 
 
 def check_add_photo(actor: Actor, case: CaseScope, case_id: int) -> None:
     """Photos are evidence of work: those who may act on the case in their area, and its reporter."""
-    if actor.role in CREATORS and case.created_by == actor.username:
+    if reported_by(actor, case):
         return
     if not ACTIONS_BY_ROLE.get(actor.role):
         raise Forbidden(f"{actor.role} {actor.username!r} may not attach photos to cases")
-    if actor.role in ("street_officer", "grid_worker") and not in_area(actor, case):
+    if actor.role in AREA_ROLES and not in_area(actor, case):
         raise Forbidden(f"case {case_id} is outside {actor.username!r}'s area")
 
 
@@ -125,12 +208,6 @@ def check_read_layers(actor: Actor) -> None:
                         f"allowed roles: {', '.join(sorted(READ_ALL))}")
 
 
-def scope_filters(actor: Actor) -> dict[str, str]:
-    """Filters every case listing gets for this actor, whatever the caller asked for."""
-    if actor.role == "street_officer":
-        return {"street_code": actor.street_code or "-"}
-    if actor.role == "grid_worker":
-        return {"grid_code": actor.grid_code or "-"}
-    if actor.role == "open311_client":
-        return {"created_by": actor.username}
-    return {}
+def check_admin(actor: Actor) -> None:
+    if actor.role != "admin":
+        raise Forbidden(f"{actor.role} {actor.username!r} may not do this: admins only")

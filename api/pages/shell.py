@@ -1,11 +1,12 @@
 """The shell every page shares: the base template (Jinja2, autoescaped), the locally served files under
-`/static`, Leaflet from `/vendor`, and signing in with an API key.
+`/static`, Leaflet from `/vendor`, and signing in.
 
-Signing in puts the key in the `gridmap_key` cookie (HttpOnly, SameSite=Strict, Secure over https),
-which the API reads like a bearer key (`api/auth.py`). A page signs in through a form posting the key,
-or a kiosk start-up URL `?key=...` that redirects to the same address without the key. The generic
-`/signin` form (any valid key) serves pages that show more to a signed-in reader, like the district
-map; the wall has its own form because it needs particular roles (`api/pages/wall.py`).
+A person signs in with a username and password; a wall screen may also trade its kiosk key for a session
+(the form's key field, or the start-up URL `/wall?key=...` that redirects to the same address without the
+key). Either way the browser gets a server-side session (`api/auth.py`): the `gridmap_session` cookie
+holds only a random id, never the key. The generic `/signin` form (any account) serves pages that show
+more to a signed-in reader, like the district map; the wall has its own form because it needs particular
+roles (`api/pages/wall.py`).
 
 A page module is then small: its route, its options, `render_page(...)` with its template and its
 `/static/<page>/` files, and its section of the message catalogues (`api/pages/i18n.py`).
@@ -17,6 +18,7 @@ import hashlib
 import json
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 from typing import Annotated
@@ -25,19 +27,23 @@ from urllib.parse import urlencode
 import jinja2
 from fastapi import APIRouter, FastAPI, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session
 from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
-from api.auth import KEY_COOKIE
+from api import audit
+from api.auth import CSRF_COOKIE, SESSION_COOKIE, client_ip, foreign_origin
 from api.deps import DbSession
 from api.pages.assets import VENDOR_PACKAGES
 from api.pages.i18n import messages, other_language, pick_language
-from gis.store.users import actor_for_key
+from api.throttle import TooManyAttempts
+from gis.permissions import Actor, Unauthenticated
+from gis.store.sessions import SignedIn, end_session, open_session, session_user
+from gis.store.users import actor_for_key, actor_for_user, check_password
 
 STATIC_ROUTE = "/static"
 STATIC_DIR = Path(__file__).resolve().parents[1] / "static"
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
-COOKIE_MAX_AGE = 30 * 24 * 3600  # a kiosk restarts rarely; the key itself can be deactivated at any time
 
 router = APIRouter(tags=["pages"])
 
@@ -117,61 +123,117 @@ class SignInForm:
     title: str
     prompt: str
     other_url: str  # the same form in the other language
-    roles: frozenset[str] | None = None  # None: any valid key
+    roles: frozenset[str] | None = None  # None: any account
     needed: str = ""  # names the roles that may pass, for the refusal
     hidden: Mapping[str, str] = field(default_factory=dict)  # options carried through the form
     styles: tuple[str, ...] = ()
     body_class: str = "signin"
+    kiosk_key: bool = False  # also offer an API key field (a wall screen signed in by its kiosk key)
 
 
-def key_problem(session: DbSession, key: str, form: SignInForm, *, expired: bool = False) -> tuple[str | None, int]:
-    """(message, HTTP status) when `key` may not pass `form`, else (None, 200)."""
-    text = messages(form.lang, "signin")
-    if not key:
-        return text["empty_key"], 401
-    actor = actor_for_key(session, key)
-    if actor is None:
-        return text["expired" if expired else "bad_key"], 401
-    if form.roles is not None and actor.role not in form.roles:
-        role = messages(form.lang, "roles").get(actor.role, actor.role)
-        return text["wrong_role"].format(role=role, needed=form.needed), 403
-    return None, 200
-
-
-def signin_page(form: SignInForm, *, message: str | None, status: int) -> Response:
+def signin_page(form: SignInForm, *, message: str | None, status: int, username: str = "") -> Response:
     page = render_page("signin.html", lang=form.lang, title=form.title, styles=form.styles,
-                       body_class=form.body_class, form=form, message=message,
+                       body_class=form.body_class, form=form, message=message, username=username,
                        text=messages(form.lang, "signin"), other=messages(form.lang, "language")["other"])
     return no_store(HTMLResponse(page, status_code=status))
 
 
-def sign_in(request: Request, session: DbSession, key: str, form: SignInForm, redirect_to: str) -> Response:
-    """Check the key; on success set the cookie and redirect, else the form again with the reason."""
-    key = key.strip()
-    problem, status = key_problem(session, key, form)
-    if problem:
-        return signin_page(form, message=problem, status=status)
+def role_problem(actor: Actor, form: SignInForm) -> str | None:
+    if form.roles is None or actor.role in form.roles:
+        return None
+    role = messages(form.lang, "roles").get(actor.role, actor.role)
+    return messages(form.lang, "signin")["wrong_role"].format(role=role, needed=form.needed)
+
+
+def _start_session(request: Request, session: Session, user_id: int, via: str, redirect_to: str) -> Response:
+    token = open_session(session, user_id, via=via, now=datetime.now(UTC), client_ip=client_ip(request),
+                         user_agent=request.headers.get("user-agent"))
     response = RedirectResponse(redirect_to, status_code=303)
-    response.set_cookie(KEY_COOKIE, key, max_age=COOKIE_MAX_AGE, path="/", httponly=True, samesite="strict",
-                        secure=request.url.scheme == "https")
+    set_session_cookies(request, response, session, token)
     return no_store(response)
 
 
-def clear_cookie(response: Response) -> None:
-    """Expire the key cookie (same path and flags as when it was set)."""
-    response.delete_cookie(KEY_COOKIE, path="/", httponly=True, samesite="strict")
+def set_session_cookies(request: Request, response: Response, session: Session, token: str) -> None:
+    """The session id (HttpOnly) and its CSRF token (readable by the page's scripts, sent back in a header)."""
+    signed = session_user(session, token, datetime.now(UTC))
+    secure = request.url.scheme == "https"
+    max_age = int((signed.expires_at - datetime.now(UTC)).total_seconds()) if signed else None
+    response.set_cookie(SESSION_COOKIE, token, max_age=max_age, path="/", httponly=True, samesite="strict",
+                        secure=secure)
+    response.set_cookie(CSRF_COOKIE, signed.csrf_token if signed else "", max_age=max_age, path="/",
+                        httponly=False, samesite="strict", secure=secure)
 
 
-def signed_in(session: DbSession, request: Request) -> bool:
-    """Whether the request carries a key cookie that is valid now."""
-    key = request.cookies.get(KEY_COOKIE)
-    return bool(key) and actor_for_key(session, key) is not None
+def sign_in(request: Request, session: Session, form: SignInForm, redirect_to: str, *, username: str = "",
+            password: str = "", key: str = "") -> Response:
+    """Check a password (or a kiosk's key); on success open a session, set its cookies and redirect, else
+    show the form again with the reason. Failures count towards the address's throttle and the account's
+    lock, and each attempt is written to the audit log."""
+    text = messages(form.lang, "signin")
+    throttle = request.app.state.sign_in_throttle
+    try:
+        throttle.check(client_ip(request))
+    except TooManyAttempts as error:
+        return signin_page(form, message=text["throttled"].format(seconds=error.retry_after), status=429,
+                           username=username)
+    if foreign_origin(request):
+        return signin_page(form, message=text["foreign_origin"], status=403, username=username)
+    key, username = key.strip(), username.strip()
+    if key:
+        actor = actor_for_key(session, key)
+        if actor is None:
+            throttle.failed(client_ip(request))
+            audit.record(session, request, None, "sign_in_failed", status=401, detail={"via": "key"})
+            return signin_page(form, message=text["bad_key"], status=401)
+        problem = role_problem(actor, form)
+        if problem:
+            return signin_page(form, message=problem, status=403)
+        audit.record(session, request, actor, "sign_in", status=303, detail={"via": "key"})
+        return _start_session(request, session, actor.user_id, "key", redirect_to)
+    if not username or not password:
+        return signin_page(form, message=text["empty"], status=401, username=username)
+    try:
+        user_id = check_password(session, username, password, datetime.now(UTC))
+    except Unauthenticated as error:
+        throttle.failed(client_ip(request))
+        audit.record(session, request, None, "sign_in_failed", status=401, detail={"username": username})
+        locked = "locked_until" in error.details
+        return signin_page(form, message=text["locked"] if locked else text["bad_password"], status=401,
+                           username=username)
+    actor = actor_for_user(session, user_id)
+    problem = role_problem(actor, form) if actor else text["bad_password"]
+    if problem:
+        return signin_page(form, message=problem, status=403, username=username)
+    audit.record(session, request, actor, "sign_in", status=303, detail={"via": "password"})
+    return _start_session(request, session, user_id, "password", redirect_to)
 
 
-# -- the generic sign-in: any valid key, back to a page of this site ---------------------------------
+def clear_cookies(response: Response) -> None:
+    """Expire the session cookies (same path and flags as when they were set)."""
+    response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="strict")
+    response.delete_cookie(CSRF_COOKIE, path="/", samesite="strict")
 
 
-def _local_path(next_url: str | None) -> str:
+def sign_out(request: Request, session: Session, redirect_to: str) -> Response:
+    """End the server-side session (so a copied cookie stops working too) and clear the cookies."""
+    token = request.cookies.get(SESSION_COOKIE)
+    if token:
+        end_session(session, token)
+    response = RedirectResponse(redirect_to, status_code=303)
+    clear_cookies(response)
+    return no_store(response)
+
+
+def current_signin(request: Request, session: Session) -> SignedIn | None:
+    """The valid session the request's cookie names, if any."""
+    token = request.cookies.get(SESSION_COOKIE)
+    return session_user(session, token, datetime.now(UTC)) if token else None
+
+
+# -- the generic sign-in: any account, back to a page of this site ------------------------------------
+
+
+def local_path(next_url: str | None) -> str:
     """`next` if it is a path on this site (never another host), else `/`."""
     if next_url and next_url.startswith("/") and not next_url.startswith("//") and "\\" not in next_url:
         return next_url
@@ -181,33 +243,33 @@ def _local_path(next_url: str | None) -> str:
 def _generic_form(lang: str | None, next_url: str | None) -> SignInForm:
     language = pick_language(lang)
     text = messages(language, "signin")
-    back = _local_path(next_url)
+    back = local_path(next_url)
     query = urlencode({"lang": other_language(language), "next": back})
-    return SignInForm(action="/session", lang=language, heading=messages(language, "map")["title"],
+    return SignInForm(action="/session", lang=language, heading=text["heading"],
                       title=text["title"], prompt=text["prompt"], other_url=f"/signin?{query}",
                       hidden={"lang": language, "next": back}, styles=(static_url("shell/shell.css"),))
 
 
 NextQ = Annotated[str | None, Query(max_length=500, description="a path on this site to return to")]
+UsernameF = Annotated[str, Form(max_length=80)]
+PasswordF = Annotated[str, Form(max_length=200)]
 
 
-@router.get("/signin", response_class=HTMLResponse, summary="Sign in with an API key (any role)")
+@router.get("/signin", response_class=HTMLResponse, summary="Sign in with a username and password")
 def signin_form(lang: Annotated[str | None, Query()] = None, next: NextQ = None) -> Response:  # noqa: A002
     return signin_page(_generic_form(lang, next), message=None, status=200)
 
 
-@router.post("/session", response_class=HTMLResponse, summary="Sign in with an API key and go back")
+@router.post("/session", response_class=HTMLResponse, summary="Sign in and go back to the page")
 def signin_session(
-    request: Request, session: DbSession, key: Annotated[str, Form(max_length=200)] = "",
+    request: Request, session: DbSession, username: UsernameF = "", password: PasswordF = "",
     lang: Annotated[str | None, Form()] = None, next: Annotated[str | None, Form(max_length=500)] = None,  # noqa: A002
 ) -> Response:
     form = _generic_form(lang, next)
-    return sign_in(request, session, key, form, form.hidden["next"])
+    return sign_in(request, session, form, form.hidden["next"], username=username, password=password)
 
 
-@router.get("/signout", summary="Sign out (clears the key cookie) and go back", status_code=303,
+@router.get("/signout", summary="Sign out (ends the session) and go back", status_code=303,
             response_class=RedirectResponse, responses={303: {"description": "back to the page"}})
-def signout(next: NextQ = None) -> Response:  # noqa: A002
-    response = RedirectResponse(_local_path(next), status_code=303)
-    clear_cookie(response)
-    return no_store(response)
+def signout(request: Request, session: DbSession, next: NextQ = None) -> Response:  # noqa: A002
+    return sign_out(request, session, local_path(next))

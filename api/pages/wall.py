@@ -2,9 +2,9 @@
 grids, overdue cases and coverage gaps, refreshing itself for hours on a big screen on a closed network.
 
 The page is the shell's base template with the wall's panel and `api/static/wall/` (ES modules driving
-Leaflet), which reads the layer API (`/api/layers/...`) with the `gridmap_key` cookie. Signing in (the
-form posting to `/wall/session`, or the kiosk start-up URL `/wall?key=...`) is the shell's, limited to
-the roles that may read every grid's measures. Its words are the `wall` section of the message
+Leaflet), which reads the layer API (`/api/layers/...`) with the session cookie. Signing in (the form
+posting to `/wall/session` with a password or a kiosk key, or the kiosk start-up URL `/wall?key=...`) is
+the shell's, limited to the roles that may read every grid's measures. Its words are the `wall` section of the message
 catalogues; which measures it shows, in which order and with which short names, is gis/metrics.py's.
 """
 
@@ -18,7 +18,6 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from api.auth import KEY_COOKIE
 from api.deps import DbSession
 from api.pages import shell
 from api.pages.i18n import messages, other_language, pick_language
@@ -76,7 +75,7 @@ def _signin_form(options: WallOptions) -> shell.SignInForm:
         prompt=text["signin_prompt"], other_url=options.query(lang=other_language(options.lang)),
         roles=WALL_ROLES, needed=text["needed_roles"], hidden=options.form_fields(),
         styles=(shell.static_url("shell/shell.css"), shell.static_url("wall/wall.css")),
-        body_class="signin wall-signin",
+        body_class="signin wall-signin", kiosk_key=True,
     )
 
 
@@ -97,37 +96,36 @@ def wall(
 ) -> Response:
     options = _options(lang, rotate, poll, period, measure)
     form = _signin_form(options)
-    if key is not None:  # kiosk start-up URL: sign in, then drop the key from the address
-        return shell.sign_in(request, session, key, form, options.query())
-    cookie = request.cookies.get(KEY_COOKIE)
-    if not cookie:
-        return shell.signin_page(form, message=None, status=200)
-    problem, status = shell.key_problem(session, cookie, form, expired=True)
-    if problem:
-        response = shell.signin_page(form, message=problem, status=status)
-        if status == 401:
-            shell.clear_cookie(response)
+    if key is not None:  # kiosk start-up URL: trade the key for a session, then drop it from the address
+        return shell.sign_in(request, session, form, options.query(), key=key)
+    signed = shell.current_signin(request, session)
+    if signed is None:
+        response = shell.signin_page(form, message=None, status=200)
+        shell.clear_cookies(response)
         return response
+    if signed.actor.role not in WALL_ROLES:
+        return shell.signin_page(form, message=shell.role_problem(signed.actor, form), status=403)
     return shell.no_store(HTMLResponse(wall_html(options)))
 
 
-@router.post("/wall/session", response_class=HTMLResponse, summary="Sign the wall in with an API key")
+@router.post("/wall/session", response_class=HTMLResponse,
+             summary="Sign the wall in (a person's password or the screen's kiosk key)")
 def wall_session(
-    request: Request, session: DbSession, key: Annotated[str, Form(max_length=200)] = "",
+    request: Request, session: DbSession, username: shell.UsernameF = "", password: shell.PasswordF = "",
+    key: Annotated[str, Form(max_length=200)] = "",
     lang: Annotated[str | None, Form()] = None, rotate: Annotated[int, Form(ge=0, le=3600)] = 60,
     poll: Annotated[float, Form(ge=0.2, le=60)] = 2.0, period: Annotated[str, Form(max_length=40)] = "30d",
     measure: Annotated[str | None, Form(max_length=40)] = None,
 ) -> Response:
     options = _options(lang, rotate, poll, period, measure)
-    return shell.sign_in(request, session, key, _signin_form(options), options.query())
+    return shell.sign_in(request, session, _signin_form(options), options.query(), username=username,
+                         password=password, key=key)
 
 
-@router.get("/wall/signout", summary="Sign the wall out (clears the key cookie)", status_code=303,
+@router.get("/wall/signout", summary="Sign the wall out (ends the session)", status_code=303,
             response_class=RedirectResponse, responses={303: {"description": "to the sign-in page"}})
-def wall_signout(lang: Annotated[str | None, Query()] = None) -> Response:
-    response = RedirectResponse(WallOptions(pick_language(lang)).query(), status_code=303)
-    shell.clear_cookie(response)
-    return shell.no_store(response)
+def wall_signout(request: Request, session: DbSession, lang: Annotated[str | None, Query()] = None) -> Response:
+    return shell.sign_out(request, session, WallOptions(pick_language(lang)).query())
 
 
 # -- the page -----------------------------------------------------------------------------------------

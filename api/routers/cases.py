@@ -13,7 +13,6 @@ from api.deps import CaseId, DbSession, Limit, Offset, PhotoId
 from api.schemas import CaseAction, CaseCreate, CaseRoute
 from gis.cases import MAX_PHOTO_BYTES, CaseInput, Photo
 from gis.errors import InvalidInput, PayloadTooLarge
-from gis.permissions import scope_filters
 from gis.store import cases as store
 from gis.store.reference import all_categories
 
@@ -46,16 +45,15 @@ def list_cases(
     status: Annotated[list[str] | None, Query()] = None, category: str | None = None,
     reported_from: datetime | None = None, reported_to: datetime | None = None,
     overdue: bool | None = None, unrouted: bool | None = None,
+    mine: Annotated[bool, Query(description="only the cases I reported")] = False,
     limit: Limit = 100, offset: Offset = 0,
 ) -> dict[str, Any]:
-    forced = scope_filters(actor)
     filters = store.CaseFilter(
-        grid_code=forced.get("grid_code", grid), community_code=community,
-        street_code=forced.get("street_code", street), statuses=tuple(status or ()), category_code=category,
-        reported_from=reported_from, reported_to=reported_to, overdue=overdue, unrouted=unrouted,
-        created_by=forced.get("created_by"),
+        grid_code=grid, community_code=community, street_code=street, statuses=tuple(status or ()),
+        category_code=category, reported_from=reported_from, reported_to=reported_to, overdue=overdue,
+        unrouted=unrouted, created_by=actor.username if mine else None,
     )
-    items, matched = store.list_cases(session, filters, limit=limit, offset=offset)
+    items, matched = store.list_cases(session, filters, actor, limit=limit, offset=offset)
     return {"items": items, "numberMatched": matched, "numberReturned": len(items), "offset": offset}
 
 

@@ -215,7 +215,7 @@ def post_request(
 
 
 def _cases_by_id(session: Session, ids: tuple[int, ...]) -> list[dict[str, Any]]:
-    cases, _ = store.list_cases(session, store.CaseFilter(case_ids=ids), limit=MAX_RESULTS, offset=0)
+    cases, _ = store.list_cases(session, store.CaseFilter(case_ids=ids), None, limit=MAX_RESULTS, offset=0)
     return cases
 
 
@@ -271,7 +271,7 @@ def _search(
             category_code=code, reported_from=window[0], reported_to=window[1], statuses=statuses,
             grid_code=grid if grid != "unrouted" else None, unrouted=True if grid == "unrouted" else None,
         )
-        cases, _ = store.list_cases(session, filters, limit=MAX_RESULTS, offset=0)
+        cases, _ = store.list_cases(session, filters, None, limit=MAX_RESULTS, offset=0)
         found.update((c["id"], c) for c in cases)
     newest = sorted(found.values(), reverse=True,
                     key=lambda c: (datetime.fromisoformat(c["timestamps"]["reported_at"]), c["id"]))

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from gis.codes import parse_community_code, parse_grid_code, parse_street_code
 from gis.errors import InvalidInput
 from gis.periods import Period, period_between
-from gis.permissions import READ_ALL, Actor, Forbidden
+from gis.permissions import AREA_ROLES, READ_ALL, Actor, Forbidden, area_of
 
 if TYPE_CHECKING:
     pass
@@ -72,19 +72,14 @@ def parse_scope(*, grid: str | None, community: str | None, street: str | None) 
     return LedgerScope(level, code)
 
 
-EXPORTERS = READ_ALL | {"street_officer", "grid_worker"}
+EXPORTERS = READ_ALL | AREA_ROLES
 
 
 def can_read_scope(actor: Actor, scope: LedgerScope) -> bool:
-    """Admin, command centre and planner: anything. A street officer: their street and the communities
-    and grids in it (codes nest by prefix, checked at import). A grid worker: their own grid only."""
-    if actor.role in READ_ALL:
-        return True
-    if actor.role == "street_officer":
-        return bool(actor.street_code) and scope.code.startswith(actor.street_code or "-")
-    if actor.role == "grid_worker":
-        return scope.level is ScopeLevel.grid and scope.code == actor.grid_code
-    return False
+    """A place inside the actor's area (`gis.permissions.area_of`): anything for admin, command centre and
+    planner; a manager's street or community and the places in it (codes nest by prefix, checked at
+    import); a grid worker's own grids."""
+    return actor.role in EXPORTERS and area_of(actor).covers_code(scope.code)
 
 
 def check_may_export(actor: Actor) -> None:

@@ -12,6 +12,8 @@ from sqlalchemy.orm import Session
 
 from gis.errors import NotFound
 from gis.permissions import Actor, CaseScope, check_read_case
+from gis.permissions import allowed_actions as actions_for
+from gis.store.area import case_visibility_sql
 from gis.store.vocabulary import is_overdue, overdue_sql
 from gis.workflow import STATUS_CATEGORY, CaseStatus, allowed_actions, parse_enum
 
@@ -39,9 +41,15 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
 
 
-def case_dict(row: RowMapping, now: datetime) -> dict[str, Any]:
-    """The API's view of one case row."""
+def row_scope(row: RowMapping) -> CaseScope:
+    return CaseScope(row["grid_code"], row["street_code"], row["created_by"], row["community_code"])
+
+
+def case_dict(row: RowMapping, now: datetime, actor: Actor | None) -> dict[str, Any]:
+    """The API's view of one case row, as `actor` may see it: with the actions they may take now (None:
+    the public, whose reader — Open311 — shows only public fields)."""
     status = CaseStatus(row["status"])
+    workflow_allows = allowed_actions(status)
     return {
         "id": row["id"], "source": row["source"],
         "category": {"code": row["category_code"], "name_zh": row["category_zh"], "name_en": row["category_en"]},
@@ -53,7 +61,9 @@ def case_dict(row: RowMapping, now: datetime) -> dict[str, Any]:
         "district_code": row["district_code"], "routed": row["grid_code"] is not None, "team": row["team"],
         "branch": row["branch"], "department": row["department"], "first_contact": row["first_contact"],
         "created_by": row["created_by"], "status": status.value, "status_category": STATUS_CATEGORY[status].value,
-        "allowed_actions": [a.value for a in allowed_actions(status)],
+        "allowed_actions": [a.value for a in workflow_allows],
+        "my_actions": [] if actor is None else
+        [a.value for a in actions_for(actor, row_scope(row), frozenset(workflow_allows))],
         "timestamps": {name: _iso(row[name]) for name in TIMESTAMPS},
         "deadline": _iso(row["deadline"]),
         "overdue": is_overdue(status, row["deadline"], row["closed_at"], now),
@@ -66,7 +76,8 @@ def case_dict(row: RowMapping, now: datetime) -> dict[str, Any]:
 
 def case_scope(session: Session, case_id: int) -> CaseScope:
     """Where a case belongs, for the permission checks; NotFound for an unknown id."""
-    row = session.execute(text("SELECT grid_code, street_code, created_by FROM service_case WHERE id = :id"),
+    row = session.execute(text("SELECT grid_code, street_code, created_by, community_code FROM service_case "
+                               "WHERE id = :id"),
                           {"id": case_id}).mappings().first()
     if row is None:
         raise NotFound(f"unknown case {case_id}")
@@ -78,8 +89,8 @@ def get_case(session: Session, case_id: int, actor: Actor, *, now: datetime | No
                           {"id": case_id}).mappings().first()
     if row is None:
         raise NotFound(f"unknown case {case_id}")
-    check_read_case(actor, CaseScope(row["grid_code"], row["street_code"], row["created_by"]), case_id)
-    return case_dict(row, now or datetime.now(UTC))
+    check_read_case(actor, row_scope(row), case_id)
+    return case_dict(row, now or datetime.now(UTC), actor)
 
 
 @dataclass(frozen=True)
@@ -127,17 +138,21 @@ def _where(filters: CaseFilter, now: datetime) -> tuple[str, dict[str, Any]]:
 
 
 def list_cases(
-    session: Session, filters: CaseFilter, *, limit: int, offset: int, now: datetime | None = None
+    session: Session, filters: CaseFilter, actor: Actor | None, *, limit: int, offset: int,
+    now: datetime | None = None,
 ) -> tuple[list[dict[str, Any]], int]:
-    """A page of cases (newest first) and the number that matched."""
+    """A page of the cases the actor may read (newest first) and the number that matched. `actor` None is
+    the public read of Open311, which sees every case and shows only its public fields."""
     at = now or datetime.now(UTC)
     where, params = _where(filters, at)
+    visible, visible_params = case_visibility_sql(actor) if actor is not None else ("TRUE", {})
+    where, params = f"{where} AND {visible}", {**params, **visible_params}
     matched = session.execute(text(f"SELECT count(*) FROM service_case AS c WHERE {where}"), params).scalar_one()
     rows = session.execute(text(
         f"SELECT {_CASE_COLUMNS} {_CASE_FROM} WHERE {where} ORDER BY c.reported_at DESC, c.id DESC "
         "LIMIT :limit OFFSET :offset"
     ), {**params, "limit": limit, "offset": offset}).mappings().all()
-    return [case_dict(r, at) for r in rows], matched
+    return [case_dict(r, at, actor) for r in rows], matched
 
 
 def case_events(session: Session, case_id: int, actor: Actor) -> list[dict[str, Any]]:

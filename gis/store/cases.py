@@ -213,15 +213,15 @@ def apply_action(
     """Take one workflow action; IllegalTransition (409) names the current status and allowed actions."""
     action = parse_enum(Action, data.action, "action")
     row = session.execute(text(
-        "SELECT status, grid_code, street_code, created_by, category_code, deadline, district_code, "
-        "first_action_at FROM service_case WHERE id = :id FOR UPDATE"
+        "SELECT status, grid_code, street_code, community_code, created_by, category_code, deadline, "
+        "district_code, first_action_at FROM service_case WHERE id = :id FOR UPDATE"
     ), {"id": case_id}).mappings().first()
     if row is None:
         raise NotFound(f"unknown case {case_id}")
     status, grid_code, street_code, created_by = row["status"], row["grid_code"], row["street_code"], row["created_by"]
     category_code, deadline, district = row["category_code"], row["deadline"], row["district_code"]
     first_action = row["first_action_at"]
-    check_action(actor, CaseScope(grid_code, street_code, created_by), action, case_id)
+    check_action(actor, CaseScope(grid_code, street_code, created_by, row["community_code"]), action, case_id)
     transition = check_transition(CaseStatus(status), action, reason=data.reason, satisfaction=data.satisfaction)
     if grid_code is None and action in (Action.dispatch,) and not data.department:
         raise InvalidInput(f"case {case_id} is unrouted: route it to a grid (or name a department) before dispatch")

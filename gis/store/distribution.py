@@ -17,8 +17,9 @@ street, community: small, and read by every routing and roll-up), people (refere
 team memberships and visits in every district), app users (looked up by API key, city-wide), case
 categories and the work calendar. A reference table may only refer to reference tables.
 
-**Coordinator-local** (`LOCAL_TABLES`, not in the models): `layer_change`, the change log of the layer
-version (migration 0003), written by statement triggers; see docs/scaling.md.
+**Coordinator-local** (`LOCAL_TABLES`): `layer_change`, the change log of the layer version (migration
+0003, not in the models), written by statement triggers; `user_session` and `audit_log` (migration 0007),
+read and written by the coordinator only and never joined with a distributed table; see docs/scaling.md.
 
 **Which district a row is in** (the rule the writers follow): a grid, its team, branch and memberships,
 the district of the grid's community (the grid code's first six digits; CHECK constraints hold codes and
@@ -52,7 +53,7 @@ DISTRIBUTED_TABLES: tuple[str, ...] = (
 REFERENCE_TABLES: tuple[str, ...] = (
     "district", "street", "community", "person", "app_user", "case_category", "calendar_day",
 )
-LOCAL_TABLES: tuple[str, ...] = ("layer_change",)
+LOCAL_TABLES: tuple[str, ...] = ("layer_change", "user_session", "audit_log")
 
 # The district of a point outside every community when no district is loaded at all (not a real
 # division code: GB/T 2260 has no province 00).
@@ -111,6 +112,7 @@ def distribution_problems(
     *,
     distributed: Sequence[str] = DISTRIBUTED_TABLES,
     reference: Sequence[str] = REFERENCE_TABLES,
+    local: Sequence[str] = LOCAL_TABLES,
     column: str = DISTRIBUTION_COLUMN,
     every_table_classified: bool = True,
 ) -> list[str]:
@@ -122,8 +124,8 @@ def distribution_problems(
     problems += [f"{name} is declared but not in the metadata" for name in (*distributed, *reference)
                  if name not in tables]
     if every_table_classified:
-        problems += [f"{name} is neither distributed nor reference" for name in sorted(tables)
-                     if name not in distributed and name not in reference]
+        problems += [f"{name} is neither distributed, reference nor local" for name in sorted(tables)
+                     if name not in distributed and name not in reference and name not in local]
     for name in distributed:
         table = tables.get(name)
         if table is None:

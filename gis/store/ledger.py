@@ -12,7 +12,8 @@ from sqlalchemy.orm import Session
 from gis.errors import NotFound
 from gis.ledger import LedgerScope, PlaceNames, ScopeLevel
 from gis.periods import Period
-from gis.permissions import Actor, scope_filters
+from gis.permissions import Actor
+from gis.store.area import case_visibility_sql
 from gis.store.vocabulary import current_day, current_sql, overdue_sql
 
 _PLACES_SQL = {
@@ -78,14 +79,14 @@ def ledger_cases(
     session: Session, scope: LedgerScope, period: Period, actor: Actor, *, now: datetime | None = None
 ) -> list[dict[str, Any]]:
     """The scope's cases reported in [period start, period end), oldest first, as plain dicts (aware
-    datetimes). The actor's own limits (scope_filters) apply on top, as for every case listing."""
+    datetimes). The actor's own area (gis/store/area.py) applies on top, as for every case listing."""
     start, end = period.bounds()
     clauses = [f"c.{scope.column} = :scope_code", "c.reported_at >= :start", "c.reported_at < :end"]
     params: dict[str, Any] = {"scope_code": scope.code, "start": start, "end": end,
                               "now": now or datetime.now(UTC)}
-    for column, value in scope_filters(actor).items():
-        clauses.append(f"c.{column} = :forced_{column}")
-        params[f"forced_{column}"] = value
+    visible, visible_params = case_visibility_sql(actor)
+    clauses.append(visible)
+    params.update(visible_params)
     sql = _LEDGER_SQL.format(where=" AND ".join(clauses), overdue=overdue_sql("c", ":now"))
     rows = session.execute(text(sql), params).mappings().all()
     return [dict(row) for row in rows]

@@ -109,6 +109,16 @@ def current_sql(alias: str = "g", day: str = ":on") -> str:
     return f"({alias}.valid_from <= {day} AND ({alias}.valid_to IS NULL OR {alias}.valid_to > {day}))"
 
 
+def is_serving(from_date: date, to_date: date | None, day: date) -> bool:
+    """A team membership is active on `day`: from its first day to its last, both included."""
+    return from_date <= day and (to_date is None or day <= to_date)
+
+
+def serving_sql(alias: str = "m", day: str = ":on") -> str:
+    """SQL of `is_serving` for the membership row `alias`."""
+    return f"({alias}.from_date <= {day} AND ({alias}.to_date IS NULL OR {alias}.to_date >= {day}))"
+
+
 # -- session settings ---------------------------------------------------------------------------------
 
 

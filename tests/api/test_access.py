@@ -23,9 +23,11 @@ PUBLIC = {
     ("get", "/open311/v2/services/{service_code}.{fmt}"),
     ("get", "/open311/v2/requests.{fmt}"),
     ("get", "/open311/v2/requests/{service_request_id}.{fmt}"),
+    ("post", "/api/session"),  # signing in (422 without a body, 401 with a wrong password)
 }
 PATH_VALUES = {"code": drawn.WEST_CODE, "fmt": "json", "z": "14", "x": "13294", "y": "6843", "layer": "grids",
-               "service_code": "exposed_rubbish", "service_request_id": "1", "case_id": "1", "photo_id": "1"}
+               "service_code": "exposed_rubbish", "service_request_id": "1", "case_id": "1", "photo_id": "1",
+               "username": "admin"}
 QUERY = {"/api/buildings": {"bbox": "106.504,29.554,106.506,29.556"}}
 API = ("/api/", "/tiles/", "/open311/", "/healthz")  # pages have their own sign-in (their own tests)
 
@@ -61,7 +63,7 @@ def test_grid_detail_and_buildings_answer_any_key(client: TestClient, users: dic
 
 
 def test_a_stale_cookie_does_not_blank_the_public_outlines(client: TestClient) -> None:
-    client.cookies.set("gridmap_key", "a-revoked-key")
+    client.cookies.set("gridmap_session", "an-ended-session")
     assert client.get("/api/grids").status_code == 200
     assert client.get("/api/buildings", params=QUERY["/api/buildings"]).status_code == 401
 

@@ -377,7 +377,7 @@ def test_can_read_scope_by_role() -> None:
     community = ledger.parse_scope(grid=None, community=COMMUNITY, street="")
     other_street = ledger.parse_scope(grid=None, community=None, street="500103002")
     street_1 = Actor("s1", "street_officer", street_code=STREET)
-    worker = Actor("w", "grid_worker", grid_code=drawn.WEST_CODE)
+    worker = Actor("w", "grid_worker", grid_codes=frozenset({drawn.WEST_CODE}))
     scopes = (west, community, other_street)
     assert [ledger.can_read_scope(street_1, s) for s in scopes] == [True, True, False]
     assert [ledger.can_read_scope(worker, s) for s in scopes] == [True, False, False]

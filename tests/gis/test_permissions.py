@@ -5,15 +5,19 @@ from __future__ import annotations
 import pytest
 
 from gis.permissions import (
+    EVERYWHERE,
+    NOWHERE,
     Actor,
+    Area,
+    AreaLevel,
     CaseScope,
     Forbidden,
+    area_of,
     can_read_case,
     can_read_layers,
     check_action,
     check_create_case,
     check_route_by_hand,
-    scope_filters,
 )
 from gis.workflow import Action
 
@@ -25,8 +29,8 @@ ACTORS = {
     "planner": Actor("planner", "planner"),
     "street-own": Actor("s1", "street_officer", street_code="500103001"),
     "street-other": Actor("s2", "street_officer", street_code="500103002"),
-    "worker-own": Actor("w1", "grid_worker", grid_code=WEST),
-    "worker-other": Actor("w2", "grid_worker", grid_code=EAST),
+    "worker-own": Actor("w1", "grid_worker", grid_codes=frozenset({WEST})),
+    "worker-other": Actor("w2", "grid_worker", grid_codes=frozenset({EAST})),
     "client-own": Actor("hotline-app", "open311_client"),
     "client-other": Actor("other-app", "open311_client"),
 }
@@ -66,11 +70,26 @@ def test_role_table(who: str) -> None:
     assert got == EXPECTED[who]
 
 
-def test_listing_is_narrowed_to_the_actor_area() -> None:
-    assert scope_filters(ACTORS["worker-own"]) == {"grid_code": WEST}
-    assert scope_filters(ACTORS["street-own"]) == {"street_code": "500103001"}
-    assert scope_filters(ACTORS["client-own"]) == {"created_by": "hotline-app"}
-    assert scope_filters(ACTORS["centre"]) == {}
+def test_each_role_has_one_area() -> None:
+    assert area_of(ACTORS["worker-own"]) == Area(AreaLevel.grid, frozenset({WEST}))
+    assert area_of(ACTORS["street-own"]) == Area(AreaLevel.street, frozenset({"500103001"}))
+    assert area_of(Actor("c", "community_manager", community_code=WEST[:12])) == \
+        Area(AreaLevel.community, frozenset({WEST[:12]}))
+    assert area_of(ACTORS["client-own"]) == NOWHERE
+    assert area_of(Actor("w", "grid_worker")) == NOWHERE  # a worker in no team sees no grid
+    assert area_of(Actor("s", "street_officer")) == NOWHERE
+    for reader in ("admin", "centre", "planner"):
+        assert area_of(ACTORS[reader]) == EVERYWHERE
+
+
+def test_an_area_covers_places_by_code_prefix() -> None:
+    street = Area(AreaLevel.street, frozenset({"500103001"}))
+    assert street.covers(WEST) and street.covers(None, street_code="500103001")
+    assert not street.covers(EAST.replace("500103001", "500103002"))
+    assert not street.covers(None)  # an unrouted case is in no street's area
+    assert street.covers_code("500103001") and street.covers_code(WEST) and not street.covers_code("500103")
+    grid = Area(AreaLevel.grid, frozenset({WEST}))
+    assert grid.covers(WEST) and not grid.covers(EAST) and not grid.covers_code(WEST[:12])
 
 
 def test_unrouted_case_is_not_readable_by_workers_or_street_officers() -> None:

@@ -117,7 +117,7 @@ def test_a_schema_that_keeps_the_rules_passes() -> None:
     ("set_null", r"ON DELETE SET NULL"),
     ("on_update", r"ON UPDATE CASCADE"),
     ("reference_to_distributed", r"reference table lookup refers to parent"),
-    ("unclassified", r"stray is neither distributed nor reference"),
+    ("unclassified", r"stray is neither distributed, reference nor local"),
 ])
 def test_each_broken_rule_is_named(broken: str, expected: str) -> None:
     problems = _problems(**{broken: True})
@@ -167,7 +167,7 @@ def test_unrouted_case_outside_every_community_takes_the_nearest_district_and_mo
     assert _rows(db, "SELECT grid_code, community_code, street_code, district_code FROM service_case") == [
         (None, None, None, "500104")]
     with db.session() as session:
-        assert [c["id"] for c in cases.list_cases(session, cases.CaseFilter(unrouted=True), limit=10,
+        assert [c["id"] for c in cases.list_cases(session, cases.CaseFilter(unrouted=True), CENTRE, limit=10,
                                                   offset=0)[0]] == [case_id]
         # A retry with the same key returns the first case and creates nothing.
         assert cases.create_case(session, report, CENTRE) == (case_id, False)

@@ -9,8 +9,9 @@ the mapping in docs/scaling.md. Geometries are stored in WGS84 (EPSG:4326) with 
 
 from __future__ import annotations
 
+from gis.store.models.accounts import AppUser, AuditLog, UserRole, UserSession
 from gis.store.models.base import SRID, Base
-from gis.store.models.cases import AppUser, CalendarDay, CaseCategory, CaseEvent, CasePhoto, ServiceCase, UserRole
+from gis.store.models.cases import CalendarDay, CaseCategory, CaseEvent, CasePhoto, ServiceCase
 from gis.store.models.places import (
     Building,
     Community,
@@ -27,7 +28,7 @@ from gis.store.models.places import (
 )
 
 __all__ = [
-    "AppUser", "Base", "Building", "CalendarDay", "CaseCategory", "CaseEvent", "CasePhoto", "Community",
+    "AppUser", "AuditLog", "Base", "Building", "CalendarDay", "CaseCategory", "CaseEvent", "CasePhoto", "Community",
     "District", "Grid", "OrgLevel", "PartyOrg", "Person", "SRID", "ServiceCase", "ServiceTeam", "Street",
-    "TeamMembership", "TeamRole", "UserRole", "Visit"
+    "TeamMembership", "TeamRole", "UserRole", "UserSession", "Visit"
 ]

@@ -1,8 +1,7 @@
-"""Models of users, case categories, the work calendar, cases, their events and photos."""
+"""Models of case categories, the work calendar, cases, their events and photos."""
 
 from __future__ import annotations
 
-import enum
 from datetime import date, datetime
 
 from geoalchemy2 import Geometry
@@ -25,38 +24,10 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from gis.store.models.base import SRID, Base, _enum
+from gis.store.models.base import SRID, Base
 from gis.store.vocabulary import open_case_sql
 
 # -- cases --------------------------------------------------------------------------------------
-
-
-class UserRole(enum.StrEnum):
-    """Who may read and change what (see gis/permissions.py)."""
-
-    admin = "admin"  # district grid office: everything
-    command_centre = "command_centre"  # 指挥中心: sorts, dispatches, verifies, supervises; reads all
-    planner = "planner"  # 规划/网格办: reads all, redraws boundaries
-    street_officer = "street_officer"  # reads and acts on cases of one street
-    grid_worker = "grid_worker"  # 网格员: own grid only
-    open311_client = "open311_client"  # a hotline or app posting residents' requests
-
-
-class AppUser(Base):
-    """A person or system that calls gridmap. Keys are stored as SHA-256 hashes only."""
-
-    __tablename__ = "app_user"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    username: Mapped[str] = mapped_column(String(80), unique=True)
-    display_name: Mapped[str] = mapped_column(String(100))
-    role: Mapped[UserRole] = mapped_column(_enum(UserRole, "user_role"))
-    api_key_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    grid_code: Mapped[str | None] = mapped_column(String(15), nullable=True)  # grid workers
-    street_code: Mapped[str | None] = mapped_column(String(9), nullable=True)  # street officers
-    person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"), nullable=True)
-    active: Mapped[bool] = mapped_column(default=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
 class CaseCategory(Base):
