@@ -13,6 +13,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
 
+from api.pages.assets import VENDOR_PACKAGES
 from gis.basemap import CONTENT_TYPES, Basemap, check_tile_address, is_gzipped, tile_format
 from gis.errors import NotFound
 
@@ -21,6 +22,7 @@ router = APIRouter(tags=["basemap"])
 # Tile URLs carry the archive's version (?v=), so a browser may keep a tile for a week; a replaced
 # archive has a new version and its tiles are fetched anew.
 TILE_CACHE = "public, max-age=604800"
+VECTOR_RENDERER = "Leaflet.VectorGrid.bundled.min.js"
 
 
 def get_basemap(request: Request) -> Basemap | None:
@@ -32,7 +34,12 @@ AppBasemap = Annotated[Basemap | None, Depends(get_basemap)]
 
 @router.get("/api/basemap", summary="The basemap the pages draw beneath the grids (null: none is configured)")
 def describe(basemap: AppBasemap) -> dict[str, Any] | None:
-    return basemap.describe() if basemap is not None else None
+    if basemap is None:
+        return None
+    described = basemap.describe()
+    if basemap.kind == "vector":  # the renderer the pages load for it, served by gridmap (api/static/shell/basemap.js)
+        described["renderer_script"] = VENDOR_PACKAGES["leaflet.vectorgrid"].url(VECTOR_RENDERER)
+    return described
 
 
 @router.get(

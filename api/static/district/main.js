@@ -1,6 +1,9 @@
 /* The district map at `/`: every current grid coloured by street (GET /api/grids, public), and from a
  * readable zoom on the buildings in view (GET /api/buildings?bbox=, needs the key cookie). Nothing is
- * inlined in the page, so it stays small however many buildings the district has. */
+ * inlined in the page, so it stays small however many buildings the district has. The district's basemap,
+ * if one is configured, is drawn beneath the grids (../shell/basemap.js). */
+
+import { addBasemap } from '../shell/basemap.js';
 
 const STREET_COLOURS = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#17becf',
   '#8c564b', '#e377c2', '#bcbd22', '#7f7f7f', '#393b79', '#637939'];
@@ -12,6 +15,7 @@ const T = config.strings;
 const statusBox = document.getElementById('district-status');
 const map = L.map('district-map', { preferCanvas: true, zoomControl: true, maxZoom: 19, center: [0, 0], zoom: 2 });
 L.control.scale({ imperial: false }).addTo(map);
+const basemapReady = addBasemap(map);
 
 const streetColour = new Map();
 const grids = L.geoJSON(null, {
@@ -162,4 +166,5 @@ map.on('zoomend', function () {
 });
 
 loadGrids().then(loadBuildings, function () { showStatus(T.load_failed); });
-window.gridmapDistrict = { map: map, grids: grids, buildings: buildings };
+window.gridmapDistrict = { map: map, grids: grids, buildings: buildings, basemap: null };
+basemapReady.then(function (b) { window.gridmapDistrict.basemap = b; });

@@ -17,7 +17,7 @@ export function createGridLayer() {
 function baseStyle(feature) {
   return {
     color: '#dfe7f2', weight: Math.max(0.8, remPx(0.05)), opacity: 0.75,
-    fillColor: colourOf(feature.properties.colour), fillOpacity: 0.85,
+    fillColor: colourOf(feature.properties.colour), fillOpacity: state.basemap ? 0.5 : 0.85, // streets show through
   };
 }
 

@@ -12,6 +12,7 @@
  *   panel.js   buttons, legend, figures, worst grids, clock and status
  */
 
+import { addBasemap } from '../shell/basemap.js';
 import { fitHome, gridById, createGridLayer, restyleAll } from './grids.js';
 import { renderClock, renderMeasureTitle, setStatus } from './panel.js';
 import { createPointLayers, layers, updateToggles } from './points.js';
@@ -76,6 +77,11 @@ function start() {
   measureRem();
   state.measure = ctx.config.measure;
   const grids = createGridLayer();
+  addBasemap(ctx.map, { dark: true }).then(function (basemap) { // beneath the grids, which then let it show
+    state.basemap = Boolean(basemap);
+    window.gridmapWall.basemap = basemap;
+    restyleAll();
+  });
   createPointLayers();
   updateToggles();
   wireToggles();
@@ -88,7 +94,7 @@ function start() {
   schedule(0);
   window.gridmapWall = {
     map: ctx.map, grids: grids, overdue: layers.overdue, coverage: layers.coverage, state: state, stats: stats,
-    select: selectMeasure,
+    select: selectMeasure, basemap: null,
   };
 }
 

@@ -27,6 +27,7 @@ export const state = {
   periodLabel: null, // the period as the API names it ("近30天")
   home: null, // bounds of the whole district
   away: false, // the view was moved by hand
+  basemap: false, // a basemap is drawn beneath the grids (their fill is lighter then)
   fitting: false, // true while the script itself moves the map
   lastInteraction: Date.now(),
   lastUpdated: null, // when the data on screen was fetched
