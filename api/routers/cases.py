@@ -67,9 +67,14 @@ def case_events(case_id: CaseId, session: DbSession, actor: CurrentActor) -> lis
     return store.case_events(session, case_id, actor)
 
 
+IdempotencyKey = Annotated[str | None, Header(max_length=100, description="a retry with the same key applies once")]
+
+
 @router.post("/cases/{case_id}/actions", summary="Take a workflow step (409 names the allowed ones)")
-def act(case_id: CaseId, body: CaseAction, session: DbSession, actor: CurrentActor) -> dict[str, Any]:
-    store.apply_action(session, case_id, store.ActionInput(**body.model_dump()), actor)
+def act(case_id: CaseId, body: CaseAction, session: DbSession, actor: CurrentActor,
+        idempotency_key: IdempotencyKey = None) -> dict[str, Any]:
+    store.apply_action(session, case_id, store.ActionInput(**body.model_dump(), idempotency_key=idempotency_key),
+                       actor)
     return store.get_case(session, case_id, actor)
 
 
@@ -80,14 +85,17 @@ def route(case_id: CaseId, body: CaseRoute, session: DbSession, actor: CurrentAc
 
 
 @router.post("/cases/{case_id}/photos", status_code=201, summary="Attach a photo (JPEG, PNG or WebP, ≤ 5 MiB)")
-async def add_photo(case_id: CaseId, file: UploadFile, session: DbSession, actor: CurrentActor) -> dict[str, Any]:
+async def add_photo(case_id: CaseId, file: UploadFile, session: DbSession, actor: CurrentActor,
+                    idempotency_key: IdempotencyKey = None) -> JSONResponse:
     data = await file.read(MAX_PHOTO_BYTES + 1)
     if len(data) > MAX_PHOTO_BYTES:
         raise PayloadTooLarge(f"photo is larger than the {MAX_PHOTO_BYTES // 1048576} MiB limit")
     if not file.content_type:
         raise InvalidInput("photo has no content type")
-    photo_id = store.add_photo(session, case_id, Photo(file.content_type, data), actor)
-    return {"id": photo_id, "url": f"/api/cases/{case_id}/photos/{photo_id}"}
+    photo_id, created = store.add_photo(session, case_id, Photo(file.content_type, data), actor,
+                                        idempotency_key=idempotency_key)
+    return JSONResponse({"id": photo_id, "url": f"/api/cases/{case_id}/photos/{photo_id}"},
+                        status_code=201 if created else 200)
 
 
 @router.get("/cases/{case_id}/photos/{photo_id}", summary="A case photo")

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from gis.cases import CaseInput, Photo, Position, check_photo, check_photos, checked_source, position_of
 from gis.categories import HandlingRule
-from gis.errors import InvalidInput, NotFound
+from gis.errors import Conflict, InvalidInput, NotFound
 from gis.permissions import (
     Actor,
     CaseScope,
@@ -161,16 +161,29 @@ def _first_department(rule: HandlingRule, group: str) -> str | None:
     return f"{group}权属单位" if rule == HandlingRule.owner_first else None
 
 
-def add_photo(session: Session, case_id: int, photo: Photo, actor: Actor) -> int:
+def add_photo(session: Session, case_id: int, photo: Photo, actor: Actor, *,
+              idempotency_key: str | None = None) -> tuple[int, bool]:
+    """Attach a photo; returns (photo id, created). A retry with the same idempotency key returns the photo
+    the first request stored (kept in the event's data; the case's row lock orders concurrent retries)."""
     scope = case_scope(session, case_id)
     check_add_photo(actor, scope, case_id)
     check_photo(photo)
     district = session.execute(
-        text("SELECT district_code FROM service_case WHERE id = :id"), {"id": case_id}).scalar_one()
+        text("SELECT district_code FROM service_case WHERE id = :id FOR UPDATE"), {"id": case_id}).scalar_one()
+    if idempotency_key:
+        earlier = session.execute(text(
+            "SELECT (data->>'photo_id')::bigint FROM case_event WHERE case_id = :id AND actor = :actor "
+            "AND action = 'photo' AND data->>'idempotency_key' = :key LIMIT 1"),
+            {"id": case_id, "actor": actor.username, "key": idempotency_key}).scalar_one_or_none()
+        if earlier is not None:
+            return earlier, False
     photo_id = _store_photo(session, case_id, photo, district)
+    data: dict[str, Any] = {"photo_id": photo_id}
+    if idempotency_key:
+        data["idempotency_key"] = idempotency_key
     record_event(session, case_id, actor.username, "photo", None, None, f"photo {photo_id} added", None, _now(None),
-           {"photo_id": photo_id}, district, scope.street_code)
-    return photo_id
+           data, district, scope.street_code)
+    return photo_id, True
 
 
 def _store_photo(session: Session, case_id: int, photo: Photo, district: str) -> int:
@@ -205,12 +218,17 @@ class ActionInput:
     crs: str = "wgs84"
     grid_code: str | None = None  # reassign to another grid
     department: str | None = None  # dispatch/reassign to an owning department
+    idempotency_key: str | None = None  # a retried request with the same key applies once
 
 
 def apply_action(
     session: Session, case_id: int, data: ActionInput, actor: Actor, *, now: datetime | None = None
 ) -> None:
-    """Take one workflow action; IllegalTransition (409) names the current status and allowed actions."""
+    """Take one workflow action; IllegalTransition (409) names the current status and allowed actions.
+
+    With an idempotency key (a phone's queued action sent again because the answer was lost) an action
+    this actor already took on this case with the same key is not taken twice: nothing happens. The key
+    is kept in the event's data; the case's row lock orders concurrent retries."""
     action = parse_enum(Action, data.action, "action")
     row = session.execute(text(
         "SELECT status, grid_code, street_code, community_code, created_by, category_code, deadline, "
@@ -218,6 +236,8 @@ def apply_action(
     ), {"id": case_id}).mappings().first()
     if row is None:
         raise NotFound(f"unknown case {case_id}")
+    if _already_done(session, case_id, actor, data.idempotency_key, action.value):
+        return
     status, grid_code, street_code, created_by = row["status"], row["grid_code"], row["street_code"], row["created_by"]
     category_code, deadline, district = row["category_code"], row["deadline"], row["district_code"]
     first_action = row["first_action_at"]
@@ -242,12 +262,28 @@ def apply_action(
     event_data: dict[str, Any] = {}
     if action in (Action.reassign, Action.dispatch) and (data.grid_code or data.department):
         event_data = _reassignment(session, case_id, data, updates, grid_code)
+    if data.idempotency_key:
+        event_data["idempotency_key"] = data.idempotency_key
     target_district = updates.get("district_code", district)
     _move_case(session, case_id, district, updates)
     _update_case(session, case_id, updates)
     note = " — ".join(p for p in (transition.reason or "", data.note) if p)
     record_event(session, case_id, actor.username, action.value, CaseStatus(status), transition.target, note, position,
            at, event_data or None, target_district, updates.get("street_code", street_code))
+
+
+def _already_done(session: Session, case_id: int, actor: Actor, key: str | None, action: str) -> bool:
+    """Whether `actor` already did `action` to the case under this idempotency key; the same key used for
+    another step is a Conflict (a phone's bug, not a retry)."""
+    if not key:
+        return False
+    done = session.execute(text(
+        "SELECT action FROM case_event WHERE case_id = :id AND actor = :actor AND data->>'idempotency_key' = :key "
+        "LIMIT 1"), {"id": case_id, "actor": actor.username, "key": key}).scalar_one_or_none()
+    if done is not None and done != action:
+        raise Conflict(f"idempotency key {key!r} was already used for {done!r} on case {case_id}, not {action!r}",
+                       details={"idempotency_key": key, "used_for": done})
+    return done is not None
 
 
 @dataclass(frozen=True)
