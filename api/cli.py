@@ -168,6 +168,7 @@ def cmd_user(args: argparse.Namespace, settings: Settings) -> int:
         area = {"grid_code": args.grid, "street_code": args.street, "community_code": args.community} \
             if args.action in ("add", "role") else {}
         if args.action == "add":
+            users.check_role_and_area(args.role, **area)  # before asking for a password
             password = None if args.machine else _new_password(args)
             key = users.create_user(session, args.username, args.role, display_name=args.name, password=password,
                                     person_id=args.person, **area)

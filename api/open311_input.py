@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from api import open311_format as doc
+from api.auth import header_key, refuse_key_in_url
 from gis.cases import CaseInput
 from gis.errors import InvalidInput
 from gis.text import storable_text
@@ -51,11 +52,10 @@ PostedFields = Annotated[dict[str, str], Depends(posted_fields)]
 
 
 def api_key_of(request: Request, fields: dict[str, str]) -> str | None:
-    """The key from the body, the query, or a header — not the page cookie (that would invite CSRF)."""
-    header = request.headers.get("authorization", "")
-    bearer = header[7:].strip() if header.lower().startswith("bearer ") else None
-    return (fields.get("api_key") or request.query_params.get("api_key") or bearer
-            or request.headers.get("x-api-key") or None)
+    """The key from the posted form (GeoReport v2's `api_key` field) or a header — never from the URL (it
+    ends up in logs), nor from the page's session cookie (that would invite CSRF)."""
+    refuse_key_in_url(request)
+    return fields.get("api_key") or header_key(request)
 
 
 def _checked_length(name: str, value: str | None, limit: int = 100) -> str | None:

@@ -392,7 +392,7 @@ async def wall_screen(run: Run, k: int) -> None:
             if not signed_in:  # the kiosk's start-up URL, then the page (retried like a poll if it fails)
                 signed = await call(rec, "wall sign-in", client, "GET", "/wall",
                                     params={"key": run.world.wall_keys[k]})
-                signed_in = signed is not None and signed.status_code == 303 and "gridmap_key" in client.cookies
+                signed_in = signed is not None and signed.status_code == 303 and "gridmap_session" in client.cookies
                 ok = signed_in
                 if signed_in:
                     page = await call(rec, "wall page", client, "GET", "/wall", headers={"Accept": "text/html"})

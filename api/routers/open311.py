@@ -9,7 +9,7 @@ Choices beyond the spec, documented for clients:
 - Services are our active case categories; `locale=en` (or Accept-Language: en) gives English names and
   texts, Chinese is the default. `jurisdiction_id` is accepted and ignored (one jurisdiction).
 - POST accepts application/x-www-form-urlencoded (the spec), multipart/form-data fields and a JSON
-  object. The key may come as the `api_key` field or query parameter, `Authorization: Bearer` or
+  object. The key may come as the `api_key` form field (never in the URL), `Authorization: Bearer` or
   `X-API-Key` — never the page cookie, so another site cannot post a form in a signed-in user's name.
 - A position is required (lat & long): cases are routed to their grid by position, so address_string
   or address_id alone is refused. Extension `coordinate_system` (wgs84 | cgcs2000 | gcj02 | bd09,

@@ -36,7 +36,7 @@ def hash_key(key: str) -> str:
     return hashlib.sha256(key.encode("utf-8")).hexdigest()
 
 
-def _check_area(role: str, grid_code: str | None, street_code: str | None, community_code: str | None) -> None:
+def check_role_and_area(role: str, grid_code: str | None, street_code: str | None, community_code: str | None) -> None:
     allowed = [r.value for r in UserRole]
     if role not in allowed:
         raise InvalidInput(f"role {role!r} unknown; allowed: {', '.join(allowed)}")
@@ -59,7 +59,7 @@ def create_user(
 ) -> str | None:
     """Create an account. With a password it is a person's (no key unless one is given); without, a
     machine's, and its API key is returned (generated unless given)."""
-    _check_area(role, grid_code, street_code, community_code)
+    check_role_and_area(role, grid_code, street_code, community_code)
     if session.execute(text("SELECT 1 FROM app_user WHERE username = :u"), {"u": username}).first():
         raise Conflict(f"user {username!r} exists already")
     password_hash = None
@@ -153,7 +153,7 @@ def set_password(session: Session, username: str, password: str) -> None:
 def set_role(session: Session, username: str, role: str, *, grid_code: str | None = None,
              street_code: str | None = None, community_code: str | None = None) -> None:
     """Change what a user is and where; their sessions end so the change applies at once."""
-    _check_area(role, grid_code, street_code, community_code)
+    check_role_and_area(role, grid_code, street_code, community_code)
     user_id = _user_id(session, username)
     session.execute(text("UPDATE app_user SET role = CAST(:role AS user_role), grid_code = :grid, "
                          "street_code = :street, community_code = :community WHERE id = :id"),

@@ -11,20 +11,29 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from api.cli import import_file
 from gis.settings import Settings
-from gis.store.database import Database
+from gis.store.database import Database, open_database
 from tests import drawn
 
 
 def load_drawn(settings: Settings, folder: Path) -> None:
-    import_file(settings, "communities", drawn.write(drawn.communities_frame(), folder / "communities.geojson"))
-    import_file(settings, "grids", drawn.write(drawn.grids_frame(), folder / "grids.geojson"))
-    import_file(settings, "buildings", drawn.write(drawn.buildings_frame(), folder / "buildings.geojson"))
-    import_file(settings, "teams", drawn.write(drawn.teams_frame(), folder / "teams.csv"))
+    """The hand-drawn places, written as files into `folder` and imported through the CLI's path (one
+    database opened for the four files, as `gridmap sample` does)."""
+    files = (("communities", drawn.communities_frame(), "communities.geojson"),
+             ("grids", drawn.grids_frame(), "grids.geojson"),
+             ("buildings", drawn.buildings_frame(), "buildings.geojson"),
+             ("teams", drawn.teams_frame(), "teams.csv"))
+    database = open_database(settings)
+    try:
+        for kind, frame, file_name in files:
+            import_file(settings, kind, drawn.write(frame, folder / file_name), database=database)
+    finally:
+        database.close()
 
 
 @pytest.fixture
-def client(db: Database, db_settings: Settings, tmp_path: Path) -> Iterator[TestClient]:
-    load_drawn(db_settings, tmp_path)
+def client(db: Database, db_settings: Settings) -> Iterator[TestClient]:
+    """The app over `db`, which holds the hand-drawn places for a test that uses this fixture (loaded once
+    per session by `load_drawn` into `drawn_template`, then cloned: see `db` in tests/conftest.py)."""
     with TestClient(create_app(db_settings, database=db)) as test_client:
         yield test_client
 
@@ -50,3 +59,48 @@ def users(client: TestClient, db: Database) -> dict[str, dict[str, str]]:
         for username, (role, grid, street) in KEYS.items():
             create_user(session, username, role, grid_code=grid, street_code=street, key=f"key-{username}")
     return {username: {"Authorization": f"Bearer key-{username}"} for username in KEYS}
+
+
+PASSWORD = "a-long-test-password"
+
+
+def sign_in(client: TestClient, username: str, password: str = PASSWORD) -> str:
+    """Sign a person in the way their page does (JSON, from this origin); returns the CSRF token their
+    page would send back with each write. The client keeps the session cookie."""
+    response = client.post("/api/session", json={"username": username, "password": password},
+                           headers={"Origin": str(client.base_url)})
+    assert response.status_code == 200, response.text
+    return response.json()["csrf_token"]
+
+
+def page_headers(client: TestClient, csrf_token: str) -> dict[str, str]:
+    """What a page's script sends with a write: its origin and the session's CSRF token."""
+    return {"Origin": str(client.base_url), "X-CSRF-Token": csrf_token}
+
+
+@pytest.fixture
+def people(client: TestClient, db: Database) -> dict[str, str]:
+    """People with passwords (PASSWORD), one per role, in the drawn district; returns username → role."""
+    from gis.store.users import create_user
+
+    accounts = {"p-centre": ("command_centre", {}), "p-admin": ("admin", {}), "p-planner": ("planner", {}),
+                "p-worker-west": ("grid_worker", {"grid_code": drawn.WEST_CODE}),
+                "p-street-1": ("street_officer", {"street_code": "500103001"})}
+    with db.session() as session:
+        for username, (role, area) in accounts.items():
+            create_user(session, username, role, password=PASSWORD, **area)
+    return {username: role for username, (role, _) in accounts.items()}
+
+
+def session_cookie(db: Database, username: str) -> dict[str, str]:
+    """A signed-in browser's cookie for any account (as if it had signed in), for read tests."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import text
+
+    from gis.store.sessions import open_session
+
+    with db.session() as session:
+        user_id = session.execute(text("SELECT id FROM app_user WHERE username = :u"), {"u": username}).scalar_one()
+        token = open_session(session, user_id, via="password", now=datetime.now(UTC), client_ip=None, user_agent=None)
+    return {"gridmap_session": token}

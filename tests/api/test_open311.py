@@ -15,6 +15,7 @@ from sqlalchemy import text
 
 from gis.store.database import Database
 from tests import drawn
+from tests.api.conftest import session_cookie
 
 BASE = "/open311/v2"
 KEY = "key-hotline-app"
@@ -179,10 +180,10 @@ def test_post_needs_a_valid_key(
     assert case_count(client, users) == 0
 
 
-def test_key_may_come_as_header_but_not_as_page_cookie(client: TestClient, users: dict) -> None:
+def test_key_may_come_as_header_but_not_as_page_cookie(client: TestClient, db: Database, users: dict) -> None:
     data = {"service_code": "exposed_rubbish", **WEST}
     assert client.post(f"{BASE}/requests.json", data=data, headers={"X-API-Key": KEY}).status_code == 201
-    client.cookies.set("gridmap_key", KEY)
+    client.cookies.update(session_cookie(db, "hotline-app"))
     try:
         assert client.post(f"{BASE}/requests.json", data=data).status_code == 403
     finally:

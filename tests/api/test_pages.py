@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 from shapely.geometry import Point
 from sqlalchemy import event
 
-from api.auth import KEY_COOKIE
+from api.auth import SESSION_COOKIE
 from api.cli import import_file
 from api.pages import district_map
 from api.pages.assets import external_urls
@@ -23,6 +23,7 @@ from api.pages.i18n import LANGUAGES, MESSAGES_DIR, catalogue, pick_language
 from gis.settings import Settings
 from gis.store.database import Database
 from tests import drawn
+from tests.api.conftest import PASSWORD
 
 PAGES_DIR = Path(district_map.__file__).resolve().parent
 CJK = re.compile(r"[\u3400-\u9fff\uff00-\uffef]")
@@ -150,29 +151,36 @@ def test_pages_and_json_are_compressed_and_prebuilt_gzip_is_left_alone(
 # -- the generic sign-in --------------------------------------------------------------------------
 
 
-def test_any_valid_key_signs_in_and_returns_to_the_page(client: TestClient, users: dict) -> None:
+def test_a_person_signs_in_with_a_password_and_returns_to_the_page(client: TestClient, people: dict) -> None:
     form = client.get("/signin", params={"next": "/?lang=en", "lang": "en"})
     assert form.status_code == 200 and 'action="/session"' in form.text and 'value="/?lang=en"' in form.text
-    refused = client.post("/session", data={"key": "not-a-key", "next": "/"}, follow_redirects=False)
-    assert refused.status_code == 401 and "密钥无效" in refused.text
-    signed = client.post("/session", data={"key": "key-worker-west", "next": "/?lang=en"}, follow_redirects=False)
+    assert 'name="username"' in form.text and 'name="password"' in form.text and 'name="key"' not in form.text
+    refused = client.post("/session", data={"username": "p-centre", "password": "wrong-wrong", "next": "/"},
+                          follow_redirects=False)
+    assert refused.status_code == 401 and "用户名或密码错误" in refused.text and 'value="p-centre"' in refused.text
+    signed = client.post("/session", data={"username": "p-worker-west", "password": PASSWORD, "next": "/?lang=en"},
+                         follow_redirects=False)
     assert signed.status_code == 303 and signed.headers["location"] == "/?lang=en"
-    cookie = "; ".join(signed.headers.get_list("set-cookie")).lower()
-    assert "httponly" in cookie and "samesite=strict" in cookie and "secure" not in cookie
+    cookies = signed.headers.get_list("set-cookie")
+    session_cookie = next(c for c in cookies if c.startswith(f"{SESSION_COOKIE}=")).lower()
+    assert "httponly" in session_cookie and "samesite=strict" in session_cookie and "secure" not in session_cookie
+    assert PASSWORD not in "; ".join(cookies)
     assert client.get("/api/buildings", params={"bbox": "106.5,29.55,106.52,29.56"}).status_code == 200
     out = client.get("/signout", params={"next": "/"}, follow_redirects=False)
     assert out.status_code == 303 and "Max-Age=0" in "; ".join(out.headers.get_list("set-cookie"))
+    assert client.get("/api/buildings", params={"bbox": "106.5,29.55,106.52,29.56"}).status_code == 401
 
 
 @pytest.mark.parametrize("target", ["//evil.example/", "https://evil.example/", "/\\evil.example", "wall"])
-def test_sign_in_never_sends_the_reader_to_another_site(client: TestClient, users: dict, target: str) -> None:
-    signed = client.post("/session", data={"key": "key-centre", "next": target}, follow_redirects=False)
+def test_sign_in_never_sends_the_reader_to_another_site(client: TestClient, people: dict, target: str) -> None:
+    signed = client.post("/session", data={"username": "p-centre", "password": PASSWORD, "next": target},
+                         follow_redirects=False)
     assert signed.headers["location"] == "/"
 
 
-def test_over_https_the_key_cookie_is_secure(client: TestClient, users: dict) -> None:
+def test_over_https_the_session_cookie_is_secure(client: TestClient, users: dict) -> None:
     secure = TestClient(client.app, base_url="https://testserver")
     signed = secure.post("/wall/session", data={"key": "key-centre"}, follow_redirects=False)
     assert signed.status_code == 303
     assert "secure" in "; ".join(signed.headers.get_list("set-cookie")).lower()
-    assert KEY_COOKIE in signed.headers["set-cookie"]
+    assert SESSION_COOKIE in signed.headers["set-cookie"] and "key-centre" not in signed.headers["set-cookie"]

@@ -9,8 +9,9 @@ import re
 import pytest
 from fastapi.testclient import TestClient
 
-from api.auth import KEY_COOKIE
+from api.auth import SESSION_COOKIE
 from api.pages.assets import external_urls
+from tests.api.conftest import PASSWORD
 
 FORM = 'action="/wall/session"'
 
@@ -32,7 +33,8 @@ def _sign_in(client: TestClient, key: str, **form: str):  # noqa: ANN202
 def test_without_a_key_the_wall_shows_a_large_sign_in_form(client: TestClient) -> None:
     response = client.get("/wall")
     assert response.status_code == 200
-    assert FORM in response.text and 'name="key"' in response.text and 'type="password"' in response.text
+    assert FORM in response.text and 'name="username"' in response.text and 'name="password"' in response.text
+    assert 'name="key"' in response.text  # a wall screen may sign in with its kiosk key
     assert "网格化管理指挥中心" in response.text and "page-config" not in response.text
     assert response.headers["cache-control"] == "no-store"
     assert external_urls(response.text) == []
@@ -42,8 +44,8 @@ def test_without_a_key_the_wall_shows_a_large_sign_in_form(client: TestClient) -
     ("key", "status", "message"),
     [
         ("not-a-key", 401, "密钥无效"),
-        ("", 401, "请输入访问密钥"),
-        ("key-worker-west", 403, "该密钥属于“网格员”"),
+        ("", 401, "请输入用户名和密码"),
+        ("key-worker-west", 403, "该账号属于“网格员”"),
         ("key-street-1", 403, "街道工作人员"),
         ("key-hotline-app", 403, "外部接入应用"),
     ],
@@ -54,8 +56,8 @@ def test_a_key_that_may_not_open_the_wall_gets_the_form_again_with_the_reason(
     response = _sign_in(client, key)
     assert response.status_code == status
     assert FORM in response.text and message in response.text
-    assert KEY_COOKIE not in _set_cookie(response)
-    assert KEY_COOKIE not in client.cookies
+    assert SESSION_COOKIE not in _set_cookie(response)
+    assert SESSION_COOKIE not in client.cookies
 
 
 def test_the_reason_is_given_in_english_too(client: TestClient, users: dict) -> None:
@@ -71,8 +73,8 @@ def test_a_wall_key_sets_a_strict_http_only_cookie_and_redirects(
     response = _sign_in(client, f"key-{username}")
     assert response.status_code == 303
     assert response.headers["location"] == "/wall"
-    cookie = _set_cookie(response)
-    assert f"{KEY_COOKIE}=key-{username}" in cookie
+    cookie = next(c for c in response.headers.get_list("set-cookie") if c.startswith(f"{SESSION_COOKIE}="))
+    assert f"key-{username}" not in _set_cookie(response)  # the cookie holds a session id, never the key
     assert "httponly" in cookie.lower() and "samesite=strict" in cookie.lower() and "Path=/" in cookie
     page = client.get("/wall")
     assert page.status_code == 200
@@ -99,15 +101,24 @@ def test_kiosk_url_signs_in_and_drops_the_key_from_the_address(client: TestClien
 def test_kiosk_url_with_a_bad_key_shows_the_form(client: TestClient, users: dict) -> None:
     response = client.get("/wall", params={"key": "key-worker-east"}, follow_redirects=False)
     assert response.status_code == 403 and FORM in response.text
-    assert KEY_COOKIE not in _set_cookie(response)
+    assert SESSION_COOKIE not in _set_cookie(response)
 
 
-def test_a_cookie_whose_key_is_no_longer_valid_is_cleared(client: TestClient, users: dict) -> None:
-    client.cookies.set(KEY_COOKIE, "deactivated-or-unknown")
+def test_a_person_signs_the_wall_in_with_a_password(client: TestClient, people: dict) -> None:
+    refused = client.post("/wall/session", data={"username": "p-worker-west", "password": PASSWORD},
+                          follow_redirects=False)
+    assert refused.status_code == 403 and "该账号属于“网格员”" in refused.text
+    signed = client.post("/wall/session", data={"username": "p-centre", "password": PASSWORD, "lang": "en"},
+                         follow_redirects=False)
+    assert signed.status_code == 303 and signed.headers["location"] == "/wall?lang=en"
+    assert "page-config" in client.get("/wall?lang=en").text
+
+
+def test_an_ended_session_shows_the_form_and_clears_the_cookie(client: TestClient, users: dict) -> None:
+    client.cookies.set(SESSION_COOKIE, "ended-or-unknown")
     response = client.get("/wall")
-    assert response.status_code == 401
-    assert "登录已失效" in response.text and FORM in response.text
-    assert f'{KEY_COOKIE}=""' in _set_cookie(response) or "Max-Age=0" in _set_cookie(response)
+    assert response.status_code == 200 and FORM in response.text and "page-config" not in response.text
+    assert "Max-Age=0" in _set_cookie(response)
 
 
 def test_sign_out_clears_the_cookie(client: TestClient, users: dict) -> None:

@@ -19,17 +19,17 @@ from tests.browser.harness import app_over, errors_of, save_screenshot
 
 pytestmark = pytest.mark.browser
 
-MAP_KEY = "district-map-browser-planner-key"
+MAP_PASSWORD = "planner-password-1"
 GRIDS_DRAWN = "() => gridmapDistrict.grids.getLayers().length"
 BUILDINGS_DRAWN = "() => gridmapDistrict.buildings.getLayers().length"
 
 
 @pytest.fixture
 def map_url(own_sample_db: Database, serve) -> str:  # noqa: ANN001
-    """The app over this test's own copy of the sample district, with a planner to sign in as (`MAP_KEY`):
+    """The app over this test's own copy of the sample district, with a planner to sign in as (`MAP_PASSWORD`):
     the user is written there, never to the shared `sample_db`."""
     with own_sample_db.session() as session:
-        create_user(session, "district-map", "planner", key=MAP_KEY)
+        create_user(session, "district-map", "planner", password=MAP_PASSWORD)
     return serve(app_over(own_sample_db))
 
 
@@ -69,11 +69,12 @@ def test_district_map_draws_every_grid_and_buildings_only_when_zoomed_in(
     expect(page.locator("#district-status")).to_have_text("放大地图查看楼栋")
     assert page.evaluate(BUILDINGS_DRAWN) == 0
     save_screenshot(page, "district_map_wall")
-    # Zoomed in without a key: the grids stay, the buildings ask for a sign-in.
+    # Zoomed in without signing in: the grids stay, the buildings ask for a sign-in.
     _zoom_to(page, a_building, 16)
     expect(page.locator("#district-status")).to_contain_text("登录后可查看楼栋")
     page.locator("#district-status a").click()
-    page.locator("#signin-key").fill(MAP_KEY)
+    page.locator("#signin-username").fill("district-map")
+    page.locator("#signin-password").fill(MAP_PASSWORD)
     page.get_by_role("button", name="登录").click()
     page.wait_for_url(map_url + "/")
     _grids_loaded(page)

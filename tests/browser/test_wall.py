@@ -21,6 +21,7 @@ from tests.browser.harness import app_over, errors_of, save_screenshot
 pytestmark = pytest.mark.browser
 
 WALL_KEY = "wall-browser-centre-key"
+WALL_PASSWORD = "wall-screen-secret-1"
 NEW_CASE_TIMEOUT_MS = 5000
 
 # Counts fetches in flight and live timers, installed before any page script runs.
@@ -64,6 +65,7 @@ LEGEND = """() => Array.from(document.querySelectorAll('#wall-legend li')).map(l
 def _add_wall_user(database: Database) -> None:
     with database.session() as session:
         create_user(session, "wall-browser", "command_centre", key=WALL_KEY)
+        create_user(session, "duty-officer", "command_centre", password=WALL_PASSWORD)
 
 
 @pytest.fixture(scope="module")
@@ -194,26 +196,29 @@ def _no_small_text(page: Page, smallest_px: float) -> None:
     assert found["lastBottom"] <= found["height"], found
 
 
-def test_sign_in_form_rejects_a_bad_key_then_opens_the_wall(
+def test_sign_in_form_rejects_a_wrong_password_then_opens_the_wall(
     closed_page, wall_url: str, wall_key: str  # noqa: ANN001
 ) -> None:
     page, blocked = closed_page(width=1920, height=1080)
     page.goto(f"{wall_url}/wall", wait_until="load")
-    page.locator("#signin-key").fill("not-a-key")
+    page.locator("#signin-username").fill("duty-officer")
+    page.locator("#signin-password").fill("not-the-password")
     page.get_by_role("button", name="登录").click()
-    expect(page.locator(".message")).to_contain_text("密钥无效")
-    key_px = "() => parseFloat(getComputedStyle(document.querySelector('#signin-key')).fontSize)"
-    assert page.evaluate(key_px) >= 28, "a key field readable from a step back"
+    expect(page.locator(".message")).to_contain_text("用户名或密码错误")
+    expect(page.locator("#signin-username")).to_have_value("duty-officer")
+    field_px = "() => parseFloat(getComputedStyle(document.querySelector('#signin-password')).fontSize)"
+    assert page.evaluate(field_px) >= 28, "fields readable from a step back"
     save_screenshot(page, "wall_signin")
-    page.locator("#signin-key").fill(wall_key)
+    page.locator("#signin-password").fill(WALL_PASSWORD)
     page.get_by_role("button", name="登录").click()
     page.wait_for_function("() => window.gridmapWall && gridmapWall.stats.refreshes > 0", timeout=30_000)
     assert page.url == f"{wall_url}/wall"
-    cookie = next(c for c in page.context.cookies() if c["name"] == "gridmap_key")
+    cookie = next(c for c in page.context.cookies() if c["name"] == "gridmap_session")
     assert cookie["httpOnly"] and cookie["sameSite"] == "Strict" and cookie["path"] == "/"
-    assert page.evaluate("() => document.cookie") == "", "the key is not readable from scripts"
+    assert WALL_PASSWORD not in cookie["value"]
+    assert "gridmap_session" not in page.evaluate("() => document.cookie"), "the session id is not readable"
     assert blocked == []
-    # The rejected key's form comes back as a 401 (so the browser logs it); nothing else went wrong.
+    # The rejected password's form comes back as a 401 (so the browser logs it); nothing else went wrong.
     assert [e for e in _errors(page) if "401" not in e] == []
 
 
