@@ -11,6 +11,7 @@ from contextlib import asynccontextmanager
 from fastapi import Depends, FastAPI
 from starlette.middleware.gzip import DEFAULT_EXCLUDED_CONTENT_TYPES, GZipMiddleware
 
+from api import logs
 from api.admission import AdmissionMiddleware
 from api.audit import AuditMiddleware
 from api.deps import storable_query
@@ -68,6 +69,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.state.basemap = configured_basemap(settings)  # checked now: a bad basemap stops the start
     install_error_handlers(app)
     app.state.sign_in_throttle = SignInThrottle()
+    logs.install()
     app.add_middleware(AuditMiddleware)
     app.add_middleware(AdmissionMiddleware)
     app.include_router(health.router)
