@@ -23,6 +23,8 @@ from gis.store.database import Database, make_engine, open_database, upgrade
 from gis.store.embedded import EmbeddedCluster
 
 TEST_PORT = int(os.environ.get("GRIDMAP_TEST_PORT", "54339"))
+# A cluster is its data directory: a run on another port needs its own (bench/suite_time.py gives one).
+TEST_DATA_DIR = Path(os.environ.get("GRIDMAP_TEST_DATA_DIR", PROJECT_ROOT / "var" / "test"))
 TEMPLATE = "gridmap_template"
 _counter = itertools.count()
 
@@ -30,7 +32,7 @@ _counter = itertools.count()
 @pytest.fixture(scope="session")
 def pg_cluster() -> Iterator[EmbeddedCluster]:
     """A throwaway cluster (fsync off) under var/test, stopped when the session ends."""
-    cluster = EmbeddedCluster(PROJECT_ROOT / "var" / "test", TEST_PORT, database=TEMPLATE, fast_unsafe=True)
+    cluster = EmbeddedCluster(TEST_DATA_DIR, TEST_PORT, database=TEMPLATE, fast_unsafe=True)
     started = cluster.ensure_running()
     engine = make_engine(cluster.url(TEMPLATE))
     upgrade(engine)
@@ -56,12 +58,33 @@ def settings_for(cluster: EmbeddedCluster, name: str, **overrides: object) -> Se
     return Settings(database_url=cluster.url(name), **overrides)  # type: ignore[arg-type]
 
 
-@pytest.fixture
-def db(pg_cluster: EmbeddedCluster) -> Iterator[Database]:
-    """A fresh, migrated, empty database for one test."""
-    name = f"gridmap_t{os.getpid()}_{next(_counter)}"  # unique across concurrent pytest runs
+def _open_clone(cluster: EmbeddedCluster, name: str) -> Database:
+    """A clone of a template made this session: migrated and its reference data synced already (the
+    template's `upgrade` in `pg_cluster`), so it is opened without running the migrations again."""
+    return open_database(settings_for(cluster, name), migrate=False)
+
+
+@pytest.fixture(scope="session")
+def drawn_template(pg_cluster: EmbeddedCluster, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The name of a database holding the hand-drawn places (tests/drawn.py), loaded once through the
+    real import path (`load_drawn`) and left without connections, so that copies of it are quick clones."""
+    from tests.api.conftest import load_drawn
+
+    name = f"gridmap_drawn_tpl_{os.getpid()}"
     _clone(pg_cluster, name)
-    database = open_database(settings_for(pg_cluster, name))
+    load_drawn(settings_for(pg_cluster, name), tmp_path_factory.mktemp("drawn"))
+    yield name
+    _drop(pg_cluster, name)
+
+
+@pytest.fixture
+def db(request: pytest.FixtureRequest, pg_cluster: EmbeddedCluster) -> Iterator[Database]:
+    """A fresh, migrated database for one test: empty, or, for a test that uses the API's `client`,
+    holding the hand-drawn places that `client` serves (a clone of `drawn_template`)."""
+    template = request.getfixturevalue("drawn_template") if "client" in request.fixturenames else TEMPLATE
+    name = f"gridmap_t{os.getpid()}_{next(_counter)}"  # unique across concurrent pytest runs
+    _clone_from(pg_cluster, template, name)
+    database = _open_clone(pg_cluster, name)
     yield database
     database.close()
     _drop(pg_cluster, name)
@@ -112,7 +135,7 @@ def sample_db(pg_cluster: EmbeddedCluster, sample_template: str) -> Iterator[Dat
     `GUARDED_TABLES` must be what they were when it was made, or the run fails."""
     name = f"gridmap_sample_{os.getpid()}"
     _clone_from(pg_cluster, sample_template, name)
-    database = open_database(settings_for(pg_cluster, name))
+    database = _open_clone(pg_cluster, name)
     at_start = _row_counts(database)
     yield database
     try:
@@ -130,7 +153,7 @@ def sample_db(pg_cluster: EmbeddedCluster, sample_template: str) -> Iterator[Dat
 def _sample_copy(cluster: EmbeddedCluster, template: str) -> Iterator[Database]:
     name = f"gridmap_sample_t{os.getpid()}_{next(_counter)}"
     _clone_from(cluster, template, name)
-    database = open_database(settings_for(cluster, name))
+    database = _open_clone(cluster, name)
     try:
         yield database
     finally:
