@@ -86,13 +86,12 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_sample(args: argparse.Namespace, settings: Settings) -> int:
     """Load (or refresh) the sample district, add a year of case history if it has none, and print a
-    fresh sign-in link for the demo command-centre user. Idempotent."""
+    fresh sign-in link for the demo command-centre screen and a password for the demo grid worker. Idempotent."""
     from datetime import timedelta
 
     from sqlalchemy import text
 
     from gis.sample.history import generate_history
-    from gis.store.users import create_user, reset_key
 
     with _opened(settings) as database:  # one database for every step: the embedded server starts once
         for kind, name in SAMPLE_FILES:
@@ -107,12 +106,43 @@ def cmd_sample(args: argparse.Namespace, settings: Settings) -> int:
             else:
                 _progress("history: cases exist already; left as they are")
         with database.session() as session:
-            exists = session.execute(text("SELECT 1 FROM app_user WHERE username = 'demo-centre'")).first()
-            key = (reset_key(session, "demo-centre") if exists else
-                   create_user(session, "demo-centre", "command_centre", display_name="演示指挥中心"))
+            key, worker = _demo_accounts(session)
     url = f"http://{settings.host}:{settings.port}"
-    print(f"\nSample district ready. Map: {url}/  Wall map (demo command centre): {url}/wall?key={key}\n")
+    print(f"\nSample district ready. Map: {url}/  Wall map (demo command centre): {url}/wall?key={key}")
+    if worker:
+        print(f"Worker's phone page: {url}/m  (user {worker[0]}, password {worker[1]}; grid {worker[2]})\n")
     return 0
+
+
+def _demo_accounts(session: Session) -> tuple[str, tuple[str, str, str] | None]:
+    """The sample's demo accounts, refreshed on every run: the command centre's kiosk key, and a grid worker
+    (tied to a person serving today in the team of the grid with most open cases) with a new random password."""
+    import secrets
+
+    from sqlalchemy import text
+
+    from gis.store import users
+    from gis.store.vocabulary import current_day, current_sql, open_case_sql, serving_sql
+
+    exists = session.execute(text("SELECT 1 FROM app_user WHERE username = 'demo-centre'")).first()
+    key = (users.reset_key(session, "demo-centre") if exists else
+           users.create_user(session, "demo-centre", "command_centre", display_name="演示指挥中心"))
+    serving = session.execute(text(
+        "SELECT m.person_id, t.grid_code FROM team_membership AS m JOIN service_team AS t "
+        "ON t.id = m.team_id AND t.district_code = m.district_code "
+        f"WHERE m.role = 'grid_worker' AND {serving_sql('m', ':today')} AND {current_sql('t', ':today')} "
+        f"ORDER BY (SELECT count(*) FROM service_case AS c WHERE c.grid_code = t.grid_code AND {open_case_sql('c')}) "
+        "DESC, t.grid_code, m.person_id LIMIT 1"), {"today": current_day()}).mappings().first()
+    if serving is None:
+        return key, None
+    password = secrets.token_urlsafe(9)
+    if session.execute(text("SELECT 1 FROM app_user WHERE username = 'demo-worker'")).first():
+        users.set_password(session, "demo-worker", password)
+        users.link_person(session, "demo-worker", serving["person_id"])
+    else:
+        users.create_user(session, "demo-worker", "grid_worker", display_name="演示网格员", password=password,
+                          person_id=serving["person_id"])
+    return key, ("demo-worker", password, serving["grid_code"])
 
 
 def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
