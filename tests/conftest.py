@@ -10,7 +10,8 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import psycopg
@@ -64,6 +65,50 @@ def _open_clone(cluster: EmbeddedCluster, name: str) -> Database:
     return open_database(settings_for(cluster, name), migrate=False)
 
 
+class _Copies:
+    """Fresh copies of the session's templates, each made one test ahead by a background thread: a test
+    takes the copy made while the test before it ran (or waits for it), and the copy it leaves is dropped
+    there too. The copies are the same clones as ever (CREATE DATABASE ... TEMPLATE), never shared by two
+    tests; only the wait for the server moves off the test, which is busy in Python meanwhile."""
+
+    def __init__(self, cluster: EmbeddedCluster) -> None:
+        self._cluster = cluster
+        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="test-db-copies")
+        self._ready: dict[str, Future[str]] = {}
+
+    def take(self, template: str, prefix: str = "gridmap_t") -> str:
+        """The name of a fresh copy of `template`, no one else's; the next copy is started at once."""
+        ready = self._ready.pop(template, None) or self._make(template, prefix)
+        self._ready[template] = self._make(template, prefix)
+        return ready.result()
+
+    def drop(self, name: str) -> None:
+        self._worker.submit(_drop, self._cluster, name)
+
+    def close(self) -> None:
+        """Drop the copies made ahead and not taken; wait for every drop."""
+        for ready in self._ready.values():
+            with suppress(Exception):  # a copy that failed to be made has nothing to drop
+                self.drop(ready.result())
+        self._worker.shutdown(wait=True)
+
+    def _make(self, template: str, prefix: str) -> Future[str]:
+        name = f"{prefix}{os.getpid()}_{next(_counter)}"  # unique across concurrent pytest runs
+
+        def make() -> str:
+            _clone_from(self._cluster, template, name)
+            return name
+
+        return self._worker.submit(make)
+
+
+@pytest.fixture(scope="session")
+def copies(pg_cluster: EmbeddedCluster) -> Iterator[_Copies]:
+    made = _Copies(pg_cluster)
+    yield made
+    made.close()
+
+
 @pytest.fixture(scope="session")
 def drawn_template(pg_cluster: EmbeddedCluster, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The name of a database holding the hand-drawn places (tests/drawn.py), loaded once through the
@@ -78,16 +123,15 @@ def drawn_template(pg_cluster: EmbeddedCluster, tmp_path_factory: pytest.TempPat
 
 
 @pytest.fixture
-def db(request: pytest.FixtureRequest, pg_cluster: EmbeddedCluster) -> Iterator[Database]:
+def db(request: pytest.FixtureRequest, pg_cluster: EmbeddedCluster, copies: _Copies) -> Iterator[Database]:
     """A fresh, migrated database for one test: empty, or, for a test that uses the API's `client`,
     holding the hand-drawn places that `client` serves (a clone of `drawn_template`)."""
     template = request.getfixturevalue("drawn_template") if "client" in request.fixturenames else TEMPLATE
-    name = f"gridmap_t{os.getpid()}_{next(_counter)}"  # unique across concurrent pytest runs
-    _clone_from(pg_cluster, template, name)
+    name = copies.take(template)
     database = _open_clone(pg_cluster, name)
     yield database
     database.close()
-    _drop(pg_cluster, name)
+    copies.drop(name)
 
 
 @pytest.fixture
@@ -150,29 +194,28 @@ def sample_db(pg_cluster: EmbeddedCluster, sample_template: str) -> Iterator[Dat
 
 
 @contextmanager
-def _sample_copy(cluster: EmbeddedCluster, template: str) -> Iterator[Database]:
-    name = f"gridmap_sample_t{os.getpid()}_{next(_counter)}"
-    _clone_from(cluster, template, name)
+def _sample_copy(cluster: EmbeddedCluster, copies: _Copies, template: str) -> Iterator[Database]:
+    name = copies.take(template, prefix="gridmap_sample_t")
     database = _open_clone(cluster, name)
     try:
         yield database
     finally:
         database.close()
-        _drop(cluster, name)
+        copies.drop(name)
 
 
 @pytest.fixture
-def own_sample_db(pg_cluster: EmbeddedCluster, sample_template: str) -> Iterator[Database]:
+def own_sample_db(pg_cluster: EmbeddedCluster, copies: _Copies, sample_template: str) -> Iterator[Database]:
     """A copy of the sample district for one test to write to (a clone: well under a second)."""
-    with _sample_copy(pg_cluster, sample_template) as database:
+    with _sample_copy(pg_cluster, copies, sample_template) as database:
         yield database
 
 
 @pytest.fixture(scope="module")
-def module_sample_db(pg_cluster: EmbeddedCluster, sample_template: str) -> Iterator[Database]:
+def module_sample_db(pg_cluster: EmbeddedCluster, copies: _Copies, sample_template: str) -> Iterator[Database]:
     """A copy of the sample district shared by one module's tests, for the set-up they write (a user to
     sign in with); a test whose writes others would see (cases, deadlines) takes `own_sample_db`."""
-    with _sample_copy(pg_cluster, sample_template) as database:
+    with _sample_copy(pg_cluster, copies, sample_template) as database:
         yield database
 
 
