@@ -1,0 +1,144 @@
+"""The grid worker's page `/m`: a phone in the street on a weak network, and an installable web app.
+
+`/m` is the shell's base template with the worker's markup (`templates/worker.html`) and
+`api/static/m/` (ES modules): my grid(s) with their buildings and my open cases on a Leaflet map, the task
+list by deadline, a case's details with the actions the API says I may take now (`my_actions`), reporting
+a case, "my reports" and household visits. A reader who is not signed in is sent to the shell's sign-in
+(`/signin?next=/m`).
+
+It works with no network: `/m/sw.js` (a service worker, scope `/m`, which needs `Service-Worker-Allowed`
+because the page's path has no trailing slash) keeps the page and its files; the page keeps the grid's
+data it read (the Cache API) and queues every write in IndexedDB with an idempotency key, sent once when the
+network returns (`api/static/m/outbox.js`). `/m/manifest.webmanifest` makes it installable.
+
+The page keeps no copy of the domain's rules: the workflow's labels, transitions, the statuses whose clock
+runs (the worker's tasks) and each role's actions come from `gis.workflow` and `gis.permissions` through
+the page's configuration; the actions a case offers come from the API.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from typing import Annotated
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from api.deps import DbSession
+from api.pages import shell
+from api.pages.i18n import messages, other_language, pick_language
+from gis.cases import MAX_PHOTO_BYTES
+from gis.permissions import ACTIONS_BY_ROLE
+from gis.workflow import (
+    ACTION_LABELS,
+    CLOCK_STATUSES,
+    REASON_REQUIRED,
+    STATUS_LABELS,
+    TRANSITIONS,
+    Action,
+    Source,
+)
+
+router = APIRouter(tags=["pages"])
+
+SCOPE = "/m"
+SW_PATH = "/m/sw.js"
+MANIFEST_PATH = "/m/manifest.webmanifest"
+PHOTO_MAX_PX = 1600  # a photo's longer side after shrinking on the phone
+PHOTO_QUALITY = 0.8  # JPEG quality of the shrunk photo (≈ 200–400 KB at 1600 px)
+SOON_HOURS = 24  # a case due within this many hours is amber on the map and in the list
+STATIC_FILES = ("m/main.js", "m/api.js", "m/outbox.js", "m/mapview.js", "m/views.js", "m/photo.js",
+                "m/worker.css", "shell/basemap.js")
+LangQ = Annotated[str | None, Query(description="zh-CN (default) or en")]
+
+
+def _self(language: str) -> str:
+    return "/m?lang=en" if language == "en" else "/m"
+
+
+@router.get("/m", response_class=HTMLResponse, summary="The grid worker's page (phone; signs in if needed)")
+def worker_page(request: Request, session: DbSession, lang: LangQ = None) -> Response:
+    language = pick_language(lang)
+    if shell.current_signin(request, session) is None:
+        query = urlencode({"lang": language, "next": _self(language)})
+        return shell.no_store(RedirectResponse(f"/signin?{query}", status_code=303))
+    return HTMLResponse(worker_html(language), headers={"Cache-Control": "no-cache"})
+
+
+@router.get(SW_PATH, summary="The worker page's service worker (scope /m)")
+def service_worker() -> Response:
+    return Response(service_worker_js(), media_type="text/javascript; charset=utf-8",
+                    headers={"Service-Worker-Allowed": SCOPE, "Cache-Control": "no-cache"})
+
+
+@router.get(MANIFEST_PATH, summary="The worker page's web app manifest")
+def manifest(lang: LangQ = None) -> Response:
+    text = messages(pick_language(lang), "worker")
+    body = {
+        "name": text["app_name"], "short_name": text["app_short_name"], "lang": pick_language(lang),
+        "start_url": _self(pick_language(lang)), "scope": SCOPE, "display": "standalone",
+        "background_color": "#ffffff", "theme_color": "#0f5e9c",
+        "icons": [{"src": shell.static_url("m/icon.svg"), "sizes": "any", "type": "image/svg+xml",
+                   "purpose": "any"}],
+    }
+    return Response(json.dumps(body, ensure_ascii=False), media_type="application/manifest+json",
+                    headers={"Cache-Control": "no-cache"})
+
+
+def shell_files() -> list[str]:
+    """What the service worker keeps so the page opens with no network: both languages' page, its files
+    (at their hashed addresses) and Leaflet."""
+    leaflet_css, leaflet_js = shell.leaflet()
+    return ["/m", "/m?lang=en", leaflet_css, leaflet_js, shell.static_url("m/icon.svg"),
+            *(shell.static_url(name) for name in STATIC_FILES)]
+
+
+@cache
+def service_worker_js() -> str:
+    """`api/static/m/sw.js` with the list of files to keep; a new file version changes the worker's bytes,
+    so the browser installs it anew."""
+    files = shell_files()
+    source = (shell.STATIC_DIR / "m" / "sw.js").read_text(encoding="utf-8")
+    return f"const SHELL_FILES = {json.dumps(files)};\n" + source
+
+
+@cache
+def worker_html(language: str) -> str:
+    """The page in one language, built once (it depends on nothing in the database)."""
+    text = messages(language, "worker")
+    leaflet_css, leaflet_js = shell.leaflet()
+    config = {
+        "lang": language,
+        "strings": text,
+        "status_labels": {status.value: labels[language] for status, labels in STATUS_LABELS.items()},
+        "action_labels": {action.value: labels[language] for action, labels in ACTION_LABELS.items()},
+        "transitions": _transitions(),
+        "role_actions": {role: sorted(a.value for a in actions) for role, actions in ACTIONS_BY_ROLE.items()},
+        "reason_required": sorted(a.value for a in REASON_REQUIRED),
+        "task_statuses": sorted(s.value for s in CLOCK_STATUSES),
+        "report_source": Source.patrol.value,
+        "soon_hours": SOON_HOURS,
+        "photo_max_px": PHOTO_MAX_PX,
+        "photo_quality": PHOTO_QUALITY,
+        "photo_max_bytes": MAX_PHOTO_BYTES,
+        "sw_url": SW_PATH,
+        "scope": SCOPE,
+        "signin_url": "/signin?" + urlencode({"lang": language, "next": _self(language)}),
+        "signout_url": "/signout?" + urlencode({"next": _self(language)}),
+    }
+    return shell.render_page(
+        "worker.html", lang=language, title=text["title"], body_class="worker", config=config,
+        styles=(leaflet_css, shell.static_url("m/worker.css")), scripts=(leaflet_js,),
+        modules=(shell.static_url("m/main.js"),), text=text, manifest=f"{MANIFEST_PATH}?lang={language}",
+        other=_self(other_language(language)), other_name=messages(language, "language")["other"],
+    )
+
+
+def _transitions() -> dict[str, dict[str, str]]:
+    """{status: {action: next status}}, so a step queued offline shows where it will take the case."""
+    table: dict[str, dict[str, str]] = {}
+    for (status, action), target in TRANSITIONS.items():
+        table.setdefault(status.value, {})[Action(action).value] = target.value
+    return table

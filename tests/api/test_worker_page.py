@@ -1,0 +1,96 @@
+"""The worker page `/m` as served: sign-in first, the page in two languages, its service worker (scope
+/m, so `Service-Worker-Allowed`) and manifest with their content types, every file the service worker keeps
+served, and nothing from the internet."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api.pages.assets import external_urls
+from api.pages.shell import STATIC_DIR
+from api.pages.worker import shell_files
+from gis.store.database import Database
+from gis.store.users import create_user
+from tests import drawn
+
+PASSWORD = "a-long-worker-password"
+
+
+@pytest.fixture
+def worker(client: TestClient, db: Database) -> TestClient:
+    """The client signed in as a grid worker of the west grid (by password, as the page's form does)."""
+    with db.session() as session:
+        create_user(session, "m-worker", "grid_worker", password=PASSWORD, grid_code=drawn.WEST_CODE)
+    answer = client.post("/api/session", json={"username": "m-worker", "password": PASSWORD},
+                         headers={"Origin": str(client.base_url)})
+    assert answer.status_code == 200, answer.text
+    return client
+
+
+def _config(html: str) -> dict:
+    found = re.search(r'<script id="page-config" type="application/json">(.*?)</script>', html, re.S)
+    assert found
+    return json.loads(found.group(1))
+
+
+def test_not_signed_in_goes_to_the_sign_in(client: TestClient) -> None:
+    answer = client.get("/m", follow_redirects=False)
+    assert answer.status_code == 303
+    assert answer.headers["location"] == "/signin?lang=zh-CN&next=%2Fm"
+    english = client.get("/m?lang=en", follow_redirects=False)
+    assert english.headers["location"] == "/signin?lang=en&next=%2Fm%3Flang%3Den"
+    form = client.get(answer.headers["location"])
+    assert form.status_code == 200 and 'name="next" value="/m"' in form.text
+
+
+def test_the_page_for_a_signed_in_worker(worker: TestClient) -> None:
+    answer = worker.get("/m")
+    assert answer.status_code == 200 and answer.headers["content-type"].startswith("text/html")
+    html = answer.text
+    assert '<html lang="zh-CN">' in html and "网格员" in html
+    assert '<link rel="manifest" href="/m/manifest.webmanifest?lang=zh-CN">' in html
+    assert 'capture="environment"' in html and 'accept="image/*"' in html
+    config = _config(html)
+    assert config["sw_url"] == "/m/sw.js" and config["scope"] == "/m"
+    assert config["action_labels"]["accept"] == "签收处置"
+    assert config["role_actions"]["grid_worker"] == ["accept", "handle"]
+    assert set(config["task_statuses"]) == {"dispatched", "in_handling", "handled", "rework"}
+    english = worker.get("/m?lang=en").text
+    assert '<html lang="en">' in english and _config(english)["strings"]["tab_tasks"] == "Tasks"
+
+
+def test_service_worker_and_manifest(client: TestClient) -> None:
+    """Public (they carry no data); the service worker may control /m although it lives under /m/."""
+    sw = client.get("/m/sw.js")
+    assert sw.status_code == 200
+    assert sw.headers["content-type"].startswith("text/javascript")
+    assert sw.headers["service-worker-allowed"] == "/m"
+    assert sw.headers["cache-control"] == "no-cache"
+    kept = json.loads(re.match(r"const SHELL_FILES = (\[.*?\]);\n", sw.text).group(1))
+    assert kept == shell_files() and "/m" in kept and "/m?lang=en" in kept
+    assert any(url.startswith("/vendor/leaflet@") and url.endswith("leaflet.js") for url in kept)
+    manifest = client.get("/m/manifest.webmanifest")
+    assert manifest.status_code == 200 and manifest.headers["content-type"] == "application/manifest+json"
+    body = manifest.json()
+    assert (body["scope"], body["start_url"], body["display"]) == ("/m", "/m", "standalone")
+    for icon in body["icons"]:
+        assert client.get(icon["src"]).status_code == 200
+    assert client.get("/m/manifest.webmanifest?lang=en").json()["start_url"] == "/m?lang=en"
+
+
+def test_every_kept_file_is_served(worker: TestClient) -> None:
+    for url in shell_files():
+        answer = worker.get(url, follow_redirects=False)
+        assert answer.status_code == 200, url
+
+
+def test_nothing_from_the_internet(worker: TestClient) -> None:
+    pages = [worker.get("/m").text, worker.get("/m?lang=en").text, worker.get("/m/sw.js").text,
+             worker.get("/m/manifest.webmanifest").text]
+    files = [path.read_text(encoding="utf-8") for path in sorted((STATIC_DIR / "m").iterdir())]
+    found = [url for text in pages + files for url in external_urls(text)]
+    assert found == []
