@@ -48,7 +48,7 @@ COLOCATE_WITH = "grid"
 
 DISTRIBUTED_TABLES: tuple[str, ...] = (
     "grid", "building", "visit", "party_org", "service_team", "team_membership",
-    "service_case", "case_event", "case_photo",
+    "service_case", "case_event", "case_photo", "work_day", "work_day_assignee",
 )
 REFERENCE_TABLES: tuple[str, ...] = (
     "district", "street", "community", "person", "app_user", "case_category", "calendar_day",

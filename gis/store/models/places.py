@@ -234,7 +234,13 @@ class Building(Base):
 
 
 class Visit(Base):
-    """A household visit by a grid worker to a building (service coverage)."""
+    """A household visit to a building (service coverage), by a grid worker or a cadre on a work day.
+
+    Since 0008 (gis/workdays.py): how many households it reached (NULL: not counted, as in visits recorded
+    before and the generated history), how many problems it raised (each became a case), the work day it
+    belonged to if any (kept by id, not a foreign key: a visit moves with its building to another district
+    and its work day stays), who visited (a person, an account or both) and the client's idempotency key
+    (the account's username, a colon and the key), unique in its district, so a queued visit applies once."""
 
     __tablename__ = "visit"
     __table_args__ = (
@@ -242,11 +248,20 @@ class Visit(Base):
         Index("ix_visit_visited_at", "visited_at", postgresql_include=["building_id"]),
         ForeignKeyConstraint(["building_id", "district_code"], ["building.id", "building.district_code"],
                              name="fk_visit_building", ondelete="CASCADE"),
+        Index("uq_visit_idempotency_key", "idempotency_key", "district_code", unique=True),
+        CheckConstraint("households_reached IS NULL OR households_reached >= 0", name="ck_visit_households"),
+        CheckConstraint("problems_raised >= 0", name="ck_visit_problems"),
+        CheckConstraint("person_id IS NOT NULL OR user_id IS NOT NULL", name="ck_visit_who"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, autoincrement=True)
     building_id: Mapped[int] = mapped_column(BigInteger, index=True)
-    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"), index=True, nullable=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"), index=True, nullable=True)
+    households_reached: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    problems_raised: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    work_day_id: Mapped[int | None] = mapped_column(BigInteger, index=True, nullable=True)
+    idempotency_key: Mapped[str | None] = mapped_column(String(200), nullable=True)
     visited_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
     note: Mapped[str] = mapped_column(Text, default="")
     district_code: Mapped[str] = mapped_column(String(6), index=True)  # the building's
