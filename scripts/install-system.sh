@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Install the Debian packages gridmap needs: PostgreSQL + PostGIS (embedded database, tests),
-# Chromium (browser tests, screenshots), CJK fonts (the UI is Chinese), Node.js/npm (front-end assets).
+# Chromium (browser tests, screenshots), CJK fonts (the UI is Chinese), Node.js/npm (front-end assets),
+# GDAL's command-line tools (ogrinfo reads the OGC API - Features service in tests).
 # Idempotent: only missing packages are installed.
 set -euo pipefail
 
-packages=(postgresql postgresql-contrib postgis postgresql-15-postgis-3 chromium fonts-noto-cjk nodejs npm)
+packages=(postgresql postgresql-contrib postgis postgresql-15-postgis-3 chromium fonts-noto-cjk nodejs npm gdal-bin)
 missing=()
 for pkg in "${packages[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then
