@@ -48,7 +48,7 @@ COLOCATE_WITH = "grid"
 
 DISTRIBUTED_TABLES: tuple[str, ...] = (
     "grid", "building", "visit", "party_org", "service_team", "team_membership",
-    "service_case", "case_event", "case_photo", "work_day", "work_day_assignee",
+    "service_case", "case_event", "case_photo", "work_day", "work_day_assignee", "redraw_plan", "plan_grid",
 )
 REFERENCE_TABLES: tuple[str, ...] = (
     "district", "street", "community", "person", "app_user", "case_category", "calendar_day",

@@ -26,10 +26,12 @@ from gis.store.models.places import (
     TeamRole,
     Visit,
 )
+from gis.store.models.plans import PlanGridRow, RedrawPlan
 from gis.store.models.workdays import WorkDay, WorkDayAssignee
 
 __all__ = [
     "AppUser", "AuditLog", "Base", "Building", "CalendarDay", "CaseCategory", "CaseEvent", "CasePhoto", "Community",
-    "District", "Grid", "OrgLevel", "PartyOrg", "Person", "SRID", "ServiceCase", "ServiceTeam", "Street",
+    "District", "Grid", "OrgLevel", "PartyOrg", "Person", "PlanGridRow", "RedrawPlan", "SRID", "ServiceCase",
+    "ServiceTeam", "Street",
     "TeamMembership", "TeamRole", "UserRole", "UserSession", "Visit", "WorkDay", "WorkDayAssignee"
 ]

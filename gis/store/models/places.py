@@ -7,6 +7,7 @@ from datetime import date, datetime
 
 from geoalchemy2 import Geometry
 from sqlalchemy import (
+    ARRAY,
     BigInteger,
     CheckConstraint,
     Date,
@@ -104,6 +105,10 @@ class Grid(Base):
     valid_from: Mapped[date] = mapped_column(Date, server_default=func.current_date())
     valid_to: Mapped[date | None] = mapped_column(Date, nullable=True)
     geom = mapped_column(Geometry("MULTIPOLYGON", srid=SRID, spatial_index=True), nullable=False)
+    # Where a version made by a redraw plan came from (NULL for imported versions): gis/plans/model.py Lineage.
+    plan_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    lineage: Mapped[str | None] = mapped_column(String(12), nullable=True)
+    sources: Mapped[list[str] | None] = mapped_column(ARRAY(String(15)), nullable=True)
 
     community: Mapped[Community] = relationship()
 
