@@ -60,7 +60,9 @@ async function load() {
     state.codes = session.area.level === 'grid' ? session.area.codes : [];
   }).catch(function (error) { fail(error); });
   if (!state.session) return;
-  $('m-grid').textContent = state.codes.length ? fmt(T.grid_codes, { codes: state.codes.join(', ') }) : T.not_worker;
+  if (!gridFeatures().length) {
+    $('m-grid').textContent = state.codes.length ? fmt(T.grid_codes, { codes: state.codes.join(', ') }) : T.not_worker;
+  }
   const reads = [
     read(taskUrl(), function (page) { state.tasks = page.items; drawCases(); }),
     read('/api/categories?lang=' + encodeURIComponent(config.lang), function (list) { state.categories = list; drawCategories(); }),
@@ -270,7 +272,7 @@ $('m-visit').addEventListener('submit', function (event) {
   outbox.enqueue({
     kind: 'visit', key: newKey(), label: select.selectedOptions[0].textContent,
     body: { building_code: select.value, households_reached: Number($('m-visit-households').value || 0),
-      problems: problems, note: $('m-visit-note').value },
+      problems: problems, note: $('m-visit-note').value, visited_at: new Date().toISOString() },
   }).then(function () { toast(navigator.onLine ? T.visited : T.sent_queued); });
   event.target.reset();
 });
@@ -305,11 +307,14 @@ outbox.onChange(function (all, info) {
     outbox.remove(item.seq);
   });
   $('m-queue-empty').hidden = all.some(function (i) { return i.state === 'queued'; });
-  $('m-conflicts-empty').hidden = !all.some(function (i) { return i.state === 'conflict'; });
+  $('m-conflicts-empty').hidden = all.some(function (i) { return i.state === 'conflict'; });
   drawNet();
   drawCases();
   drawMine();
-  if (info.sent) load();
+  if (info.sent) {
+    toast(T.sent);
+    load();
+  }
 });
 
 $('m-sync-now').addEventListener('click', function () { outbox.flush(); });
