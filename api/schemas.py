@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import base64
 import binascii
-from typing import Annotated
+from datetime import date as datetime_date
+from datetime import datetime, time
+from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
@@ -101,3 +103,64 @@ class PasswordReset(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     password: str = Field(min_length=1, max_length=200, description="the new password (≥ 10 characters)")
+
+
+class AssigneeCreate(BaseModel):
+    """A cadre or worker on a work day: a person (person_id), an account (user_id), or both."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    person_id: int | None = Field(None, ge=1, le=2**31 - 1)
+    user_id: int | None = Field(None, ge=1, le=2**31 - 1)
+    role: Text = Field("cadre", examples=["cadre"], description="cadre or worker")
+
+
+class WorkDayCreate(BaseModel):
+    """A work day at a community or a building: one `date`, or a recurring `rule` such as
+    {"weekday": 2, "weeks": [2, 4]} (the second and fourth Tuesday; ISO weekdays, -1 = the last)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    scope: Text = Field(examples=["community"], description="community or building")
+    community_code: Text | None = Field(None, max_length=12, examples=["500103001001"])
+    building_code: Text | None = Field(None, max_length=40)
+    title: Text = Field(min_length=1, max_length=200, examples=["社区工作日"])
+    place: Text = Field("", max_length=400, examples=["社区党群服务中心"])
+    start_time: time | None = Field(None, examples=["09:00"])
+    end_time: time | None = Field(None, examples=["12:00"])
+    date: datetime_date | None = None
+    rule: dict[str, Any] | None = Field(None, examples=[{"weekday": 2, "weeks": [2, 4]}])
+    valid_from: datetime_date | None = None
+    valid_until: datetime_date | None = None
+    assignees: list[AssigneeCreate] = Field(default_factory=list, max_length=500)
+
+    @field_validator("start_time", "end_time")
+    @classmethod
+    def _local_time(cls, value: time | None) -> time | None:
+        if value is not None and value.tzinfo is not None:
+            raise ValueError("give the local (Asia/Shanghai) time without an offset, e.g. 09:00")
+        return value
+
+
+class ProblemCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    description: Text = Field(min_length=1, max_length=4000)
+    category: Text | None = Field(None, examples=["neighbour_dispute"])
+
+
+class VisitCreate(BaseModel):
+    """A household visit to a building (its code or id). Each problem becomes a case (source
+    work_day_visit) at the building; a plain string is a problem's description."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    building_code: Text | None = Field(None, max_length=40, examples=["B-WEST"])
+    building_id: int | None = Field(None, ge=1, le=2**63 - 1)
+    households_reached: int = Field(ge=0, le=100000, examples=[6])
+    note: Text = Field("", max_length=4000)
+    work_day_id: int | None = Field(None, ge=1, le=2**63 - 1)
+    problems: list[ProblemCreate | Annotated[Text, Field(min_length=1, max_length=4000)]] = Field(
+        default_factory=list, max_length=50)
+    visited_at: datetime | None = Field(None, description="when it happened (a visit queued offline); default now")
+    idempotency_key: Text | None = Field(None, max_length=100)

@@ -211,3 +211,30 @@ def check_read_layers(actor: Actor) -> None:
 def check_admin(actor: Actor) -> None:
     if actor.role != "admin":
         raise Forbidden(f"{actor.role} {actor.username!r} may not do this: admins only")
+
+
+# -- work days and visits (gis/workdays.py) ------------------------------------------------------------
+
+SCHEDULERS = {"admin", "command_centre", "street_officer", "community_manager"}
+VISITORS = SCHEDULERS | {"grid_worker"}
+
+
+def check_schedule_work_day(actor: Actor, community_code: str, street_code: str | None) -> None:
+    """Managers schedule work days and assign people in their own area; the command centre and admins
+    anywhere."""
+    if actor.role not in SCHEDULERS:
+        raise Forbidden(f"{actor.role} {actor.username!r} may not schedule work days; "
+                        f"allowed roles: {', '.join(sorted(SCHEDULERS))}")
+    if not area_of(actor).covers(None, community_code, street_code):
+        raise Forbidden(f"community {community_code} is outside {actor.username!r}'s area")
+
+
+def check_record_visit(actor: Actor, building_code: str, grid_code: str | None, community_code: str | None,
+                       street_code: str | None) -> None:
+    """A household visit: a grid worker at a building of their grids, a manager in their area, the command
+    centre and admins anywhere."""
+    if actor.role not in VISITORS:
+        raise Forbidden(f"{actor.role} {actor.username!r} may not record visits; "
+                        f"allowed roles: {', '.join(sorted(VISITORS))}")
+    if not area_of(actor).covers(grid_code, community_code, street_code):
+        raise Forbidden(f"building {building_code} is outside {actor.username!r}'s area")

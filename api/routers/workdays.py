@@ -1,0 +1,79 @@
+"""Work days (社区工作日 / 楼栋工作日) and household visits: scheduling, the occurrences a person may see,
+recording a visit (its problems become cases), and the visit counts per grid and per person."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Query
+from fastapi.responses import JSONResponse
+
+from api.auth import CurrentActor
+from api.deps import DbSession
+from api.schemas import ProblemCreate, VisitCreate, WorkDayCreate
+from gis.periods import LATEST_DAY, check_day, district_today, parse_period
+from gis.store import workdays as store
+from gis.workdays import cycle_of
+
+router = APIRouter(prefix="/api", tags=["work days"])
+
+DEFAULT_DAYS = 31
+"""Without `to`, occurrences from `from` over this many days."""
+
+
+def _work_day_input(body: WorkDayCreate) -> store.WorkDayInput:
+    return store.WorkDayInput(
+        scope=body.scope, title=body.title, community_code=body.community_code, building_code=body.building_code,
+        place=body.place, start_time=body.start_time, end_time=body.end_time, on=body.date, rule=body.rule,
+        valid_from=body.valid_from, valid_until=body.valid_until,
+        assignees=tuple(store.Assignee(a.person_id, a.user_id, a.role) for a in body.assignees),
+    )
+
+
+def _visit_input(body: VisitCreate, idempotency_key: str | None) -> store.VisitInput:
+    problems = tuple(store.Problem(p.description, p.category) if isinstance(p, ProblemCreate) else store.Problem(p)
+                     for p in body.problems)
+    return store.VisitInput(
+        building_code=body.building_code, building_id=body.building_id, households_reached=body.households_reached,
+        note=body.note, work_day_id=body.work_day_id, problems=problems, visited_at=body.visited_at,
+        idempotency_key=idempotency_key or body.idempotency_key,
+    )
+
+
+@router.post("/workdays", status_code=201, summary="Schedule a work day at a community or building, with its people")
+def schedule(body: WorkDayCreate, session: DbSession, actor: CurrentActor) -> JSONResponse:
+    work_day_id = store.schedule_work_day(session, _work_day_input(body), actor)
+    return JSONResponse(store.work_day(session, work_day_id, actor), status_code=201)
+
+
+@router.get("/workdays", summary="The work days the caller may see, one item per date, from `from` to `to`")
+def occurrences(
+    session: DbSession, actor: CurrentActor,
+    first: Annotated[date | None, Query(alias="from", description="first day (default today)")] = None,
+    last: Annotated[date | None, Query(alias="to", description="last day, included (default from + 30 days)")] = None,
+) -> dict[str, Any]:
+    first = check_day("from", first or district_today())
+    last = check_day("to", last or min(first + timedelta(days=DEFAULT_DAYS - 1), LATEST_DAY))
+    items = store.list_occurrences(session, actor, first, last)
+    return {"from": first.isoformat(), "to": last.isoformat(), "items": items}
+
+
+IdempotencyKey = Annotated[str | None, Header(max_length=100, description="a retry with the same key applies once")]
+
+
+@router.post("/visits", status_code=201, summary="Record a household visit; each problem raised becomes a case")
+def record_visit(body: VisitCreate, session: DbSession, actor: CurrentActor,
+                 idempotency_key: IdempotencyKey = None) -> JSONResponse:
+    visit, created = store.record_visit(session, _visit_input(body, idempotency_key), actor)
+    return JSONResponse(visit, status_code=201 if created else 200)
+
+
+@router.get("/visits/summary", summary="Households visited in the cycle per grid and per person (caller's area)")
+def summary(
+    session: DbSession, actor: CurrentActor,
+    period: Annotated[str | None, Query(description="YYYY-MM, YYYY-MM-DD..YYYY-MM-DD, 30d …; default this month")]
+    = None,
+) -> dict[str, Any]:
+    spec = period or cycle_of(district_today())[0].strftime("%Y-%m")
+    return store.visit_summary(session, actor, parse_period(spec))
