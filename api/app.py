@@ -19,7 +19,7 @@ from api.errors import install_error_handlers
 from api.openapi import install_openapi
 from api.pages import page_routers, shell
 from api.pages.assets import mount_vendor
-from api.routers import accounts, basemap, cases, docs, health, layers, ledger, open311, places, tiles, workdays
+from api.routers import accounts, basemap, cases, docs, health, layers, ledger, open311, places, plans, tiles, workdays
 from api.sweeper import run_sweeper
 from api.throttle import SignInThrottle
 from gis.basemap import configured as configured_basemap
@@ -77,6 +77,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.include_router(docs.router)
     app.include_router(places.router)
     app.include_router(cases.router)
+    app.include_router(plans.router)
     app.include_router(ledger.router)
     app.include_router(open311.router)
     app.include_router(layers.router)

@@ -25,6 +25,7 @@ class Settings:
     port: int = 8000
     default_language: str = "zh-CN"
     households_per_worker_target: int = 500
+    grid_households_range: tuple[int, int] = (200, 1500)  # households per grid a redraw plan should keep to
     escalation_grace_hours: float = 24.0  # overdue this long after the deadline: escalate to the community
     sweep_interval_seconds: float = 30.0  # how often the overdue sweeper runs inside the server
     # The basemap beneath the grids (gis/basemap.py): an archive, else the one in <data_dir>/basemap/, or a
@@ -55,6 +56,9 @@ class Settings:
             kwargs["port"] = int(env["GRIDMAP_PORT"])
         if env.get("GRIDMAP_HOUSEHOLDS_PER_WORKER"):
             kwargs["households_per_worker_target"] = int(env["GRIDMAP_HOUSEHOLDS_PER_WORKER"])
+        if env.get("GRIDMAP_GRID_HOUSEHOLDS"):
+            low, _, high = env["GRIDMAP_GRID_HOUSEHOLDS"].partition("-")
+            kwargs["grid_households_range"] = (int(low), int(high))
         if env.get("GRIDMAP_ESCALATION_GRACE_HOURS"):
             kwargs["escalation_grace_hours"] = float(env["GRIDMAP_ESCALATION_GRACE_HOURS"])
         if env.get("GRIDMAP_SWEEP_INTERVAL_SECONDS"):

@@ -360,3 +360,22 @@ def route_by_hand(session: Session, case_id: int, grid_code: str, actor: Actor, 
     status = CaseStatus(row["status"])
     record_event(session, case_id, actor.username, "route", status, status, note or f"routed by hand to {grid_code}",
            None, at, {"to_grid": grid_code}, who.district_code, who.street_code)
+
+
+def rehome(session: Session, case_id: int, who: Responsible, actor: str, note: str, data: dict[str, Any],
+           at: datetime) -> None:
+    """Point an open case at the grid, team and branch now answering for its position (a redraw plan took
+    effect), with an event saying from where to where; its status and clock do not change."""
+    row = session.execute(text("SELECT status, grid_code, district_code FROM service_case WHERE id = :id "
+                               "FOR UPDATE"), {"id": case_id}).mappings().one()
+    updates: dict[str, Any] = {
+        "grid_id": who.grid_id, "grid_code": who.grid_code, "community_code": who.community_code,
+        "street_code": who.street_code, "district_code": who.district_code, "team_id": who.team_id,
+        "branch_id": who.branch_id, "updated_at": at,
+    }
+    _move_case(session, case_id, row["district_code"], updates)
+    _update_case(session, case_id, updates)
+    status = CaseStatus(row["status"])
+    record_event(session, case_id, actor, "rehome", status, status, note,
+                 None, at, {**data, "from_grid": row["grid_code"], "to_grid": who.grid_code}, who.district_code,
+                 who.street_code)
