@@ -92,7 +92,13 @@ def shell_files() -> list[str]:
     (at their hashed addresses) and Leaflet."""
     leaflet_css, leaflet_js = shell.leaflet()
     return ["/m", "/m?lang=en", leaflet_css, leaflet_js, shell.static_url("m/icon.svg"),
-            *(shell.static_url(name) for name in STATIC_FILES)]
+            *(shell.static_url(name) for name in STATIC_FILES), *module_imports()]
+
+
+def module_imports() -> list[str]:
+    """The modules main.js imports, at the plain addresses its `import` statements resolve to (the page
+    preloads them, so a weak link pays one round trip for them all, not one per level of imports)."""
+    return [f"{shell.STATIC_ROUTE}/{name}" for name in STATIC_FILES if name.endswith(".js") and name != "m/main.js"]
 
 
 @cache
@@ -132,6 +138,7 @@ def worker_html(language: str) -> str:
         "worker.html", lang=language, title=text["title"], body_class="worker", config=config,
         styles=(leaflet_css, shell.static_url("m/worker.css")), scripts=(leaflet_js,),
         modules=(shell.static_url("m/main.js"),), text=text, manifest=f"{MANIFEST_PATH}?lang={language}",
+        preload=module_imports(),
         other=_self(other_language(language)), other_name=messages(language, "language")["other"],
     )
 

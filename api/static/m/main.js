@@ -54,20 +54,22 @@ function taskUrl() {
 }
 
 async function load() {
-  await read('/api/session', function (session) {
-    state.session = session;
-    config.role = session.role;
-    state.codes = session.area.level === 'grid' ? session.area.codes : [];
-  }).catch(function (error) { fail(error); });
-  if (!state.session) return;
-  if (!gridFeatures().length) {
-    $('m-grid').textContent = state.codes.length ? fmt(T.grid_codes, { codes: state.codes.join(', ') }) : T.not_worker;
-  }
+  // The lists need not wait for who I am (the server limits them to my area); the grid's map does.
   const reads = [
     read(taskUrl(), function (page) { state.tasks = page.items; drawCases(); }),
     read('/api/categories?lang=' + encodeURIComponent(config.lang), function (list) { state.categories = list; drawCategories(); }),
     read('/api/cases?mine=true&limit=200', function (page) { state.mine = page.items; drawMine(); }),
   ];
+  await read('/api/session', function (session) {
+    state.session = session;
+    config.role = session.role;
+    state.codes = session.area.level === 'grid' ? session.area.codes : [];
+    drawCases();
+  }).catch(function (error) { fail(error); });
+  if (!state.session) return;
+  if (!gridFeatures().length) {
+    $('m-grid').textContent = state.codes.length ? fmt(T.grid_codes, { codes: state.codes.join(', ') }) : T.not_worker;
+  }
   state.codes.forEach(function (code) {
     reads.push(read('/api/grids/' + code, function (grid) { state.grids.set(code, grid); drawGrids(); }));
     reads.push(read('/api/grids/' + code + '/buildings?limit=5000', function (page) {
@@ -125,7 +127,7 @@ function drawCases() {
   const tasks = myTasks();
   view.showCases(tasks, function (c) { return COLOURS[urgency(c, config.soon_hours, now)]; });
   caseList($('m-tasks'), tasks, config, now, pendingIds(), openCase, T.no_tasks);
-  $('m-tasks').dataset.loaded = '1';
+  if (state.session) $('m-tasks').dataset.loaded = '1';
   $('m-tasks-note').textContent = fmt(T.tasks_note, { n: tasks.length });
   $('m-count-tasks').textContent = tasks.length ? String(tasks.length) : '';
   if (state.openCase) drawSheet();
