@@ -4,7 +4,7 @@ cases, coverage gaps and the data version. Readable by admin, command_centre and
 from __future__ import annotations
 
 import gzip
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
@@ -40,8 +40,10 @@ def layer_query(
     period: Annotated[str, Query(description=f"one of {', '.join(FORMS)}")] = DEFAULT_PERIOD,
     classify: Annotated[str, Query(description="fixed (the measure's thresholds) or quantile")] = "fixed",
     classes: Annotated[int, Query(description="number of quantile classes, 2 to 7")] = 5,
+    as_of: Annotated[date | None, Query(description="draw the grids valid on this day (default today); a past "
+                                                    "day also counts the cases as they stood at its end")] = None,
 ) -> layers.LayerQuery:
-    return layers.layer_query(measure, parse_period(period), classify, classes)
+    return layers.layer_query(measure, parse_period(period), classify, classes, as_of)
 
 
 MapReader = Annotated[Actor, Depends(map_reader)]

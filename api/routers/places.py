@@ -14,6 +14,7 @@ from fastapi import APIRouter, Query, Request
 from api.auth import CurrentActor
 from api.deps import BBoxParam, DbSession, GridCode, Limit, Offset
 from gis.errors import InvalidInput
+from gis.periods import check_day
 from gis.store import places
 
 router = APIRouter(prefix="/api", tags=["places"])
@@ -34,9 +35,13 @@ def _collection(request: Request, page: places.Page, limit: int, offset: int) ->
     return body
 
 
-@router.get("/grids", summary="Current grids as a GeoJSON FeatureCollection (public: no key needed)")
-def list_grids(request: Request, session: DbSession, bbox: BBoxParam, limit: Limit = 500, offset: Offset = 0):
-    return _collection(request, places.list_grids(session, bbox=bbox, limit=limit, offset=offset), limit, offset)
+@router.get("/grids", summary="Grids current today (or on ?as_of=) as a GeoJSON FeatureCollection (public)")
+def list_grids(request: Request, session: DbSession, bbox: BBoxParam, limit: Limit = 500, offset: Offset = 0,
+               as_of: Annotated[date | None, Query(description="the grids valid on this day")] = None):
+    if as_of is not None:
+        check_day("as_of", as_of)
+    page = places.list_grids(session, bbox=bbox, limit=limit, offset=offset, on=as_of)
+    return _collection(request, page, limit, offset)
 
 
 @router.get("/grids/{code}", summary="One grid with its party branch, service team and counts (key needed)")

@@ -26,7 +26,7 @@ from __future__ import annotations
 import json
 from collections.abc import Hashable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import text
@@ -35,7 +35,7 @@ from sqlalchemy.orm import Session
 from gis.errors import InvalidInput
 from gis.i18n import is_english
 from gis.metrics import MEASURES, NO_DATA_COLOUR, MeasureSpec, classify, legend, quantile_breaks, worst
-from gis.periods import Period, district_today
+from gis.periods import Period, check_day, district_today
 from gis.store.coverage import coverage_layer
 from gis.store.data_version import DataVersion, compact_changes, data_version
 from gis.store.layer_cache import (
@@ -49,6 +49,7 @@ from gis.store.layer_cache import (
 from gis.store.layer_frames import PRECISION, Frame, frames
 from gis.store.measures import ORG_COUNTS, district_summary, grid_measures
 from gis.store.vocabulary import no_jit, overdue_open_sql
+from gis.workcalendar import SHANGHAI
 
 __all__ = [
     "CLASSIFY_MODES", "GZIP_LEVEL", "VALUES_MAX_AGE_SECONDS", "VALUES_MIN_INTERVAL_SECONDS", "DataVersion",
@@ -74,6 +75,7 @@ class LayerQuery:
     period: Period
     classify: str = "fixed"
     classes: int = 5
+    as_of: date | None = None  # the grids valid on this day (None: today's); a past day also rebuilds states
 
     @property
     def spec(self) -> MeasureSpec:
@@ -81,14 +83,20 @@ class LayerQuery:
 
     @property
     def key(self) -> tuple[Hashable, ...]:
-        return (self.measure, self.period.first_day, self.period.last_day, self.classify, self.classes)
+        return (self.measure, self.period.first_day, self.period.last_day, self.classify, self.classes, self.as_of)
+
+    def day(self, generated_at: datetime) -> date:
+        """The day whose grids the layer draws."""
+        return self.as_of or district_today(generated_at)
 
 
 def layer_query(
-    measure: str, period: Period, classify_mode: str = "fixed", classes: int = 5
+    measure: str, period: Period, classify_mode: str = "fixed", classes: int = 5, as_of: date | None = None,
 ) -> LayerQuery:
     """Check the parameters; errors name the bad value and what is allowed. A categorical measure (grade)
     is always classed by its categories, so its mode becomes "fixed"."""
+    if as_of is not None:
+        check_day("as_of", as_of)
     if measure not in MEASURES:
         raise InvalidInput(f"unknown measure {measure!r}; allowed: {', '.join(MEASURES)}",
                            details={"measure": measure, "allowed": list(MEASURES)})
@@ -101,7 +109,7 @@ def layer_query(
                            details={"classes": classes, "allowed": [low, high]})
     if MEASURES[measure].categories:
         classify_mode = "fixed"
-    return LayerQuery(measure, period, classify_mode, classes)
+    return LayerQuery(measure, period, classify_mode, classes, as_of)
 
 
 def measure_list(language: str = "zh-CN") -> list[dict[str, Any]]:
@@ -148,7 +156,7 @@ def grid_values(session: Session, cache: LayerCache, query: LayerQuery, version:
     """Measures of every current grid for `query`, classed (module doc). `version` is the data's now; the
     values carry the version they were computed at, which may be older by up to
     `LayerCache.values_min_interval` seconds."""
-    rows = _measure_rows(session, cache, query.period, version, households_per_worker_target)
+    rows = _measure_rows(session, cache, query.period, version, households_per_worker_target, query.as_of)
     values = rows.classed.get(query.key)
     if values is None:
         spec = query.spec
@@ -176,15 +184,19 @@ class _Rows:
 
 
 def _measure_rows(session: Session, cache: LayerCache, period: Period, version: DataVersion,
-                  target: int) -> _Rows:
+                  target: int, as_of: date | None = None) -> _Rows:
     def make(s: Session) -> _Rows:
         no_jit(s)
-        at = datetime.now(UTC)  # grid_measures judges "now" itself (at=None): current statuses, not rebuilt
-        rows = grid_measures(s, period, households_per_worker_target=target)
+        at = datetime.now(UTC)
+        # Today: grid_measures judges "now" itself (at=None): current statuses, not rebuilt. Another day: the
+        # grids valid that day, and (for a past day) the cases' states at its end.
+        moment = None if as_of is None else datetime.combine(as_of + timedelta(days=1), time(), SHANGHAI) \
+            - timedelta(microseconds=1)
+        rows = grid_measures(s, period, at=moment, households_per_worker_target=target)
         cache.computations += 1
         return _Rows(version, at, {row["code"]: {k: row[k] for k in _KEPT} for row in rows})
 
-    key = ("rows", period.first_day, period.last_day, target)
+    key = ("rows", period.first_day, period.last_day, target, as_of)
     return cache.measures.versioned(key, version, make, session, min_interval=cache.values_min_interval,
                                     max_age=VALUES_MAX_AGE_SECONDS, sessions=cache.sessions)
 
@@ -200,7 +212,7 @@ def grid_layer(session: Session, cache: LayerCache, query: LayerQuery, *, langua
     version = data_version(session)
     values = grid_values(session, cache, query, version,
                          households_per_worker_target=households_per_worker_target)
-    on = district_today(values.generated_at)
+    on = query.day(values.generated_at)
     key = ("body", values.version.token, version.places, version.org, *query.key, values.generated_at, language,
            geometry)
 
@@ -277,7 +289,7 @@ def summary(session: Session, cache: LayerCache, query: LayerQuery, *, language:
     key = ("district", values.version.token, values.generated_at, period.first_day, period.last_day,
            households_per_worker_target)
     district = cache.refreshing(key, make, session, VALUES_MAX_AGE_SECONDS, cache.sessions)
-    named = {f.code: f for f in frames(session, cache, version, district_today(values.generated_at), False)}
+    named = {f.code: f for f in frames(session, cache, version, values.query.day(values.generated_at), False)}
     return {"measure": measure_json(query.spec, language), "period": period.as_json(language),
             "district": district, "worst": _worst(values, named), "version": values.version.token,
             "generated_at": values.generated_at.isoformat()}

@@ -40,21 +40,23 @@ def _bbox_params(bbox: BBox | None) -> dict[str, float]:
     return dict(zip(("minx", "miny", "maxx", "maxy"), bbox, strict=True))
 
 
-def list_grids(session: Session, *, bbox: BBox | None, limit: int, offset: int) -> Page:
-    """Current grids (ordered by code) with their community and street, optionally within a bbox."""
+def list_grids(session: Session, *, bbox: BBox | None, limit: int, offset: int, on: date | None = None) -> Page:
+    """The grids current on `on` (default today), ordered by code, with their community and street,
+    optionally within a bbox."""
     where = current_sql("g") + (f" AND g.{_BBOX_FILTER}" if bbox else "")
-    params = {**_bbox_params(bbox), "limit": limit, "offset": offset, "on": current_day()}
+    params = {**_bbox_params(bbox), "limit": limit, "offset": offset, "on": on or current_day()}
     matched = session.execute(text(f"SELECT count(*) FROM grid AS g WHERE {where}"), params).scalar_one()
     rows = session.execute(text(
         "SELECT g.code, g.name, c.code AS community_code, c.name AS community_name, s.code AS street_code, "
-        "s.name AS street_name, g.valid_from, ST_AsGeoJSON(g.geom, 7) AS geojson "
+        "s.name AS street_name, g.valid_from, g.valid_to, ST_AsGeoJSON(g.geom, 7) AS geojson "
         "FROM grid AS g JOIN community AS c ON c.id = g.community_id "
         f"JOIN street AS s ON s.code = g.street_code WHERE {where} ORDER BY g.code LIMIT :limit OFFSET :offset"
     ), params).mappings().all()
     features = [
         _feature(r["geojson"], {**{k: r[k] for k in ("code", "name", "community_code", "community_name",
                                                        "street_code", "street_name")},
-                                "valid_from": r["valid_from"].isoformat()}, r["code"])
+                                "valid_from": r["valid_from"].isoformat(),
+                                "valid_to": r["valid_to"].isoformat() if r["valid_to"] else None}, r["code"])
         for r in rows
     ]
     return Page(features, matched)

@@ -180,7 +180,7 @@ def grid_tile(session: Session, z: int, x: int, y: int, values: LayerValues, box
     categorical = bool(values.query.spec.categories)
     serial(session)
     sql = _GRID_TILE_SQL.format(value_type="text" if categorical else "float8")
-    params = {"z": z, "x": x, "y": y, "on": district_today(values.generated_at), "codes": codes,
+    params = {"z": z, "x": x, "y": y, "on": values.query.day(values.generated_at), "codes": codes,
               "vals": [values.value(code) for code in codes], "classes": classes,
               "colours": [colours.get(cls) or colours[None] for cls in classes],
               "tolerance": simplify_tolerance(z, y)}
@@ -254,7 +254,7 @@ def cached_grid_tile(session: Session, cache: LayerCache, query: LayerQuery, z: 
     version = data_version(session)
     values = grid_values(session, cache, query, version,
                          households_per_worker_target=households_per_worker_target)
-    on = district_today(values.generated_at)
+    on = query.day(values.generated_at)
     boxes = cache.get(("boxes", version.places, on), lambda: grid_boxes(session, on))
     key = ("grids", values.version.token, version.places, *query.key, values.generated_at, z, x, y)
     return cache.tiles.get(key, lambda: grid_tile(session, z, x, y, values, boxes))

@@ -27,7 +27,7 @@ PUBLIC = {
 }
 PATH_VALUES = {"code": drawn.WEST_CODE, "fmt": "json", "z": "14", "x": "13294", "y": "6843", "layer": "grids",
                "service_code": "exposed_rubbish", "service_request_id": "1", "case_id": "1", "photo_id": "1",
-               "username": "admin"}
+               "username": "admin", "plan_id": "1"}
 QUERY = {"/api/buildings": {"bbox": "106.504,29.554,106.506,29.556"}}
 API = ("/api/", "/tiles/", "/open311/", "/healthz")  # pages have their own sign-in (their own tests)
 
@@ -71,7 +71,7 @@ def test_a_stale_cookie_does_not_blank_the_public_outlines(client: TestClient) -
 def test_grid_outlines_name_no_people(client: TestClient) -> None:
     properties = client.get("/api/grids").json()["features"][0]["properties"]
     assert set(properties) == {"code", "name", "community_code", "community_name", "street_code", "street_name",
-                               "valid_from"}
+                               "valid_from", "valid_to"}
 
 
 def test_a_list_of_keys_in_the_environment_is_refused_by_name() -> None:

@@ -214,3 +214,36 @@ def test_a_plan_round_trips_through_a_geopackage(client: TestClient, users: dict
     bad = client.post("/api/plans/import", headers=users["planner"], data={"area": AREA, "name": "x"},
                       files={"file": ("plan.txt", b"hello", "text/plain")})
     assert bad.status_code == 422 and ".txt" in bad.json()["detail"]
+
+
+def test_grids_layers_and_tiles_take_a_date_after_a_plan_took_effect(
+    client: TestClient, users: dict, east_team: int
+) -> None:
+    import mapbox_vector_tile
+
+    plan = redraw(client, make(client, users["planner"]), users["planner"])
+    approve_all(client, plan["id"], users)
+    today = current_day()
+    yesterday = (today - timedelta(days=1)).isoformat()
+    client.post(f"/api/plans/{plan['id']}/apply", json={"effective_date": today.isoformat()}, headers=users["admin"])
+
+    def west(features: list[dict]) -> shapely.Geometry:
+        return next(shapely.geometry.shape(f["geometry"]) for f in features
+                    if (f.get("properties") or {}).get("code") == drawn.WEST_CODE)
+
+    assert west(client.get("/api/grids", params={"as_of": yesterday}).json()["features"]).equals(drawn.WEST)
+    assert west(client.get("/api/grids", params={"as_of": today.isoformat()}).json()["features"]).equals(MOVED_WEST)
+    assert west(client.get("/api/grids").json()["features"]).equals(MOVED_WEST)
+    before = client.get("/api/layers/grids", params={"as_of": yesterday}, headers=users["centre"]).json()
+    now = client.get("/api/layers/grids", headers=users["centre"]).json()
+    assert west(before["features"]).equals(drawn.WEST) and west(now["features"]).equals(MOVED_WEST)
+    # A tile east of the old edge (z16, lon 106.5124–106.5179): yesterday only the east grid reaches it,
+    # today the west grid does too (its edge moved to 106.516).
+    widths = []
+    for day in (yesterday, today.isoformat()):
+        tile = client.get("/tiles/grids/16/52158/27131.mvt", params={"as_of": day}, headers=users["centre"])
+        assert tile.status_code in (200, 204), tile.text
+        layer = mapbox_vector_tile.decode(tile.content)["grids"] if tile.status_code == 200 else {"features": []}
+        widths.append(sorted(f["properties"]["code"] for f in layer["features"]))
+    assert widths == [[drawn.EAST_CODE], [drawn.WEST_CODE, drawn.EAST_CODE]]
+    assert client.get("/api/grids", params={"as_of": "1800-01-01"}).status_code == 422
