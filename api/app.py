@@ -20,6 +20,7 @@ from api.openapi import install_openapi
 from api.pages import page_routers, shell
 from api.pages.assets import mount_vendor
 from api.routers import accounts, basemap, cases, docs, health, layers, ledger, open311, places, plans, tiles, workdays
+from api.routers.features import router as ogc_features
 from api.sweeper import run_sweeper
 from api.throttle import SignInThrottle
 from gis.basemap import configured as configured_basemap
@@ -83,6 +84,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.include_router(layers.router)
     app.include_router(tiles.router)
     app.include_router(basemap.router)
+    app.include_router(ogc_features)  # OGC API - Features at /ogc
     app.include_router(workdays.router)
     for page in page_routers():  # every module of api/pages with a router: the pages and the sign-in
         app.include_router(page)

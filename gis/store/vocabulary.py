@@ -11,7 +11,8 @@
   only (what the wall's overdue dots and the sweeper's flags are about). A case without a deadline (never
   dispatched) is never overdue.
 * **current on a day** — a versioned row (grid, team, party organisation) is current on `day` when
-  `valid_from <= day AND (valid_to IS NULL OR valid_to > day)`: `is_current` / `current_sql`. The day is
+  `valid_from <= day AND (valid_to IS NULL OR valid_to > day)`: `is_current` / `current_sql`; current on
+  some day of a range: `is_current_during` / `current_during_sql` (OGC API `datetime` intervals). The day is
   the district's (`gis.periods.district_today`, Asia/Shanghai), never the machine's; a grid imported
   with a future `valid_from` is not current (routes nothing, is on no map) until that day.
 * **JIT off** — `no_jit`: the wide statements of measures, layers, coverage and large tiles cost more to
@@ -32,8 +33,9 @@ from gis.periods import district_today
 from gis.workflow import CaseStatus, clock_running, counts_as_open_case, is_closed, is_open
 
 __all__ = [
-    "CLOCK_STATUSES", "CLOSED_STATUSES", "OPEN_CASE_STATUSES", "OPEN_STATUSES", "current_day", "current_sql",
-    "is_current", "is_overdue", "is_overdue_open", "no_jit", "open_case_sql", "overdue_open_sql", "overdue_sql",
+    "CLOCK_STATUSES", "CLOSED_STATUSES", "OPEN_CASE_STATUSES", "OPEN_STATUSES", "current_day", "current_during_sql",
+    "current_sql", "is_current", "is_current_during", "is_overdue", "is_overdue_open", "no_jit", "open_case_sql",
+    "overdue_open_sql", "overdue_sql",
     "past_deadline_sql",
     "sql_list",
 ]
@@ -107,6 +109,17 @@ def is_current(valid_from: date, valid_to: date | None, day: date) -> bool:
 def current_sql(alias: str = "g", day: str = ":on") -> str:
     """SQL of `is_current` for the versioned row `alias`; `day` is an SQL date expression."""
     return f"({alias}.valid_from <= {day} AND ({alias}.valid_to IS NULL OR {alias}.valid_to > {day}))"
+
+
+def is_current_during(valid_from: date, valid_to: date | None, first: date, last: date) -> bool:
+    """A version is current on at least one day of `first`..`last` (both included): `is_current` on some
+    day of the range, which is begun by `last` and not ended by `first`."""
+    return valid_from <= last and (valid_to is None or valid_to > first)
+
+
+def current_during_sql(alias: str = "g", first: str = ":first", last: str = ":last") -> str:
+    """SQL of `is_current_during` (OGC API `datetime` intervals over grid versions)."""
+    return f"({alias}.valid_from <= {last} AND ({alias}.valid_to IS NULL OR {alias}.valid_to > {first}))"
 
 
 def is_serving(from_date: date, to_date: date | None, day: date) -> bool:

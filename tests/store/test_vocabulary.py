@@ -65,6 +65,25 @@ def test_current_sql_equals_python(db: Database) -> None:
     assert not v.is_current(day - one, day, day)  # ended today
 
 
+def test_current_during_sql_equals_python_and_is_current_on_some_day_of_the_range(db: Database) -> None:
+    day = date(2026, 3, 10)
+    one = timedelta(days=1)
+    froms = [day - 2 * one, day - one, day, day + one, day + 2 * one]
+    tos = [None, day - one, day, day + one, day + 2 * one, day + 3 * one]
+    versions = [(f, t) for f, t in itertools.product(froms, tos) if t is None or t > f]
+    ranges = [(day - one, day - one), (day, day), (day - one, day + one), (day + one, day + 2 * one)]
+    rows = [(i, f, t, a, b) for i, ((f, t), (a, b)) in enumerate(itertools.product(versions, ranges))]
+    with db.session() as session:
+        session.execute(text("CREATE TEMP TABLE g (i int, valid_from date, valid_to date, a date, b date)"))
+        session.execute(text("INSERT INTO g VALUES (:i, :f, :t, :a, :b)"),
+                        [{"i": i, "f": f, "t": t, "a": a, "b": b} for i, f, t, a, b in rows])
+        found = session.execute(text(f"SELECT i, {v.current_during_sql('g', 'g.a', 'g.b')} FROM g ORDER BY i")).all()
+    assert [during for _, during in found] == [v.is_current_during(f, t, a, b) for _, f, t, a, b in rows]
+    for _, f, t, a, b in rows:  # the one "current" rule, day by day
+        days = [a + k * one for k in range((b - a).days + 1)]
+        assert v.is_current_during(f, t, a, b) is any(v.is_current(f, t, d) for d in days), (f, t, a, b)
+
+
 def test_current_day_is_the_districts() -> None:
     assert v.current_day(datetime(2026, 3, 9, 17, 0, tzinfo=UTC)) == date(2026, 3, 10)  # 01:00 in Shanghai
     assert v.current_day(datetime(2026, 3, 9, 15, 0, tzinfo=UTC)) == date(2026, 3, 9)
