@@ -200,22 +200,41 @@ def rollback(plan_id: int, session: DbSession, actor: CurrentActor) -> dict[str,
     return store.plan_summary(session, store.rollback_plan(session, plan_id, actor))
 
 
+EXPORT_MEDIA = {"gpkg": "application/geopackage+sqlite3", "geojson": "application/geo+json"}
+_EXPORT_RESPONSES = {200: {"content": {media: {} for media in EXPORT_MEDIA.values()}}}
+
+
 @router.get("/{plan_id}/export.{fmt}", summary="The plan's grids as GeoPackage or GeoJSON, with balance figures",
-            responses={200: {"content": {"application/geopackage+sqlite3": {}, "application/geo+json": {}}}})
+            responses=_EXPORT_RESPONSES)
 def export(plan_id: int, fmt: str, session: DbSession, actor: CurrentActor, settings: AppSettings) -> Response:
     _check_read(actor)
-    if fmt not in ("gpkg", "geojson"):
-        raise InvalidInput(f"format {fmt!r} unknown; allowed: gpkg, geojson")
     grids = store.plan_grids(session, plan_id)
-    loads = {x["code"]: x for x in store.plan_balance(session, plan_id, settings.households_per_worker_target)}
+    loads = store.plan_balance(session, plan_id, settings.households_per_worker_target)
+    return _export_file(grids, loads, fmt, f"plan-{plan_id}")
+
+
+@router.get("/current/{area}/export.{fmt}", responses=_EXPORT_RESPONSES,
+            summary="A community's or street's current grids as GeoPackage or GeoJSON, with balance figures")
+def export_current(area: str, fmt: str, session: DbSession, actor: CurrentActor, settings: AppSettings) -> Response:
+    _check_read(actor)
+    grids = store.current_grids(session, area)
+    loads = store.area_balance(session, area, grids, settings.households_per_worker_target)
+    return _export_file(grids, loads, fmt, f"grids-{area}")
+
+
+def _export_file(grids: list[PlanGrid], balance: list[dict[str, Any]], fmt: str, name: str) -> Response:
+    """The grids with codes, names, team and branch and their balance figures: the file a planner edits in
+    QGIS and sends back (`POST /api/plans/import`)."""
+    if fmt not in EXPORT_MEDIA:
+        raise InvalidInput(f"format {fmt!r} unknown; allowed: {', '.join(EXPORT_MEDIA)}")
+    loads = {x["code"]: x for x in balance}
     rows = [{"code": g.code, "name": g.name, "team_id": g.team_id, "branch_id": g.branch_id,
              **{k: loads.get(g.code, {}).get(k) for k in ("buildings", "households", "residents", "open_cases",
                                                          "workers", "households_per_worker")}} for g in grids]
     frame = gpd.GeoDataFrame(rows, geometry=[g.geometry for g in grids], crs="EPSG:4326")
     with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / f"plan-{plan_id}.{fmt}"
+        path = Path(folder) / f"{name}.{fmt}"
         frame.to_file(path, layer="grids", driver="GPKG" if fmt == "gpkg" else "GeoJSON", engine="pyogrio")
         content = path.read_bytes()
-    media = "application/geopackage+sqlite3" if fmt == "gpkg" else "application/geo+json"
-    return Response(content, media_type=media,
-                    headers={"Content-Disposition": f'attachment; filename="plan-{plan_id}.{fmt}"'})
+    return Response(content, media_type=EXPORT_MEDIA[fmt],
+                    headers={"Content-Disposition": f'attachment; filename="{name}.{fmt}"'})

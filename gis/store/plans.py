@@ -248,11 +248,23 @@ def _workers_by_team(session: Session, team_ids: Sequence[int]) -> dict[int, int
 
 def plan_balance(session: Session, plan_id: int, target: int) -> list[dict[str, Any]]:
     plan = _plan_row(session, plan_id)
-    grids = plan_grids(session, plan_id)
-    points = _area_points(session, plan["area_code"], _boundary(session, plan["area_code"]))
+    return area_balance(session, plan["area_code"], plan_grids(session, plan_id), target)
+
+
+def area_balance(session: Session, area_code: str, grids: Sequence[PlanGrid], target: int) -> list[dict[str, Any]]:
+    """The governance load of `grids` (a plan's, or the area's current ones) over the area's points."""
+    points = _area_points(session, area_code, _boundary(session, area_code))
     workers = _workers_by_team(session, [g.team_id for g in grids if g.team_id is not None])
     loads = balance(grids, points["buildings"], points["open_cases"], points["recent_cases"], workers, target)
     return [load.as_dict() for load in loads]
+
+
+def current_grids(session: Session, area_code: str) -> list[PlanGrid]:
+    """The area's grids today, as a plan would hold them (with their team and branch)."""
+    area_code = check_area_code(area_code)
+    _district(session, area_code)
+    return [PlanGrid(g["code"], g["name"], shapely.from_wkb(bytes(g["wkb"])), g["branch_id"], g["team_id"],
+                     (g["code"],)) for g in _area_grids(session, area_code, current_day())]
 
 
 def impact(session: Session, plan_id: int, target: int) -> dict[str, Any]:

@@ -247,3 +247,20 @@ def test_grids_layers_and_tiles_take_a_date_after_a_plan_took_effect(
         widths.append(sorted(f["properties"]["code"] for f in layer["features"]))
     assert widths == [[drawn.EAST_CODE], [drawn.WEST_CODE, drawn.EAST_CODE]]
     assert client.get("/api/grids", params={"as_of": "1800-01-01"}).status_code == 422
+
+
+def test_the_current_grids_export_with_their_balance_and_come_back_as_a_plan(
+    client: TestClient, users: dict, east_team: int
+) -> None:
+    exported = client.get(f"/api/plans/current/{AREA}/export.geojson", headers=users["centre"])
+    assert exported.status_code == 200 and exported.headers["content-type"] == "application/geo+json"
+    features = {f["properties"]["code"]: f["properties"] for f in exported.json()["features"]}
+    assert (features[drawn.WEST_CODE]["households"], features[drawn.WEST_CODE]["workers"]) == (80, 1)
+    assert features[drawn.EAST_CODE]["team_id"] == east_team and features[drawn.EAST_CODE]["households"] == 20
+    assert client.get(f"/api/plans/current/{AREA}/export.geojson", headers=users["worker-west"]).status_code == 403
+    assert client.get(f"/api/plans/current/{AREA}/export.kml", headers=users["centre"]).status_code == 422
+    back = client.post("/api/plans/import", headers=users["planner"], data={"area": AREA, "name": "从文件"},
+                       files={"file": ("grids.geojson", exported.content, "application/geo+json")})
+    assert back.status_code == 201
+    checks = client.get(f"/api/plans/{back.json()['id']}/checks", headers=users["planner"]).json()
+    assert checks["errors"] == 0  # today's grids, read back, are a plan with nothing wrong but the warnings
