@@ -108,7 +108,7 @@ def run_suite(label: str, tree: Path, work: Path, selection: list[str]) -> Run:
         "GRIDMAP_TEST_DATA_DIR": str(work / f"cluster-{label}"),  # read by conftests that know it
         "PYTHONPATH": os.pathsep.join([str(tree), str(work)]),
         "SUITE_TIME_FIXTURES": str(fixtures_file),
-        "PYTHONDONTWRITEBYTECODE": "1",
+        "PYTHONPYCACHEPREFIX": str(work / f"pycache-{label}"),  # both runs compile afresh, alike
     })
     command = [str(PYTHON), "-m", "pytest", "-p", "no:cacheprovider", "-p", "suite_time_plugin",
                "--durations=0", "--durations-min=0", "-q", *selection]
@@ -215,6 +215,8 @@ def main() -> int:
     parser.add_argument("--now", default=".",
                         help="what to measure: '.' (default) the working tree as it is, or a commit (a worktree "
                              "of it, untouched by edits in progress)")
+    parser.add_argument("--now-first", action="store_true",
+                        help="run the current suite first (to see whether the order favours one side)")
     parser.add_argument("--only", choices=["baseline", "now"], help="run one side only")
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory (logs, worktree)")
     parser.add_argument("paths", nargs="*", help="test paths (as in the current tree) for both runs")
@@ -226,7 +228,8 @@ def main() -> int:
     trees = {"baseline": work / "baseline", "now": ROOT if args.now == "." else work / "now"}
     runs: dict[str, Run | None] = {"baseline": None, "now": None}
     try:
-        for label, rev in (("baseline", args.baseline), ("now", args.now)):
+        order = (("baseline", args.baseline), ("now", args.now))
+        for label, rev in (order[::-1] if args.now_first else order):
             if args.only and args.only != label:
                 continue
             tree = trees[label]

@@ -76,10 +76,10 @@ class _Copies:
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="test-db-copies")
         self._ready: dict[str, Future[str]] = {}
 
-    def take(self, template: str, prefix: str = "gridmap_t") -> str:
+    def take(self, template: str) -> str:
         """The name of a fresh copy of `template`, no one else's; the next copy is started at once."""
-        ready = self._ready.pop(template, None) or self._make(template, prefix)
-        self._ready[template] = self._make(template, prefix)
+        ready = self._ready.pop(template, None) or self._make(template)
+        self._ready[template] = self._make(template)
         return ready.result()
 
     def drop(self, name: str) -> None:
@@ -92,8 +92,8 @@ class _Copies:
                 self.drop(ready.result())
         self._worker.shutdown(wait=True)
 
-    def _make(self, template: str, prefix: str) -> Future[str]:
-        name = f"{prefix}{os.getpid()}_{next(_counter)}"  # unique across concurrent pytest runs
+    def _make(self, template: str) -> Future[str]:
+        name = f"gridmap_t{os.getpid()}_{next(_counter)}"  # unique across concurrent pytest runs
 
         def make() -> str:
             _clone_from(self._cluster, template, name)
@@ -194,28 +194,31 @@ def sample_db(pg_cluster: EmbeddedCluster, sample_template: str) -> Iterator[Dat
 
 
 @contextmanager
-def _sample_copy(cluster: EmbeddedCluster, copies: _Copies, template: str) -> Iterator[Database]:
-    name = copies.take(template, prefix="gridmap_sample_t")
+def _sample_copy(cluster: EmbeddedCluster, template: str) -> Iterator[Database]:
+    # Made and dropped in step, not ahead in the background: most takers are browser tests that time
+    # the pages, and a clone of the sample district working beside them would be in their figures.
+    name = f"gridmap_sample_t{os.getpid()}_{next(_counter)}"
+    _clone_from(cluster, template, name)
     database = _open_clone(cluster, name)
     try:
         yield database
     finally:
         database.close()
-        copies.drop(name)
+        _drop(cluster, name)
 
 
 @pytest.fixture
-def own_sample_db(pg_cluster: EmbeddedCluster, copies: _Copies, sample_template: str) -> Iterator[Database]:
+def own_sample_db(pg_cluster: EmbeddedCluster, sample_template: str) -> Iterator[Database]:
     """A copy of the sample district for one test to write to (a clone: well under a second)."""
-    with _sample_copy(pg_cluster, copies, sample_template) as database:
+    with _sample_copy(pg_cluster, sample_template) as database:
         yield database
 
 
 @pytest.fixture(scope="module")
-def module_sample_db(pg_cluster: EmbeddedCluster, copies: _Copies, sample_template: str) -> Iterator[Database]:
+def module_sample_db(pg_cluster: EmbeddedCluster, sample_template: str) -> Iterator[Database]:
     """A copy of the sample district shared by one module's tests, for the set-up they write (a user to
     sign in with); a test whose writes others would see (cases, deadlines) takes `own_sample_db`."""
-    with _sample_copy(pg_cluster, copies, sample_template) as database:
+    with _sample_copy(pg_cluster, sample_template) as database:
         yield database
 
 

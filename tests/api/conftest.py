@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -10,6 +11,7 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.cli import import_file
+from gis import passwords
 from gis.settings import Settings
 from gis.store.database import Database, open_database
 from tests import drawn
@@ -78,15 +80,21 @@ def page_headers(client: TestClient, csrf_token: str) -> dict[str, str]:
     return {"Origin": str(client.base_url), "X-CSRF-Token": csrf_token}
 
 
+_hash_of = functools.cache(passwords.hash_password)  # the real function, whatever a test patches later
+
+
 @pytest.fixture
-def people(client: TestClient, db: Database) -> dict[str, str]:
-    """People with passwords (PASSWORD), one per role, in the drawn district; returns username → role."""
+def people(client: TestClient, db: Database, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """People with passwords (PASSWORD), one per role, in the drawn district; returns username → role.
+    Their argon2 hash is the real one, made once per session (hashing costs a fifth of a second by design);
+    signing in checks it in full."""
     from gis.store.users import create_user
 
     accounts = {"p-centre": ("command_centre", {}), "p-admin": ("admin", {}), "p-planner": ("planner", {}),
                 "p-worker-west": ("grid_worker", {"grid_code": drawn.WEST_CODE}),
                 "p-street-1": ("street_officer", {"street_code": "500103001"})}
-    with db.session() as session:
+    with monkeypatch.context() as patch, db.session() as session:
+        patch.setattr(passwords, "hash_password", _hash_of)
         for username, (role, area) in accounts.items():
             create_user(session, username, role, password=PASSWORD, **area)
     return {username: role for username, (role, _) in accounts.items()}
