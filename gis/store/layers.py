@@ -109,6 +109,8 @@ def layer_query(
                            details={"classes": classes, "allowed": [low, high]})
     if MEASURES[measure].categories:
         classify_mode = "fixed"
+    if as_of is None and period.last_day < district_today():
+        as_of = period.last_day  # a past period is measured on the grids valid at its end, as things stood then
     return LayerQuery(measure, period, classify_mode, classes, as_of)
 
 

@@ -237,6 +237,8 @@ def test_grids_layers_and_tiles_take_a_date_after_a_plan_took_effect(
     before = client.get("/api/layers/grids", params={"as_of": yesterday}, headers=users["centre"]).json()
     now = client.get("/api/layers/grids", headers=users["centre"]).json()
     assert west(before["features"]).equals(drawn.WEST) and west(now["features"]).equals(MOVED_WEST)
+    past = client.get("/api/layers/grids", params={"period": f"{yesterday}..{yesterday}"}, headers=users["centre"])
+    assert west(past.json()["features"]).equals(drawn.WEST)  # a past period: the grids valid then
     # A tile east of the old edge (z16, lon 106.5124–106.5179): yesterday only the east grid reaches it,
     # today the west grid does too (its edge moved to 106.516).
     widths = []
