@@ -168,8 +168,8 @@ class DayRange:
 def _moment(text: str) -> date:
     """One RFC 3339 date or date-time, as the district's day (Asia/Shanghai) it falls on."""
     try:
-        if "T" not in text.upper():
-            return date.fromisoformat(text)
+        if "T" not in text.upper().rstrip("T"):  # GDAL 3.6 sends a date filter as `2024-05-01T`
+            return date.fromisoformat(text.rstrip("Tt"))
         moment = datetime.fromisoformat(text.upper().replace("Z", "+00:00"))
     except ValueError as exc:
         raise InvalidParameter("datetime", f"{text!r} is not an RFC 3339 date (2024-05-01) or date-time "
