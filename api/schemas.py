@@ -164,3 +164,33 @@ class VisitCreate(BaseModel):
         default_factory=list, max_length=50)
     visited_at: datetime | None = Field(None, description="when it happened (a visit queued offline); default now")
     idempotency_key: Text | None = Field(None, max_length=100)
+
+
+class PlanCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    area: Text = Field(description="the community (12 digits) or street (9 digits) to redraw",
+                       examples=["500103001001"])
+    name: Text = Field(min_length=1, max_length=200, examples=["解放碑社区网格调整"])
+
+
+class PlanGridsBody(BaseModel):
+    """The plan's grids as a GeoJSON FeatureCollection (properties code, name, team_id, branch_id, sources)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str = Field(pattern="^FeatureCollection$")
+    features: list[dict[str, Any]]
+
+
+class WarningAccept(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    key: Text = Field(min_length=1, max_length=200)
+    reason: Text = Field(min_length=1, max_length=1000)
+
+
+class PlanApply(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    effective_date: datetime_date

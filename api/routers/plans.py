@@ -5,7 +5,6 @@ Planners and admins make and change plans; an admin or a planner other than the 
 from __future__ import annotations
 
 import tempfile
-from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -13,12 +12,11 @@ import geopandas as gpd
 import shapely
 from fastapi import APIRouter, Form, Query, UploadFile
 from fastapi.responses import Response
-from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import text
 
 from api.auth import CurrentActor
 from api.deps import AppSettings, DbSession
-from api.schemas import Text
+from api.schemas import PlanApply, PlanCreate, PlanGridsBody, WarningAccept
 from gis.errors import InvalidInput, PayloadTooLarge
 from gis.permissions import Actor, Forbidden
 from gis.plans.files import read_plan_file
@@ -29,36 +27,6 @@ from gis.store.vocabulary import current_day, current_sql
 router = APIRouter(prefix="/api/plans", tags=["plans"])
 MAX_PLAN_FILE = 50 * 1024 * 1024
 PLAN_READERS = frozenset({"admin", "planner", "command_centre"})
-
-
-class PlanCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    area: Text = Field(description="the community (12 digits) or street (9 digits) to redraw",
-                       examples=["500103001001"])
-    name: Text = Field(min_length=1, max_length=200, examples=["解放碑社区网格调整"])
-
-
-class PlanGridsBody(BaseModel):
-    """The plan's grids as a GeoJSON FeatureCollection (properties code, name, team_id, branch_id, sources)."""
-
-    model_config = ConfigDict(extra="allow")
-
-    type: str = Field(pattern="^FeatureCollection$")
-    features: list[dict[str, Any]]
-
-
-class WarningAccept(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    key: Text = Field(min_length=1, max_length=200)
-    reason: Text = Field(min_length=1, max_length=1000)
-
-
-class PlanApply(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    effective_date: date
 
 
 def _check_read(actor: Actor) -> None:

@@ -90,6 +90,13 @@ ORDER BY t.valid_from DESC, b.valid_from DESC LIMIT 1
 """
 
 
+def _answered_by(who: Responsible, at: datetime) -> dict[str, Any]:
+    """A case's columns that say who answers for it, set to `who`."""
+    return {"grid_id": who.grid_id, "grid_code": who.grid_code, "community_code": who.community_code,
+            "street_code": who.street_code, "district_code": who.district_code, "team_id": who.team_id,
+            "branch_id": who.branch_id, "updated_at": at}
+
+
 def _responsible_for_grid(session: Session, grid_id: int, on: date) -> Responsible:
     row = session.execute(text(_RESPONSIBLE_SQL), {"id": grid_id, "on": on}).mappings().one()
     return Responsible(**row)
@@ -350,11 +357,7 @@ def route_by_hand(session: Session, case_id: int, grid_code: str, actor: Actor, 
     on = current_day()
     who = _responsible_for_grid(session, _current_grid_id(session, grid_code, on), on)
     at = _now(None)
-    updates: dict[str, Any] = {
-        "grid_id": who.grid_id, "grid_code": who.grid_code, "community_code": who.community_code,
-        "street_code": who.street_code, "district_code": who.district_code, "team_id": who.team_id,
-        "branch_id": who.branch_id, "updated_at": at,
-    }
+    updates = _answered_by(who, at)
     _move_case(session, case_id, row["district_code"], updates)
     _update_case(session, case_id, updates)
     status = CaseStatus(row["status"])
@@ -368,11 +371,7 @@ def rehome(session: Session, case_id: int, who: Responsible, actor: str, note: s
     effect), with an event saying from where to where; its status and clock do not change."""
     row = session.execute(text("SELECT status, grid_code, district_code FROM service_case WHERE id = :id "
                                "FOR UPDATE"), {"id": case_id}).mappings().one()
-    updates: dict[str, Any] = {
-        "grid_id": who.grid_id, "grid_code": who.grid_code, "community_code": who.community_code,
-        "street_code": who.street_code, "district_code": who.district_code, "team_id": who.team_id,
-        "branch_id": who.branch_id, "updated_at": at,
-    }
+    updates = _answered_by(who, at)
     _move_case(session, case_id, row["district_code"], updates)
     _update_case(session, case_id, updates)
     status = CaseStatus(row["status"])
