@@ -144,6 +144,7 @@ def test_without_datetime_the_current_versions(client: TestClient, versions: Non
 
 @pytest.mark.parametrize(("moment", "expected"), [
     ("2023-06-01", [PAST_ID]),  # the east grid begins on 2024-01-01
+    ("2023-06-01T", [PAST_ID]),  # how GDAL 3.6 sends a date
     ("2023-12-31T16:00:00Z", [CURRENT_ID, f"{EAST}@2024-01-01"]),  # midnight in Shanghai: the new day
     ("2023-12-31T15:59:59Z", [PAST_ID]),  # still 2023-12-31 in Shanghai
     ("2024-01-01", [CURRENT_ID, f"{EAST}@2024-01-01"]),
