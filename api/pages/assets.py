@@ -111,6 +111,8 @@ VENDOR_PACKAGES: dict[str, VendorPackage] = {
         VendorPackage("swagger-ui-dist", "5.32.0", {"": "."}, npm="swagger-ui-dist"),
         # Draws a vector basemap (MVT from /basemap/...) on a Leaflet canvas: api/static/shell/basemap.js.
         VendorPackage("leaflet.vectorgrid", "1.3.0", {"": "dist"}, npm="leaflet.vectorgrid"),
+        # The planner's editor at /plan: draw, edit vertices, snap (api/static/plan/).
+        VendorPackage("leaflet-geoman-free", "2.20.2", {"": "dist"}, npm="@geoman-io/leaflet-geoman-free"),
         # folium ships the patched Leaflet.heat its HeatMap template expects (weights fix, Leaflet.heat#78);
         # npm's leaflet.heat@0.2.0 lacks that patch, so the file is served from the installed folium wheel.
         VendorPackage("folium", folium.__version__, {"": "templates"}, python_dir=_FOLIUM_DIR),
