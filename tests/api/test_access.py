@@ -27,7 +27,7 @@ PUBLIC = {
 }
 PATH_VALUES = {"code": drawn.WEST_CODE, "fmt": "json", "z": "14", "x": "13294", "y": "6843", "layer": "grids",
                "service_code": "exposed_rubbish", "service_request_id": "1", "case_id": "1", "photo_id": "1",
-               "username": "admin", "plan_id": "1"}
+               "username": "admin", "plan_id": "1", "area": "500103001001"}
 QUERY = {"/api/buildings": {"bbox": "106.504,29.554,106.506,29.556"}}
 API = ("/api/", "/tiles/", "/open311/", "/healthz")  # pages have their own sign-in (their own tests)
 
