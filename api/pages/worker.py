@@ -67,13 +67,15 @@ def worker_page(request: Request, session: DbSession, lang: LangQ = None) -> Res
     return HTMLResponse(worker_html(language), headers={"Cache-Control": "no-cache"})
 
 
-@router.get(SW_PATH, summary="The worker page's service worker (scope /m)")
+@router.get(SW_PATH, summary="The worker page's service worker (scope /m)", response_class=Response,
+            responses={200: {"content": {"text/javascript": {"schema": {"type": "string"}}}}})
 def service_worker() -> Response:
     return Response(service_worker_js(), media_type="text/javascript; charset=utf-8",
                     headers={"Service-Worker-Allowed": SCOPE, "Cache-Control": "no-cache"})
 
 
-@router.get(MANIFEST_PATH, summary="The worker page's web app manifest")
+@router.get(MANIFEST_PATH, summary="The worker page's web app manifest", response_class=Response,
+            responses={200: {"content": {"application/manifest+json": {"schema": {"type": "object"}}}}})
 def manifest(lang: LangQ = None) -> Response:
     text = messages(pick_language(lang), "worker")
     body = {
