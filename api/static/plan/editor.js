@@ -28,7 +28,7 @@ export const LEGEND_COLOURS = { near: NEAR, under: UNDER, over: OVER, none: NO_W
 
 export function createEditor(element, callbacks) {
   L.PM.setOptIn(true);
-  const map = L.map(element, { zoomControl: true, preferCanvas: false, doubleClickZoom: false })
+  const map = L.map(element, { zoomControl: true, doubleClickZoom: false, pmIgnore: false })
     .setView([29.557, 106.57], 14);
   map.pm.setLang(document.documentElement.lang === 'en' ? 'en' : 'zh');
   map.pm.setGlobalOptions(Object.assign({ allowSelfIntersection: true, templineStyle: { color: '#6a1b9a' },

@@ -21,6 +21,7 @@ const editor = createEditor($('p-map'), {
   onSelect: select,
   onEdited: function (uid, geometry) { change(function () { featureOf(uid).geometry = geometry; }, true); },
   onDrawn: function (geometry) {
+    hint('');
     change(function () {
       const feature = newFeature({ code: nextCode(), name: t.new_grid_name, team_id: null, branch_id: null,
         sources: [] }, geometry);
@@ -28,9 +29,10 @@ const editor = createEditor($('p-map'), {
       state.selected = feature.uid;
     });
   },
-  onLine: split,
+  onLine: function (line) { hint(''); renderTools(); split(line); },
   onPick: merge,
 });
+window.gridmapPlanMap = editor.map; // browser tests find a place's pixel through it
 
 // -- the plan's features and history -------------------------------------------------------------------
 
@@ -168,8 +170,10 @@ async function refresh() {
   if (!state.plan) return;
   const seq = ++state.refreshSeq;
   const id = state.plan.id;
+  document.body.dataset.pending = '1';
   const answers = await Promise.all([plans.checks(id), plans.balance(id), plans.impact(id)]);
   if (seq !== state.refreshSeq || !state.plan || state.plan.id !== id) return;
+  delete document.body.dataset.pending;
   const checks = answers[0];
   state.checks = checks;
   state.balance = answers[1];
