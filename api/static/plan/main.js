@@ -378,6 +378,8 @@ async function act(work, done) {
     if (done) message(typeof done === 'function' ? done(answer) : done, 'ok');
     const summary = await plans.read(state.plan.id);
     state.plan = Object.assign({}, summary, { grids: undefined });
+    const option = $('p-plan').querySelector('option[value="' + summary.id + '"]');
+    if (option) option.textContent = '#' + summary.id + ' ' + summary.name + ' · ' + statusName();
     renderStatus();
     await refresh();
   } catch (error) { failed(error); }
