@@ -20,6 +20,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.auth import client_ip
 from gis.permissions import Actor
+from gis.privacy import has_personal_data
 from gis.store.audit import add_entry
 
 log = logging.getLogger(__name__)
@@ -38,6 +39,13 @@ def record_personal_read(session: Session, request: Request, actor: Actor, what:
     if ids:
         record(session, request, actor, "personal_read", status=200, detail={"what": what, "ids": ids[:1000],
                                                                            "count": len(ids)})
+
+
+def record_cases_shown(session: Session, request: Request, actor: Actor, cases: list[dict[str, Any]]) -> None:
+    """The cases among `cases` whose reporter or exact address was shown unmasked (`personal_data` "shown",
+    see gis/store/case_reads.py `case_dict`) and that carry any: one entry naming them."""
+    record_personal_read(session, request, actor, "case", [
+        case["id"] for case in cases if case.get("personal_data") == "shown" and has_personal_data(case)])
 
 
 class AuditMiddleware:

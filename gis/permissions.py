@@ -161,6 +161,18 @@ def sees_personal_data(actor: Actor, case: CaseScope) -> bool:
     return actor.role in PERSONAL_DATA_EVERYWHERE or in_area(actor, case)
 
 
+NOTICE_BOARD_ROLES = frozenset({"leader", "grid_worker"})
+"""Team roles a grid's notice board names (with a phone): the card of any grid shows them to every role."""
+
+
+def sees_team_members(actor: Actor, grid_code: str) -> bool:
+    """The private residents who serve in a grid's team (party-member central households, volunteers, caring
+    residents): the grid's own team and the managers above it, the command centre and admins — never the
+    public, planners, intake clients or other grids' workers."""
+    return actor.role in PERSONAL_DATA_EVERYWHERE or (
+        actor.role in AREA_ROLES and area_of(actor).covers(grid_code))
+
+
 def check_create_case(actor: Actor) -> None:
     if actor.role not in CREATORS:
         raise Forbidden(f"{actor.role} {actor.username!r} may not report cases")

@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query, Response, UploadFile
+from fastapi import APIRouter, Header, Query, Request, Response, UploadFile
 from fastapi.responses import JSONResponse
 
+from api.audit import record_cases_shown
 from api.auth import CurrentActor
 from api.deps import CaseId, DbSession, Limit, Offset, PhotoId
 from api.schemas import CaseAction, CaseCreate, CaseRoute
@@ -30,17 +31,18 @@ def to_input(body: CaseCreate, idempotency_key: str | None) -> CaseInput:
 
 @router.post("/cases", status_code=201, summary="Report a case; it is routed to its grid by position")
 def create_case(
-    body: CaseCreate, session: DbSession, actor: CurrentActor,
+    body: CaseCreate, request: Request, session: DbSession, actor: CurrentActor,
     idempotency_key: Annotated[str | None, Header(max_length=100)] = None,
 ) -> JSONResponse:
     case_id, created = store.create_case(session, to_input(body, idempotency_key), actor)
     case = store.get_case(session, case_id, actor)
+    record_cases_shown(session, request, actor, [case])
     return JSONResponse(case, status_code=201 if created else 200, headers={"Location": f"/api/cases/{case_id}"})
 
 
 @router.get("/cases", summary="Cases, newest first, filtered (and limited to what the caller may see)")
 def list_cases(
-    session: DbSession, actor: CurrentActor,
+    request: Request, session: DbSession, actor: CurrentActor,
     grid: str | None = None, community: str | None = None, street: str | None = None,
     status: Annotated[list[str] | None, Query()] = None, category: str | None = None,
     reported_from: datetime | None = None, reported_to: datetime | None = None,
@@ -54,12 +56,19 @@ def list_cases(
         unrouted=unrouted, created_by=actor.username if mine else None,
     )
     items, matched = store.list_cases(session, filters, actor, limit=limit, offset=offset)
+    record_cases_shown(session, request, actor, items)
     return {"items": items, "numberMatched": matched, "numberReturned": len(items), "offset": offset}
 
 
 @router.get("/cases/{case_id}", summary="One case")
-def get_case(case_id: CaseId, session: DbSession, actor: CurrentActor) -> dict[str, Any]:
-    return store.get_case(session, case_id, actor)
+def get_case(case_id: CaseId, request: Request, session: DbSession, actor: CurrentActor) -> dict[str, Any]:
+    return _shown(request, session, actor, store.get_case(session, case_id, actor))
+
+
+def _shown(request: Request, session: DbSession, actor: CurrentActor, case: dict[str, Any]) -> dict[str, Any]:
+    """The case as answered, its unmasked personal data recorded in the audit log."""
+    record_cases_shown(session, request, actor, [case])
+    return case
 
 
 @router.get("/cases/{case_id}/events", summary="The case's ledger: every change, who, when, where")
@@ -71,17 +80,18 @@ IdempotencyKey = Annotated[str | None, Header(max_length=100, description="a ret
 
 
 @router.post("/cases/{case_id}/actions", summary="Take a workflow step (409 names the allowed ones)")
-def act(case_id: CaseId, body: CaseAction, session: DbSession, actor: CurrentActor,
+def act(case_id: CaseId, body: CaseAction, request: Request, session: DbSession, actor: CurrentActor,
         idempotency_key: IdempotencyKey = None) -> dict[str, Any]:
     store.apply_action(session, case_id, store.ActionInput(**body.model_dump(), idempotency_key=idempotency_key),
                        actor)
-    return store.get_case(session, case_id, actor)
+    return _shown(request, session, actor, store.get_case(session, case_id, actor))
 
 
 @router.post("/cases/{case_id}/route", summary="Route an unrouted case to a grid by hand")
-def route(case_id: CaseId, body: CaseRoute, session: DbSession, actor: CurrentActor) -> dict[str, Any]:
+def route(case_id: CaseId, body: CaseRoute, request: Request, session: DbSession,
+          actor: CurrentActor) -> dict[str, Any]:
     store.route_by_hand(session, case_id, body.grid_code, actor, note=body.note)
-    return store.get_case(session, case_id, actor)
+    return _shown(request, session, actor, store.get_case(session, case_id, actor))
 
 
 @router.post("/cases/{case_id}/photos", status_code=201, summary="Attach a photo (JPEG, PNG or WebP, ≤ 5 MiB)")

@@ -7,8 +7,9 @@ from datetime import UTC, date, datetime
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 
+from api.audit import record_personal_read
 from api.auth import CurrentActor
 from api.deps import DbSession
 from gis import ledger
@@ -55,12 +56,18 @@ Params = Annotated[LedgerRequest, Depends(ledger_request)]
 
 
 def _load(
-    session: DbSession, actor: CurrentActor, params: LedgerRequest
+    request: Request, session: DbSession, actor: CurrentActor, params: LedgerRequest
 ) -> tuple[list[dict[str, Any]], ledger.LedgerMeta]:
+    """The ledger's rows and title; the rows whose reporter or address are shown unmasked are recorded in
+    the audit log."""
     now = datetime.now(UTC)
     meta = ledger.LedgerMeta(params.scope, store.scope_places(session, params.scope), params.period, now,
                              params.lang)
-    return store.ledger_cases(session, params.scope, params.period, actor, now=now), meta
+    cases = store.ledger_cases(session, params.scope, params.period, actor, now=now)
+    record_personal_read(session, request, actor, "ledger", [
+        c["id"] for c in cases
+        if c["personal_data"] == "shown" and (c["reporter_name"] or c["reporter_contact"] or c["address"])])
+    return cases, meta
 
 
 def _attachment(content: bytes, media_type: str, meta: ledger.LedgerMeta, extension: str) -> Response:
@@ -74,13 +81,13 @@ def _attachment(content: bytes, media_type: str, meta: ledger.LedgerMeta, extens
 
 @router.get("/ledger.xlsx", summary="The ledger as an Excel workbook (ledger sheet and 汇总 summary)",
             response_class=Response, responses={200: {"content": {ledger.XLSX_MEDIA_TYPE: {}}}})
-def ledger_xlsx(session: DbSession, actor: CurrentActor, params: Params) -> Response:
-    cases, meta = _load(session, actor, params)
+def ledger_xlsx(request: Request, session: DbSession, actor: CurrentActor, params: Params) -> Response:
+    cases, meta = _load(request, session, actor, params)
     return _attachment(ledger.build_workbook(cases, meta), ledger.XLSX_MEDIA_TYPE, meta, "xlsx")
 
 
 @router.get("/ledger.csv", summary="The ledger as CSV (UTF-8 with BOM, one line per case)",
             response_class=Response, responses={200: {"content": {"text/csv": {}}}})
-def ledger_csv(session: DbSession, actor: CurrentActor, params: Params) -> Response:
-    cases, meta = _load(session, actor, params)
+def ledger_csv(request: Request, session: DbSession, actor: CurrentActor, params: Params) -> Response:
+    cases, meta = _load(request, session, actor, params)
     return _attachment(ledger.build_csv(cases, meta.lang), ledger.CSV_MEDIA_TYPE, meta, "csv")

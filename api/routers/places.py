@@ -1,8 +1,10 @@
 """Grids and buildings as GeoJSON.
 
 Public, like a community notice board: the current grids' outlines, codes and names (`/api/grids`).
-Behind a key: a grid's detail (team members by name, household counts) and buildings (addresses,
-households, residents)."""
+Behind a key, for every role: a grid's card (its notice board: branch and secretary, the team's leader and
+grid workers with their phones, household counts) and buildings (addresses, households, residents: no
+personal data). The private residents who serve in a team are on the card only for those who may see them
+(`gis.permissions.sees_team_members`), each such read recorded in the audit log."""
 
 from __future__ import annotations
 
@@ -11,10 +13,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 
+from api.audit import record_personal_read
 from api.auth import CurrentActor
 from api.deps import BBoxParam, DbSession, GridCode, Limit, Offset
 from gis.errors import InvalidInput
 from gis.periods import check_day
+from gis.permissions import sees_team_members
 from gis.store import places
 
 router = APIRouter(prefix="/api", tags=["places"])
@@ -45,8 +49,13 @@ def list_grids(request: Request, session: DbSession, bbox: BBoxParam, limit: Lim
 
 
 @router.get("/grids/{code}", summary="One grid with its party branch, service team and counts (key needed)")
-def get_grid(code: GridCode, session: DbSession, actor: CurrentActor, on: Annotated[date | None, Query()] = None):
-    return places.grid_detail(session, code, on=on)
+def get_grid(code: GridCode, request: Request, session: DbSession, actor: CurrentActor,
+             on: Annotated[date | None, Query()] = None):
+    card = places.grid_detail(session, code, on=on, private_members=sees_team_members(actor, code))
+    team = card["properties"]["team"] or {"members": []}
+    record_personal_read(session, request, actor, "team_member",
+                         [m["person_id"] for m in team["members"] if "person_id" in m])
+    return card
 
 
 @router.get("/grids/{code}/buildings", summary="Buildings of one grid (key needed)")

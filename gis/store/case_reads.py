@@ -11,8 +11,9 @@ from sqlalchemy import RowMapping, text
 from sqlalchemy.orm import Session
 
 from gis.errors import NotFound
-from gis.permissions import Actor, CaseScope, check_read_case
+from gis.permissions import Actor, CaseScope, check_read_case, sees_personal_data
 from gis.permissions import allowed_actions as actions_for
+from gis.privacy import mask_case
 from gis.store.area import case_visibility_sql
 from gis.store.vocabulary import is_overdue, overdue_sql
 from gis.workflow import STATUS_CATEGORY, CaseStatus, allowed_actions, parse_enum
@@ -46,11 +47,13 @@ def row_scope(row: RowMapping) -> CaseScope:
 
 
 def case_dict(row: RowMapping, now: datetime, actor: Actor | None) -> dict[str, Any]:
-    """The API's view of one case row, as `actor` may see it: with the actions they may take now (None:
-    the public, whose reader — Open311 — shows only public fields)."""
+    """The API's view of one case row, as `actor` may see it: with the actions they may take now, and the
+    reporter's name and contact and the exact address masked unless they may see them (`sees_personal_data`;
+    None: the public, whose reader — Open311 — sees them masked). `personal_data` says which: "shown" or
+    "masked" (the HTTP layer records each unmasked read in the audit log)."""
     status = CaseStatus(row["status"])
     workflow_allows = allowed_actions(status)
-    return {
+    case = {
         "id": row["id"], "source": row["source"],
         "category": {"code": row["category_code"], "name_zh": row["category_zh"], "name_en": row["category_en"]},
         "description": row["description"], "address": row["address"],
@@ -72,6 +75,9 @@ def case_dict(row: RowMapping, now: datetime, actor: Actor | None) -> dict[str, 
         "satisfaction": row["satisfaction"], "updated_at": row["updated_at"].isoformat(), "photos": list(row["photos"]),
         "extras": dict(row["extras"] or {}),
     }
+    if actor is not None and sees_personal_data(actor, row_scope(row)):
+        return {**case, "personal_data": "shown"}
+    return {**mask_case(case), "personal_data": "masked"}
 
 
 def case_scope(session: Session, case_id: int) -> CaseScope:

@@ -34,6 +34,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from gis.privacy import mask_address
 from gis.store.vocabulary import OPEN_STATUSES, current_day, current_sql, no_jit
 
 SLIVER_TOLERANCE_M2 = 1.0
@@ -105,7 +106,9 @@ def outside_buildings(session: Session) -> list[dict[str, Any]]:
 
 
 def unrouted_cases(session: Session) -> list[dict[str, Any]]:
-    """Open cases no grid answers for, oldest first: the district's manual routing queue."""
+    """Open cases no grid answers for, oldest first: the district's manual routing queue. A map layer shared
+    by every reader of the layers (planners too), so the address is cut to its street (gis/privacy.py): the
+    exact one is in the case itself, for those who may see it."""
     rows = session.execute(text(
         "SELECT c.id, c.status, c.source, c.category_code, k.name_zh AS category_zh, "
         "k.name_en AS category_en, c.address, c.reported_at, c.community_code, c.street_code, "
@@ -113,7 +116,8 @@ def unrouted_cases(session: Session) -> list[dict[str, Any]]:
         "FROM service_case AS c JOIN case_category AS k ON k.code = c.category_code "
         "WHERE c.grid_code IS NULL AND c.status = ANY(:open) ORDER BY c.reported_at, c.id"
     ), {"open": list(OPEN_STATUSES)}).mappings()
-    return [_with_geometry(dict(r)) | {"kind": "unrouted_case", "reported_at": r["reported_at"].isoformat()}
+    return [_with_geometry(dict(r)) | {"kind": "unrouted_case", "reported_at": r["reported_at"].isoformat(),
+                                        "address": mask_address(r["address"])}
             for r in rows]
 
 

@@ -12,7 +12,8 @@ from sqlalchemy.orm import Session
 from gis.errors import NotFound
 from gis.ledger import LedgerScope, PlaceNames, ScopeLevel
 from gis.periods import Period
-from gis.permissions import Actor
+from gis.permissions import Actor, CaseScope, sees_personal_data
+from gis.privacy import mask_row
 from gis.store.area import case_visibility_sql
 from gis.store.vocabulary import current_day, current_sql, overdue_sql
 
@@ -79,7 +80,9 @@ def ledger_cases(
     session: Session, scope: LedgerScope, period: Period, actor: Actor, *, now: datetime | None = None
 ) -> list[dict[str, Any]]:
     """The scope's cases reported in [period start, period end), oldest first, as plain dicts (aware
-    datetimes). The actor's own area (gis/store/area.py) applies on top, as for every case listing."""
+    datetimes). The actor's own area (gis/store/area.py) applies on top, as for every case listing, and the
+    reporter's name and contact and the exact address are masked on rows the actor may not see them on
+    (`sees_personal_data`); each row's `personal_data` says "shown" or "masked", as a case's does."""
     start, end = period.bounds()
     clauses = [f"c.{scope.column} = :scope_code", "c.reported_at >= :start", "c.reported_at < :end"]
     params: dict[str, Any] = {"scope_code": scope.code, "start": start, "end": end,
@@ -89,4 +92,11 @@ def ledger_cases(
     params.update(visible_params)
     sql = _LEDGER_SQL.format(where=" AND ".join(clauses), overdue=overdue_sql("c", ":now"))
     rows = session.execute(text(sql), params).mappings().all()
-    return [dict(row) for row in rows]
+    return [_as_seen(actor, dict(row)) for row in rows]
+
+
+def _as_seen(actor: Actor, row: dict[str, Any]) -> dict[str, Any]:
+    scope = CaseScope(row["grid_code"], row["street_code"], "", row["community_code"])
+    if sees_personal_data(actor, scope):
+        return {**row, "personal_data": "shown"}
+    return {**mask_row(row), "personal_data": "masked"}

@@ -11,6 +11,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from gis.errors import NotFound
+from gis.permissions import NOTICE_BOARD_ROLES
 from gis.store.vocabulary import current_day, current_sql
 
 BBox = tuple[float, float, float, float]
@@ -62,8 +63,14 @@ def list_grids(session: Session, *, bbox: BBox | None, limit: int, offset: int, 
     return Page(features, matched)
 
 
-def grid_detail(session: Session, code: str, *, on: date | None = None) -> dict[str, Any]:
-    """One grid (current, or as it was on a date) with branch, team and counts; NotFound if unknown."""
+def grid_detail(session: Session, code: str, *, on: date | None = None,
+                private_members: bool = False) -> dict[str, Any]:
+    """One grid (current, or as it was on a date) with branch, team and counts; NotFound if unknown.
+
+    The team as a notice board shows it: its leader and grid workers with their phones
+    (`gis.permissions.NOTICE_BOARD_ROLES`); the private residents who serve (party-member central households,
+    volunteers, caring residents) are listed only with `private_members` (the caller may see them:
+    `gis.permissions.sees_team_members`), and otherwise only counted (`team.private_members`)."""
     on = on or current_day()
     row = session.execute(text(
         "SELECT g.id, g.code, g.name, c.code AS community_code, c.name AS community_name, "
@@ -87,13 +94,13 @@ def grid_detail(session: Session, code: str, *, on: date | None = None) -> dict[
         "valid_from": row["valid_from"].isoformat(),
         "valid_to": row["valid_to"].isoformat() if row["valid_to"] else None, "area_m2": round(row["area_m2"], 1),
         "branch": dict(branch) if branch else None,
-        "team": _team(session, code, on),
+        "team": _team(session, code, on, private_members),
         "counts": {key: int(value) for key, value in counts.items()},
     }
     return _feature(row["geojson"], properties, row["code"])
 
 
-def _team(session: Session, code: str, on: date) -> dict[str, Any] | None:
+def _team(session: Session, code: str, on: date, private_members: bool) -> dict[str, Any] | None:
     team = session.execute(text(
         f"SELECT id, name FROM service_team AS t WHERE grid_code = :code AND {current_sql('t')} "
         "ORDER BY valid_from DESC LIMIT 1"
@@ -101,16 +108,23 @@ def _team(session: Session, code: str, on: date) -> dict[str, Any] | None:
     if team is None:
         return None
     members = session.execute(text(
-        "SELECT p.name, m.role, m.from_date FROM team_membership AS m JOIN person AS p ON p.id = m.person_id "
+        "SELECT p.id, p.name, p.phone, m.role, m.from_date "
+        "FROM team_membership AS m JOIN person AS p ON p.id = m.person_id "
         "WHERE m.team_id = :team AND m.from_date <= :on AND (m.to_date IS NULL OR m.to_date >= :on) "
         "ORDER BY m.role, p.name"
     ), {"team": team["id"], "on": on}).mappings().all()
     leader = next((m["name"] for m in members if m["role"] == "leader"), None)
+    public = [m for m in members if m["role"] in NOTICE_BOARD_ROLES]
+    private = [m for m in members if m["role"] not in NOTICE_BOARD_ROLES]
     return {
         "name": team["name"],
         "leader": leader,
-        "members": [{"name": m["name"], "role": m["role"], "since": m["from_date"].isoformat()} for m in members],
+        "members": [{"name": m["name"], "role": m["role"], "since": m["from_date"].isoformat(), "phone": m["phone"]}
+                    for m in public]
+                   + ([{"name": m["name"], "role": m["role"], "since": m["from_date"].isoformat(), "person_id": m["id"]}
+                       for m in private] if private_members else []),
         "grid_workers": sum(1 for m in members if m["role"] == "grid_worker"),
+        "private_members": len(private),
     }
 
 
