@@ -15,12 +15,13 @@ on the map. Times are wall-clock from the navigation's start; each open is repea
 printed, all listed). The app runs under uvicorn in a subprocess (bench/serving.py) on a fresh copy of the
 sample district made from bench/load.py's template (in its cluster, var/bench/load-cluster).
 
-    .venv/bin/python -m bench.field [--runs 3]
+    .venv/bin/python -m bench.field [--runs 3] [--waterfall]
 """
 
 from __future__ import annotations
 
 import argparse
+import re
 import statistics
 import sys
 import time
@@ -58,6 +59,23 @@ class Open:
     bytes: int
     tasks: int
     source: str
+    requests: list[Request] = field(default_factory=list)
+
+
+@dataclass
+class Request:
+    """One request of an open, from the DevTools protocol's Network events (seconds from the navigation)."""
+
+    url: str
+    sent: float
+    initiator: str = ""
+    connection: str = ""  # the connection's id, and "new" if this request set it up
+    setup_ms: float = 0.0  # DNS + TCP (+ TLS) before the request could be sent
+    headers: float | None = None  # response headers received
+    done: float | None = None
+    bytes: int = 0
+    from_sw: bool = False
+    status: int = 0
 
 
 @dataclass
@@ -106,6 +124,7 @@ def open_page(context: BrowserContext, url: str, *, offline: bool = False) -> Op
     cdp.send("Network.emulateNetworkConditions", {**CONDITIONS, "offline": offline})
     received: dict[str, float] = {}
     cdp.on("Network.loadingFinished", lambda e: received.__setitem__(e["requestId"], e["encodedDataLength"]))
+    requests = _record_requests(cdp)
     started = time.perf_counter()
     page.goto(url + "/m", wait_until="commit")
     page.wait_for_function(SHOWN, timeout=60_000, polling=20)
@@ -115,9 +134,72 @@ def open_page(context: BrowserContext, url: str, *, offline: bool = False) -> Op
     page.wait_for_function("() => document.body.dataset.ready", timeout=60_000)
     source = page.evaluate("() => document.body.dataset.ready")
     page.wait_for_timeout(300)  # late responses still count towards the bytes
-    result = Open(seconds, int(sum(received.values())), tasks, source)
+    result = Open(seconds, int(sum(received.values())), tasks, source, requests=list(requests.values()))
     page.close()
     return result
+
+
+def _record_requests(cdp) -> dict[str, Request]:  # noqa: ANN001
+    """Each request's timeline, keyed by the protocol's request id (times relative to the first request)."""
+    requests: dict[str, Request] = {}
+    origin: list[float] = []
+
+    def since(timestamp: float) -> float:
+        if not origin:
+            origin.append(timestamp)
+        return timestamp - origin[0]
+
+    def sent(event: dict) -> None:
+        initiator = event.get("initiator", {})
+        frames = (initiator.get("stack") or {}).get("callFrames") or [{}]
+        where = initiator.get("url") or frames[0].get("url", "")
+        requests[event["requestId"]] = Request(event["request"]["url"], since(event["timestamp"]),
+                                               initiator=f"{initiator.get('type', '')} {_short(where)}".strip())
+
+    def answered(event: dict) -> None:
+        request = requests.get(event["requestId"])
+        if request is None:
+            return
+        response = event["response"]
+        timing = response.get("timing") or {}
+        request.status = response.get("status", 0)
+        request.from_sw = bool(response.get("fromServiceWorker"))
+        request.connection = f"{response.get('connectionId', '')}{'' if response.get('connectionReused') else ' new'}"
+        if timing.get("connectStart", -1) >= 0:
+            request.setup_ms = timing["connectEnd"] - timing["connectStart"]
+        request.headers = since(event["timestamp"])
+
+    def finished(event: dict) -> None:
+        request = requests.get(event["requestId"])
+        if request is not None:
+            request.done = since(event["timestamp"])
+            request.bytes = int(event["encodedDataLength"])
+
+    cdp.on("Network.requestWillBeSent", sent)
+    cdp.on("Network.responseReceived", answered)
+    cdp.on("Network.loadingFinished", finished)
+    return requests
+
+
+def _short(url: str) -> str:
+    """A URL without its origin and content hash, for the waterfall."""
+    path = url.split("://", 1)[-1]
+    path = path[path.find("/"):] if "/" in path else path
+    return re.sub(r"[?&]v=[0-9a-f]+", "", path)
+
+
+def print_waterfall(label: str, opened: Open) -> None:
+    """The requests of one open in the order they were sent: when (s from the first), set-up, headers,
+    done, bytes on the wire, connection, who asked."""
+    print(f"\n{label}: {len(opened.requests)} requests, {opened.bytes / 1024:.0f} KB, "
+          f"on screen at {opened.seconds:.2f} s")
+    print(f"  {'sent':>5} {'setup':>6} {'hdrs':>5} {'done':>5} {'bytes':>7}  {'conn':<7} {'url':<58} initiator")
+    for r in sorted(opened.requests, key=lambda r: r.sent):
+        hdrs = f"{r.headers:5.2f}" if r.headers is not None else "    —"
+        done = f"{r.done:5.2f}" if r.done is not None else "    —"
+        conn = "sw" if r.from_sw else r.connection
+        print(f"  {r.sent:5.2f} {r.setup_ms:5.0f}ms {hdrs} {done} {r.bytes:7d}  {conn:<7} {_short(r.url)[:58]:<58} "
+              f"{r.initiator[:40]}")
 
 
 def signed_in_context(browser, url: str) -> BrowserContext:  # noqa: ANN001
@@ -194,6 +276,8 @@ def report(figures: Figures, grid: str) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--waterfall", action="store_true",
+                        help="also print each request of the first run's cold and warm opens")
     args = parser.parse_args()
     load.BENCH_DIR.mkdir(parents=True, exist_ok=True)
     cluster = EmbeddedCluster(load.CLUSTER_DIR, load.PORT, database=DATABASE)
@@ -205,6 +289,9 @@ def main() -> int:
             say(f"serving the sample district at {url}; worker {USERNAME} of grid {grid}")
             figures = measure(url, args.runs)
         report(figures, grid)
+        if args.waterfall:
+            print_waterfall("cold open, run 1", figures.cold[0])
+            print_waterfall("warm open, run 1", figures.warm[0])
     finally:
         if started:
             cluster.stop()

@@ -11,6 +11,16 @@ because the page's path has no trailing slash) keeps the page and its files; the
 data it read (the Cache API) and queues every write in IndexedDB with an idempotency key, sent once when the
 network returns (`api/static/m/outbox.js`). `/m/manifest.webmanifest` makes it installable.
 
+On a weak link the first screen (my grid, its buildings and my task list) must not wait for one request to
+answer before the next is asked: the page as served to a signed-in reader carries who they are (role and
+area, as `GET /api/session` says it, without the CSRF token) and preloads (`<link rel="preload" as="fetch">`)
+the task list and each of their grids with its buildings, so these download with Leaflet and the modules.
+That per-user part sits between `<!--user-->` and `<!--/user-->`; the rest of the page is the same for
+everyone and built once per language. The page is sent `no-store` (no shared or browser cache keeps a
+person's page), and the service worker strips the per-user part before it keeps the page, so the page it
+shows offline or on a warm open carries no one's area (the page then takes it from its data cache, which
+signing out empties).
+
 The page keeps no copy of the domain's rules: the workflow's labels, transitions, the statuses whose clock
 runs (the worker's tasks) and each role's actions come from `gis.workflow` and `gis.permissions` through
 the page's configuration; the actions a case offers come from the API.
@@ -20,8 +30,9 @@ from __future__ import annotations
 
 import json
 from functools import cache
+from html import escape
 from typing import Annotated
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -29,8 +40,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from api.deps import DbSession
 from api.pages import shell
 from api.pages.i18n import messages, other_language, pick_language
+from api.routers.accounts import who
 from gis.cases import MAX_PHOTO_BYTES
-from gis.permissions import ACTIONS_BY_ROLE
+from gis.permissions import ACTIONS_BY_ROLE, Actor, AreaLevel
 from gis.workflow import (
     ACTION_LABELS,
     CLOCK_STATUSES,
@@ -48,6 +60,11 @@ SW_PATH = "/m/sw.js"
 MANIFEST_PATH = "/m/manifest.webmanifest"
 PHOTO_MAX_PX = 1600  # a photo's longer side after shrinking on the phone
 PHOTO_QUALITY = 0.8  # JPEG quality of the shrunk photo (≈ 200–400 KB at 1600 px)
+TASK_LIMIT = 1000  # open tasks read at once (a worker has a few dozen)
+BUILDING_LIMIT = 5000  # buildings of one grid read at once
+GRID_URL = "/api/grids/{code}"
+BUILDINGS_URL = f"/api/grids/{{code}}/buildings?limit={BUILDING_LIMIT}"
+USER_SLOT = "<!--user--><!--/user-->"  # where the per-user part goes in the shared page
 SOON_HOURS = 24  # a case due within this many hours is amber on the map and in the list
 STATIC_FILES = ("m/main.js", "m/api.js", "m/outbox.js", "m/mapview.js", "m/views.js", "m/photo.js",
                 "m/worker.css", "shell/basemap.js")
@@ -61,10 +78,36 @@ def _self(language: str) -> str:
 @router.get("/m", response_class=HTMLResponse, summary="The grid worker's page (phone; signs in if needed)")
 def worker_page(request: Request, session: DbSession, lang: LangQ = None) -> Response:
     language = pick_language(lang)
-    if shell.current_signin(request, session) is None:
+    signed = shell.current_signin(request, session)
+    if signed is None:
         query = urlencode({"lang": language, "next": _self(language)})
         return shell.no_store(RedirectResponse(f"/signin?{query}", status_code=303))
-    return HTMLResponse(worker_html(language), headers={"Cache-Control": "no-cache"})
+    page = worker_html(language).replace(USER_SLOT, user_part(signed.actor), 1)
+    return shell.no_store(HTMLResponse(page))
+
+
+def user_part(actor: Actor) -> str:
+    """Who reads the page (`GET /api/session`'s answer without the CSRF token: the page may be kept and
+    outlive the session) and a preload of each read the first screen waits for, between the slot's marks."""
+    user = {key: value for key, value in who(actor, None).items() if key != "csrf_token"}
+    links = "".join(f'<link rel="preload" as="fetch" crossorigin href="{escape(url)}">\n'
+                    for url in first_reads(user["area"]))
+    return (f'<!--user--><script id="page-user" type="application/json">{shell.script_json(user)}</script>\n'
+            f"{links}<!--/user-->")
+
+
+def first_reads(area: dict) -> list[str]:
+    """The API reads the first screen waits for, at the addresses the page asks for them (its configuration's
+    `task_url`, `grid_url` and `buildings_url`): the task list, and a grid worker's grids with their buildings."""
+    codes = area["codes"] if area["level"] == AreaLevel.grid.value else []
+    return [task_url(), *(url.format(code=quote(code, safe="")) for code in codes
+                         for url in (GRID_URL, BUILDINGS_URL))]
+
+
+def task_url() -> str:
+    """My tasks: open cases whose clock runs (the server limits the list to my area)."""
+    return "/api/cases?" + urlencode([("status", s) for s in sorted(s.value for s in CLOCK_STATUSES)]
+                                     + [("limit", TASK_LIMIT)])
 
 
 @router.get(SW_PATH, summary="The worker page's service worker (scope /m)", response_class=Response,
@@ -114,7 +157,8 @@ def service_worker_js() -> str:
 
 @cache
 def worker_html(language: str) -> str:
-    """The page in one language, built once (it depends on nothing in the database)."""
+    """The page in one language, built once (it depends on nothing in the database); `USER_SLOT` is where
+    the reader's part goes."""
     text = messages(language, "worker")
     leaflet_css, leaflet_js = shell.leaflet()
     config = {
@@ -126,6 +170,9 @@ def worker_html(language: str) -> str:
         "role_actions": {role: sorted(a.value for a in actions) for role, actions in ACTIONS_BY_ROLE.items()},
         "reason_required": sorted(a.value for a in REASON_REQUIRED),
         "task_statuses": sorted(s.value for s in CLOCK_STATUSES),
+        "task_url": task_url(),
+        "grid_url": GRID_URL,
+        "buildings_url": BUILDINGS_URL,
         "report_source": Source.patrol.value,
         "soon_hours": SOON_HOURS,
         "photo_max_px": PHOTO_MAX_PX,

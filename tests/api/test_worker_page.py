@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import json
 import re
+from html import unescape
 
 import pytest
 from fastapi.testclient import TestClient
 
 from api.pages.assets import external_urls
 from api.pages.shell import STATIC_DIR
-from api.pages.worker import shell_files
+from api.pages.worker import USER_SLOT, shell_files, worker_html
 from gis.store.database import Database
 from gis.store.users import create_user
 from tests import drawn
@@ -29,6 +30,16 @@ def worker(client: TestClient, db: Database) -> TestClient:
                          headers={"Origin": str(client.base_url)})
     assert answer.status_code == 200, answer.text
     return client
+
+
+def _user(html: str) -> dict:
+    found = re.search(r'<!--user--><script id="page-user" type="application/json">(.*?)</script>', html, re.S)
+    assert found
+    return json.loads(found.group(1))
+
+
+def _preloads(html: str) -> list[str]:
+    return [unescape(href) for href in re.findall(r'<link rel="preload" as="fetch" crossorigin href="([^"]+)">', html)]
 
 
 def _config(html: str) -> dict:
@@ -94,3 +105,39 @@ def test_nothing_from_the_internet(worker: TestClient) -> None:
     files = [path.read_text(encoding="utf-8") for path in sorted((STATIC_DIR / "m").iterdir())]
     found = [url for text in pages + files for url in external_urls(text)]
     assert found == []
+
+
+def test_the_page_carries_its_reader_and_preloads_their_first_reads(worker: TestClient, client: TestClient,
+                                                                      db: Database) -> None:
+    """Who reads the page (role and area, no CSRF token) and a preload of each read the first screen waits
+    for, at the addresses the page's configuration gives it; sent no-store, so no cache keeps one person's
+    page for another; the page built once per language holds only the empty slot."""
+    answer = worker.get("/m")
+    assert answer.headers["cache-control"] == "no-store"
+    html = answer.text
+    user = _user(html)
+    assert user == {"username": "m-worker", "role": "grid_worker",
+                    "area": {"level": "grid", "codes": [drawn.WEST_CODE]}}
+    assert "csrf" not in html.split("<!--/user-->")[0].lower()
+    assert worker.cookies.get("gridmap_csrf") not in html
+    config = _config(html)
+    assert config["task_url"].startswith("/api/cases?status=")
+    assert _preloads(html) == [config["task_url"], config["grid_url"].replace("{code}", drawn.WEST_CODE),
+                               config["buildings_url"].replace("{code}", drawn.WEST_CODE)]
+    for url in _preloads(html):
+        assert worker.get(url).status_code == 200, url
+    for language in ("zh-CN", "en"):
+        shared = worker_html(language)
+        assert USER_SLOT in shared and "page-user" not in shared and drawn.WEST_CODE not in shared
+    # Another worker, another browser: their own grid, nothing of the first worker's.
+    with db.session() as session:
+        create_user(session, "m-east", "grid_worker", password=PASSWORD, grid_code=drawn.EAST_CODE)
+    with TestClient(client.app, base_url=str(client.base_url)) as other:
+        signed = other.post("/api/session", json={"username": "m-east", "password": PASSWORD},
+                            headers={"Origin": str(client.base_url)})
+        assert signed.status_code == 200, signed.text
+        theirs = other.get("/m").text
+    assert _user(theirs)["area"]["codes"] == [drawn.EAST_CODE] and _user(theirs)["username"] == "m-east"
+    assert drawn.WEST_CODE not in theirs and "m-worker" not in theirs
+    assert _preloads(theirs)[1:] == [config["grid_url"].replace("{code}", drawn.EAST_CODE),
+                                     config["buildings_url"].replace("{code}", drawn.EAST_CODE)]

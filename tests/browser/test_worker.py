@@ -250,3 +250,54 @@ def test_reloaded_with_no_network_it_still_shows_the_grid_and_the_list(field: Fi
     save_screenshot(page, "worker_offline_reload")
     context.set_offline(False)
     assert outside == [] and errors == []
+
+
+KEPT_PAGE = """async () => {
+  const names = (await caches.keys()).filter(function (name) { return name.startsWith('gridmap-m-shell-'); });
+  const kept = names.length === 1 ? await (await caches.open(names[0])).match('/m') : null;
+  return kept ? kept.text() : null;
+}"""
+
+
+def test_first_reads_come_from_the_preloads_and_the_kept_page_belongs_to_no_one(field: Field, phone) -> None:  # noqa: ANN001
+    """A cold open asks the task list, the grid and its buildings once each, by the page's preloads (a read
+    that did not match its preload would be asked twice); the service worker keeps the page without the
+    reader's part, and a page opened from it still finds the grid and the list (the data cache)."""
+    context, outside, errors = phone
+    signed = context.request.post(field.url + "/api/session", data={"username": USERNAME, "password": PASSWORD},
+                                  headers={"Origin": field.url})
+    assert signed.status == 200, signed.text()
+    page = context.new_page()
+    console: list[str] = []
+    page.on("console", lambda message: console.append(message.text) if message.type in ("warning", "error")
+            else None)
+    asked: list[str] = []
+    page.on("request", lambda request: asked.append(request.url))
+    page.goto(field.url + "/m")
+    page.wait_for_function("() => document.body.dataset.ready === 'network'", timeout=30_000)
+    preloads = page.evaluate("() => Array.from(document.querySelectorAll('link[rel=preload][as=fetch]'), l => l.href)")
+    assert [url.removeprefix(field.url) for url in preloads[1:]] == [f"/api/grids/{field.grid}",
+                                                                     f"/api/grids/{field.grid}/buildings?limit=5000"]
+    assert preloads[0].startswith(field.url + "/api/cases?status=")
+    read = page.evaluate("async () => (await (await caches.open('gridmap-m-data')).keys()).map(r => r.url)")
+    assert set(preloads) <= set(read)  # the page read each preloaded address (and kept the answer) ...
+    assert {url: asked.count(url) for url in preloads} == {url: 1 for url in preloads}  # ... from the preload
+    fetched = page.evaluate("() => performance.getEntriesByType('resource').map(e => [e.name, e.initiatorType])")
+    assert sorted(kind for name, kind in fetched if name in preloads) == ["link"] * len(preloads)
+    assert page.evaluate("() => gridmapWorker.state.codes") == [field.grid]
+    expect(page.locator("#m-tasks [data-case]")).to_have_count(2)
+    # The service worker keeps the page with the slot emptied: no one's name, area or preloads.
+    page.evaluate("() => navigator.serviceWorker.ready.then(() => true)")
+    kept = page.evaluate(KEPT_PAGE)
+    assert kept is not None and "<!--user--><!--/user-->" in kept
+    assert "page-user" not in kept and field.grid not in kept and USERNAME not in kept
+    page.reload()
+    page.wait_for_function("() => navigator.serviceWorker.controller !== null && document.body.dataset.ready",
+                           timeout=30_000)
+    assert page.evaluate("() => document.getElementById('page-user')") is None
+    assert page.evaluate("() => gridmapWorker.state.codes") == [field.grid]
+    assert page.evaluate("() => gridmapWorker.state.grids.size") == 1
+    expect(page.locator("#m-tasks [data-case]")).to_have_count(2)
+    assert field.grid not in page.evaluate(KEPT_PAGE)  # kept again from the network behind the page, emptied
+    assert outside == [] and errors == []
+    assert [text for text in console if "preload" in text] == []

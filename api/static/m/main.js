@@ -49,34 +49,52 @@ async function read(url, apply) {
   }
 }
 
-function taskUrl() {
-  return '/api/cases?' + config.task_statuses.map(function (s) { return 'status=' + s; }).join('&') + '&limit=1000';
+/** Who I am as the server put it in the page (role and area; absent when the page came from the service
+ * worker, which keeps it without): the first screen's reads need not wait for `GET /api/session`. */
+function pageUser() {
+  const element = document.getElementById('page-user');
+  return element ? JSON.parse(element.textContent) : null;
+}
+
+function areaUrl(template, code) {
+  return template.replace('{code}', encodeURIComponent(code));
 }
 
 async function load() {
-  // The lists need not wait for who I am (the server limits them to my area); the grid's map does.
-  const reads = [
-    read(taskUrl(), function (page) { state.tasks = page.items; drawCases(); }),
-    read('/api/categories?lang=' + encodeURIComponent(config.lang), function (list) { state.categories = list; drawCategories(); }),
-    read('/api/cases?mine=true&limit=200', function (page) { state.mine = page.items; drawMine(); }),
-  ];
-  await read('/api/session', function (session) {
+  // The lists need not wait for who I am (the server limits them to my area); the grid's map needs my
+  // codes: from the page if the server put them there, else from what the phone kept of the session (a
+  // warm or offline open), else from the server. The task list, my grids and their buildings are the
+  // addresses the page preloads (worker.py first_reads), so these reads take the preloaded answers.
+  const reads = [];
+  const asked = new Set();
+  function readArea() {
+    state.codes.filter(function (code) { return !asked.has(code); }).forEach(function (code) {
+      asked.add(code);
+      reads.push(read(areaUrl(config.grid_url, code), function (grid) { state.grids.set(code, grid); drawGrids(); }));
+      reads.push(read(areaUrl(config.buildings_url, code), function (page) {
+        state.buildings.set(code, page.features);
+        drawBuildings();
+      }));
+    });
+  }
+  function useSession(session) {
     state.session = session;
     config.role = session.role;
     state.codes = session.area.level === 'grid' ? session.area.codes : [];
-    drawCases();
-  }).catch(function (error) { fail(error); });
+    readArea();
+  }
+  const given = pageUser();
+  if (given && !state.session) useSession(given);
+  reads.push(read(config.task_url, function (page) { state.tasks = page.items; drawCases(); }));
+  const session = read('/api/session', function (answer) { useSession(answer); drawCases(); })
+    .catch(function (error) { if (!state.session) fail(error); });
+  reads.push(read('/api/categories?lang=' + encodeURIComponent(config.lang), function (list) { state.categories = list; drawCategories(); }));
+  reads.push(read('/api/cases?mine=true&limit=200', function (page) { state.mine = page.items; drawMine(); }));
+  await session;
   if (!state.session) return;
   if (!gridFeatures().length) {
     $('m-grid').textContent = state.codes.length ? fmt(T.grid_codes, { codes: state.codes.join(', ') }) : T.not_worker;
   }
-  state.codes.forEach(function (code) {
-    reads.push(read('/api/grids/' + code, function (grid) { state.grids.set(code, grid); drawGrids(); }));
-    reads.push(read('/api/grids/' + code + '/buildings?limit=5000', function (page) {
-      state.buildings.set(code, page.features);
-      drawBuildings();
-    }));
-  });
   const results = await Promise.allSettled(reads);
   document.body.dataset.ready = state.fromCache ? 'cache' : 'network';
   if (results.some(function (r) { return r.status === 'rejected'; })) toast(T.load_failed);

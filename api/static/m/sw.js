@@ -1,7 +1,8 @@
 /* The worker page's service worker, served as /m/sw.js with scope /m (gridmap prepends `SHELL_FILES`: the
  * page in both languages and its files at their hashed addresses, Leaflet).
  *
- * - install: keep the shell (the page only if the answer is the page itself, not the sign-in it redirects to);
+ * - install: keep the shell (the page only if the answer is the page itself, not the sign-in it redirects to,
+ *   and without its reader's part);
  * - activate: drop older shells, take over open pages;
  * - the page (/m, /m?lang=en): from the phone at once, refreshed from the network behind it, so it opens in
  *   well under a second on a weak link and with none;
@@ -25,9 +26,22 @@ function isPage(response) {
   return response.ok && !response.redirected && response.type === 'basic';
 }
 
+/** The page without its reader's part (`<!--user-->…<!--/user-->`: who is signed in and the preloads of
+ * their area), so what is kept belongs to no one: a page shown from here takes the area from the data cache,
+ * which signing out empties. */
+async function shared(response) {
+  const html = await response.text();
+  const headers = new Headers(response.headers);
+  headers.delete('content-length');
+  headers.delete('content-encoding');
+  return new Response(html.replace(/<!--user-->[\s\S]*?<!--\/user-->/, '<!--user--><!--/user-->'),
+    { status: response.status, statusText: response.statusText, headers: headers });
+}
+
 async function keep(cache, url) {
   const response = await fetch(url, { credentials: 'same-origin', cache: 'no-cache' });
-  if (isPage(response)) await cache.put(url, response);
+  if (PAGES.has(url) && isPage(response)) await cache.put(url, await shared(response));
+  else if (isPage(response)) await cache.put(url, response);
 }
 
 self.addEventListener('install', function (event) {
@@ -46,8 +60,11 @@ self.addEventListener('activate', function (event) {
 async function page(event, key) {
   const cache = await caches.open(SHELL);
   const kept = await cache.match(key);
-  const network = fetch(event.request).then(async function (response) {
-    if (isPage(response)) await cache.put(key, response.clone());
+  const network = fetch(event.request).then(function (response) {
+    // The page gets the answer as it streams in; the copy kept for next time is made beside it.
+    if (isPage(response)) {
+      event.waitUntil(shared(response.clone()).then(function (copy) { return cache.put(key, copy); }));
+    }
     return response;
   });
   if (kept) {
