@@ -12,6 +12,7 @@ no longer now than at the baseline (ratio ≤ 1.0). Prints figures only; asserts
     .venv/bin/python bench/suite_time.py -k layers tests/api        # a quick subset
     .venv/bin/python bench/suite_time.py --only now tests/api      # one side only
     .venv/bin/python bench/suite_time.py --now HEAD                # a commit, not the working tree
+    .venv/bin/python bench/suite_time.py --now HEAD --chunks 6     # sides alternate, 6 groups of files
 """
 
 from __future__ import annotations
@@ -98,11 +99,15 @@ def parse_durations(output: str, run: Run) -> None:
             in_section = False
 
 
-def run_suite(label: str, tree: Path, work: Path, selection: list[str]) -> Run:
-    run = Run(label)
-    fixtures_file = work / f"fixtures-{label}.json"
+def run_suite(label: str, tree: Path, work: Path, selection: list[str], run: Run | None = None,
+              keep_cluster: bool = False, tag: str = "") -> Run:
+    """One pytest run of `selection` in `tree`; its figures are added to `run` (several chunks make one)."""
+    run = run or Run(label)
+    fixtures_file = work / f"fixtures-{label}{tag}.json"
     env = dict(os.environ)
-    env.pop("GRIDMAP_TEST_KEEP_CLUSTER", None)  # each run starts and stops its own cluster
+    env.pop("GRIDMAP_TEST_KEEP_CLUSTER", None)  # each run starts and stops its own cluster ...
+    if keep_cluster:  # ... unless it comes in chunks (stopped at the end by stop_clusters)
+        env["GRIDMAP_TEST_KEEP_CLUSTER"] = "1"
     env.update({
         "GRIDMAP_TEST_PORT": str(PORTS[label]),
         "GRIDMAP_TEST_DATA_DIR": str(work / f"cluster-{label}"),  # read by conftests that know it
@@ -112,23 +117,53 @@ def run_suite(label: str, tree: Path, work: Path, selection: list[str]) -> Run:
     })
     command = [str(PYTHON), "-m", "pytest", "-p", "no:cacheprovider", "-p", "suite_time_plugin",
                "--durations=0", "--durations-min=0", "-q", *selection]
-    say(f"{label}: {' '.join(command[1:])}  (in {tree}; load average {os.getloadavg()[0]:.2f})")
+    shown = " ".join(command[1:]) if len(command) < 20 else f"{' '.join(command[1:9])} ... ({len(selection)} paths)"
+    say(f"{label}{tag}: {shown}  (in {tree}; load average {os.getloadavg()[0]:.2f})")
     start = time.perf_counter()
     result = subprocess.run(command, cwd=tree, env=env, capture_output=True, text=True, check=False)
-    run.wall = time.perf_counter() - start
-    run.exit_code = result.returncode
-    output = result.stdout + result.stderr
-    (work / f"pytest-{label}.log").write_text(output, encoding="utf-8")
+    wall = time.perf_counter() - start
+    run.wall += wall
+    run.exit_code = max(run.exit_code, result.returncode)
+    (work / f"pytest-{label}{tag}.log").write_text(result.stdout + result.stderr, encoding="utf-8")
     lines = [line for line in result.stdout.splitlines() if line.strip()]
-    run.summary = lines[-1] if lines else "(no output)"
+    summary = lines[-1] if lines else "(no output)"
+    run.summary = f"{run.summary}; {summary}" if run.summary else summary
     parse_durations(result.stdout, run)
     if fixtures_file.exists():
-        run.fixtures = {name: (spent, count) for name, (spent, count) in
-                        json.loads(fixtures_file.read_text(encoding="utf-8")).items()}
+        for name, (spent, count) in json.loads(fixtures_file.read_text(encoding="utf-8")).items():
+            before = run.fixtures.get(name, (0.0, 0))
+            run.fixtures[name] = (before[0] + spent, before[1] + count)
     run.load = f"load average {os.getloadavg()[1]:.2f} (5 min) at the end, {os.cpu_count()} cores"
-    say(f"{label}: {run.summary}  (exit {run.exit_code}, wall {run.wall:.1f} s, {run.load}, "
+    say(f"{label}{tag}: {summary}  (exit {result.returncode}, wall {wall:.1f} s, {run.load}; so far "
         f"{len(run.per_test)} test ids, sum {run.total:.1f} s)")
     return run
+
+
+def test_files(tree: Path, paths: list[str]) -> list[str]:
+    files = sorted(str(p.relative_to(tree)) for p in (tree / "tests").rglob("test_*.py"))
+    return [f for f in files if not paths or any(f == p or f.startswith(p.rstrip("/") + "/") for p in paths)]
+
+
+def run_chunked(trees: dict[str, Path], work: Path, chunks: int, paths: list[str], keyword: list[str]
+                ) -> dict[str, Run | None]:
+    """The test files both trees have, in `chunks` contiguous groups, each run by both sides one after the
+    other, the side that goes first alternating: a change in the machine's load (it is shared) falls on
+    both sides alike. Then the files only one side has, so that the totals are whole."""
+    runs = {"baseline": Run("baseline"), "now": Run("now")}
+    files = {label: test_files(tree, paths) for label, tree in trees.items()}
+    common = [f for f in files["now"] if f in set(files["baseline"])]
+    size = -(-len(common) // chunks)
+    groups = [common[i:i + size] for i in range(0, len(common), size)]
+    for number, group in enumerate(groups):
+        sides = ("baseline", "now") if number % 2 == 0 else ("now", "baseline")
+        for label in sides:
+            run_suite(label, trees[label], work, group + keyword, runs[label], keep_cluster=True,
+                      tag=f"-{number + 1}of{len(groups)}")
+    for label in ("now", "baseline"):
+        only = [f for f in files[label] if f not in set(common)]
+        if only:
+            run_suite(label, trees[label], work, only + keyword, runs[label], keep_cluster=True, tag="-only")
+    return dict(runs)
 
 
 def check_imports(tree: Path, work: Path) -> None:
@@ -217,6 +252,9 @@ def main() -> int:
                              "of it, untouched by edits in progress)")
     parser.add_argument("--now-first", action="store_true",
                         help="run the current suite first (to see whether the order favours one side)")
+    parser.add_argument("--chunks", type=int, default=0,
+                        help="run the test files both sides have in N groups, alternating sides group by group "
+                             "(steadier on a shared machine); paths then select test files or folders")
     parser.add_argument("--only", choices=["baseline", "now"], help="run one side only")
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory (logs, worktree)")
     parser.add_argument("paths", nargs="*", help="test paths (as in the current tree) for both runs")
@@ -228,8 +266,13 @@ def main() -> int:
     trees = {"baseline": work / "baseline", "now": ROOT if args.now == "." else work / "now"}
     runs: dict[str, Run | None] = {"baseline": None, "now": None}
     try:
+        if args.chunks:
+            for label, rev in (("baseline", args.baseline), ("now", args.now)):
+                if trees[label] != ROOT:
+                    checkout(label, rev, trees[label], work)
+            runs = run_chunked(trees, work, args.chunks, args.paths, ["-k", args.keyword] if args.keyword else [])
         order = (("baseline", args.baseline), ("now", args.now))
-        for label, rev in (order[::-1] if args.now_first else order):
+        for label, rev in (() if args.chunks else order[::-1] if args.now_first else order):
             if args.only and args.only != label:
                 continue
             tree = trees[label]
