@@ -516,6 +516,7 @@ def settle_due_plans(session: Session) -> int:
 
 def rollback_plan(session: Session, plan_id: int, actor: Actor) -> int:
     """A new draft restoring the grids the area had the day before `plan_id` took effect."""
+    check_may_plan(actor)  # before the plan's state: a role that may not plan learns nothing of it
     plan = _plan_row(session, plan_id)
     if plan["status"] != PlanStatus.applied:
         raise Conflict(f"plan {plan_id} is {plan['status']}: only an applied plan can be rolled back")
