@@ -18,6 +18,33 @@ The area a person may see is one value, `area_of(actor)`; gis/store/area.py turn
 list, search, export, layer, tile, ledger and Open311 read applies. Reporters' names, phones and exact
 addresses are shown to the team handling the case and the managers above it (`sees_personal_data`),
 masked for everyone else (gis/privacy.py).
+
+Reads, route by route (tests/api/test_authorization_matrix.py holds each route to these; a new route needs a
+rule there):
+- Cases, their events and photos: `can_read_case` — the district-wide readers, the area roles inside their
+  area, anyone for the cases they reported (the intake client: what it posted). Lists add the same rule in
+  SQL (`case_visibility_sql`). The case JSON masks the reporter unless `sees_personal_data`: planners and the
+  intake client read cases masked, and so does a worker reading a case they reported in another grid.
+- Ledger (CSV, Excel): the district-wide readers anywhere, the area roles for places inside their area
+  (`gis.ledger.can_read_scope`), never the intake client; rows masked as the case JSON is.
+- Map layers, vector tiles and the wall: district-wide readers only (`can_read_layers`); they carry no
+  reporter (the coverage layer's unrouted cases show the address cut to the street).
+- Open311 reads: public, every case, through a fixed list of public fields; the address cut to the street,
+  livelihood requests without text or address.
+- A grid's card (`/api/grids/{code}`): every signed-in role, any grid — it is the notice board: branch and
+  secretary, the team's leader and grid workers (`NOTICE_BOARD_ROLES`) with their phones, household counts.
+  The private residents who serve (central households, volunteers, caring residents) are named only to
+  `sees_team_members` (the grid's own workers, the managers above it, the command centre, admins), never
+  with a phone; others get their number only.
+- Buildings (`/api/buildings`, `/api/grids/{code}/buildings`, the OGC buildings collection): every
+  signed-in role, district-wide. A building carries an address, households, residents and floors: facts of
+  the place, no person; a worker reports and visits wherever they are, and the intake client may check a
+  position. Anonymous callers get grid outlines only.
+- Plans: read by admins, planners and the command centre; made and changed by admins and planners.
+- Work days and visit counts: every signed-in role, each seeing the work days and grids of its own area
+  (`area_sql`); scheduling by managers in their area (`check_schedule_work_day`), visits by them and the
+  grid's workers (`check_record_visit`).
+- The audit log and account changes: admins only.
 """
 
 from __future__ import annotations

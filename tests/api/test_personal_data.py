@@ -162,6 +162,14 @@ def test_each_unmasked_read_is_in_the_audit_log_and_masked_reads_are_not(world: 
     assert ("planner", "case") not in reads
 
 
+@pytest.mark.parametrize("caller", ["planner", "hotline"])
+def test_a_cases_events_carry_no_reporter(world: World, caller: str) -> None:
+    case_id = world.cases["hotline" if caller == "hotline" else WEST]
+    answer = world.client.get(f"/api/cases/{case_id}/events", headers=world.headers(caller))
+    assert answer.status_code == 200 and answer.json()
+    _no_full(answer.text, "events")
+
+
 # -- ledger: CSV and Excel ----------------------------------------------------------------------------------
 
 
@@ -206,6 +214,15 @@ def test_ledger_files_show_reporters_only_in_the_callers_area(world: World, fmt:
     else:
         _no_full(body, f"{caller}'s ledger")
         assert MASKED["name"] in body and MASKED["phone"] in body and MASKED["address"] in body
+
+
+def test_an_unmasked_ledger_is_in_the_audit_log_and_a_masked_one_is_not(world: World) -> None:
+    assert _ledger(world, "community-1", "csv", community=COMMUNITY_1)[0] == 200
+    assert _ledger(world, "planner", "csv", community=COMMUNITY_1)[0] == 200
+    log = world.client.get("/api/audit", params={"kind": "personal_read", "limit": 1000},
+                           headers=world.headers("admin")).json()["items"]
+    ledgers = {e["username"]: e["detail"]["ids"] for e in log if e["detail"]["what"] == "ledger"}
+    assert world.cases[WEST] in ledgers["community-1"] and "planner" not in ledgers
 
 
 # -- Open311: JSON and XML ----------------------------------------------------------------------------------
