@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 from api.app import create_app
-from api.pages import district_map, page_routers, shell, wall, worker
+from api.pages import district_map, page_routers, planner, shell, wall, worker
 from gis.settings import Settings
 
 
 def test_every_page_module_with_a_router_is_served() -> None:
     assert {id(r) for r in page_routers()} == {id(district_map.router), id(wall.router), id(shell.router),
-                                                 id(worker.router)}
+                                                 id(worker.router), id(planner.router)}
     app = create_app(Settings(database_url="postgresql+psycopg://nobody@127.0.0.1:1/none"))
     paths = set(app.openapi()["paths"])
-    assert {"/", "/wall", "/signin", "/m"} <= paths
+    assert {"/", "/wall", "/signin", "/m", "/plan"} <= paths
 
 
 def test_a_page_without_a_template_gets_an_empty_root_for_its_scripts() -> None:
