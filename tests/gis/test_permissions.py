@@ -18,6 +18,8 @@ from gis.permissions import (
     check_action,
     check_create_case,
     check_route_by_hand,
+    sees_personal_data,
+    sees_team_members,
 )
 from gis.workflow import Action
 
@@ -97,3 +99,12 @@ def test_unrouted_case_is_not_readable_by_workers_or_street_officers() -> None:
     assert not can_read_case(ACTORS["worker-own"], unrouted)
     assert not can_read_case(ACTORS["street-own"], unrouted)
     assert can_read_case(ACTORS["centre"], unrouted)
+
+
+@pytest.mark.parametrize(("who", "sees"), [
+    ("admin", True), ("centre", True), ("street-own", True), ("worker-own", True), ("planner", False),
+    ("street-other", False), ("worker-other", False), ("client-own", False),
+])
+def test_personal_data_and_a_teams_private_members_go_to_the_team_and_managers_above(who: str, sees: bool) -> None:
+    assert sees_personal_data(ACTORS[who], CASE) is sees  # the client that posted the case included
+    assert sees_team_members(ACTORS[who], WEST) is sees
