@@ -77,10 +77,13 @@ function start() {
   measureRem();
   state.measure = ctx.config.measure;
   const grids = createGridLayer();
-  addBasemap(ctx.map, { dark: true }).then(function (basemap) { // beneath the grids, which then let it show
+  // The basemap goes beneath the grids (which then let it show through); polling starts once it is known,
+  // so the wall never has more than one request in flight.
+  addBasemap(ctx.map, { dark: true }).catch(function () { return null; }).then(function (basemap) {
     state.basemap = Boolean(basemap);
     window.gridmapWall.basemap = basemap;
     restyleAll();
+    schedule(0);
   });
   createPointLayers();
   updateToggles();
@@ -91,7 +94,6 @@ function start() {
   tick();
   setInterval(tick, 1000);
   setStatus('connecting');
-  schedule(0);
   window.gridmapWall = {
     map: ctx.map, grids: grids, overdue: layers.overdue, coverage: layers.coverage, state: state, stats: stats,
     select: selectMeasure, basemap: null,
