@@ -50,6 +50,18 @@ KBIT = 1000 / 8  # bytes per second in one kbit/s
 CONDITIONS = {"offline": False, "latency": 400, "downloadThroughput": 400 * KBIT, "uploadThroughput": 400 * KBIT}
 SHOWN = "() => document.querySelector('#m-tasks[data-loaded]') && window.gridmapWorker " \
         "&& gridmapWorker.state.grids.size > 0"
+TIMELINE = """() => {
+  const at = (entry) => entry ? entry.responseEnd / 1000 : null;
+  const files = performance.getEntriesByType('resource');
+  const mark = performance.getEntriesByName('m-main')[0];
+  return {
+    html: performance.getEntriesByType('navigation')[0].responseEnd / 1000,
+    leaflet: at(files.find((e) => e.name.endsWith('/leaflet.js'))),
+    modules: mark ? mark.startTime / 1000 : null,
+    shown: performance.now() / 1000,
+    ...Object.fromEntries(performance.getEntriesByType('mark').reverse().map((m) => [m.name, m.startTime / 1000])),
+  };
+}"""
 TARGETS = {"cold_bytes": 300 * 1024, "cold_s": 3.0, "warm_s": 1.0, "offline_s": 1.0}
 
 
@@ -60,6 +72,7 @@ class Open:
     tasks: int
     source: str
     requests: list[Request] = field(default_factory=list)
+    timeline: dict[str, float] = field(default_factory=dict)  # page-side moments (s from the navigation)
 
 
 @dataclass
@@ -129,12 +142,14 @@ def open_page(context: BrowserContext, url: str, *, offline: bool = False) -> Op
     page.goto(url + "/m", wait_until="commit")
     page.wait_for_function(SHOWN, timeout=60_000, polling=20)
     seconds = time.perf_counter() - started
+    timeline = page.evaluate(TIMELINE)
     tasks = page.locator("#m-tasks [data-case]").count()
     source = "network" if not offline else "offline"
     page.wait_for_function("() => document.body.dataset.ready", timeout=60_000)
     source = page.evaluate("() => document.body.dataset.ready")
     page.wait_for_timeout(300)  # late responses still count towards the bytes
-    result = Open(seconds, int(sum(received.values())), tasks, source, requests=list(requests.values()))
+    result = Open(seconds, int(sum(received.values())), tasks, source, requests=list(requests.values()),
+                  timeline=timeline)
     page.close()
     return result
 
@@ -194,6 +209,8 @@ def print_waterfall(label: str, opened: Open) -> None:
     print(f"\n{label}: {len(opened.requests)} requests, {opened.bytes / 1024:.0f} KB, "
           f"on screen at {opened.seconds:.2f} s")
     print(f"  {'sent':>5} {'setup':>6} {'hdrs':>5} {'done':>5} {'bytes':>7}  {'conn':<7} {'url':<58} initiator")
+    moments = ", ".join(f"{name} {value:.2f} s" for name, value in opened.timeline.items() if value is not None)
+    print(f"  in the page (from the navigation): {moments}")
     for r in sorted(opened.requests, key=lambda r: r.sent):
         hdrs = f"{r.headers:5.2f}" if r.headers is not None else "    —"
         done = f"{r.done:5.2f}" if r.done is not None else "    —"
@@ -277,7 +294,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--waterfall", action="store_true",
-                        help="also print each request of the first run's cold and warm opens")
+                        help="also print each request of every cold open and of the first warm open")
     args = parser.parse_args()
     load.BENCH_DIR.mkdir(parents=True, exist_ok=True)
     cluster = EmbeddedCluster(load.CLUSTER_DIR, load.PORT, database=DATABASE)
@@ -290,7 +307,8 @@ def main() -> int:
             figures = measure(url, args.runs)
         report(figures, grid)
         if args.waterfall:
-            print_waterfall("cold open, run 1", figures.cold[0])
+            for run, opened in enumerate(figures.cold, 1):
+                print_waterfall(f"cold open, run {run}", opened)
             print_waterfall("warm open, run 1", figures.warm[0])
     finally:
         if started:

@@ -68,6 +68,9 @@ USER_SLOT = "<!--user--><!--/user-->"  # where the per-user part goes in the sha
 SOON_HOURS = 24  # a case due within this many hours is amber on the map and in the list
 STATIC_FILES = ("m/main.js", "m/api.js", "m/outbox.js", "m/mapview.js", "m/views.js", "m/photo.js",
                 "m/worker.css", "shell/basemap.js")
+# Not on the first screen, so not in its bytes on a weak link: photos (main.js imports photo.js when a photo is
+# taken, or once the first screen is shown) and the basemap (mapview.js imports it once the map is made).
+LATER_MODULES = ("m/photo.js", "shell/basemap.js")
 LangQ = Annotated[str | None, Query(description="zh-CN (default) or en")]
 
 
@@ -141,9 +144,15 @@ def shell_files() -> list[str]:
 
 
 def module_imports() -> list[str]:
-    """The modules main.js imports, at the plain addresses its `import` statements resolve to (the page
-    preloads them, so a weak link pays one round trip for them all, not one per level of imports)."""
+    """The modules main.js imports, at the plain addresses its `import` statements resolve to."""
     return [f"{shell.STATIC_ROUTE}/{name}" for name in STATIC_FILES if name.endswith(".js") and name != "m/main.js"]
+
+
+def first_screen_modules() -> list[str]:
+    """The modules the first screen needs, which the page preloads (so a weak link pays one round trip for
+    them all, not one per level of imports); `LATER_MODULES` are imported when first used, after it."""
+    later = {f"{shell.STATIC_ROUTE}/{name}" for name in LATER_MODULES}
+    return [url for url in module_imports() if url not in later]
 
 
 @cache
@@ -187,7 +196,7 @@ def worker_html(language: str) -> str:
         "worker.html", lang=language, title=text["title"], body_class="worker", config=config,
         styles=(leaflet_css, shell.static_url("m/worker.css")), scripts=(leaflet_js,),
         modules=(shell.static_url("m/main.js"),), text=text, manifest=f"{MANIFEST_PATH}?lang={language}",
-        preload=module_imports(),
+        preload=first_screen_modules(),
         other=_self(other_language(language)), other_name=messages(language, "language")["other"],
     )
 

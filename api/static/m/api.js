@@ -1,8 +1,9 @@
 /* Reading and writing the API from the worker page.
  *
  * Reads keep what they got in the Cache API (`DATA_CACHE`), so the page opens with no network: `cached(url)`
- * answers at once from the phone, `fresh(url)` asks the server and keeps the answer. The page shows the
- * first and then the second (cache, then network), so a warm open does not wait for a weak link.
+ * answers at once from the phone, `fresh(url)` asks the server and keeps the answer (`saved()` says when it
+ * is kept). The page shows the first and then the second (cache, then network), so a warm open does not wait
+ * for a weak link.
  * Writes send the session's CSRF token (the `gridmap_csrf` cookie) and an idempotency key; they are made
  * only by the outbox (outbox.js), which queues them first. */
 
@@ -50,9 +51,18 @@ export async function cached(url) {
 export async function fresh(url) {
   const response = await fetch(url, { credentials: 'same-origin', headers: { Accept: 'application/json' } });
   if (!response.ok) throw new HttpError(response.status, await bodyOf(response), url);
-  const cache = await openCache();
-  if (cache) await cache.put(url, response.clone());
+  const copy = response.clone();
+  const saving = openCache().then(function (cache) { return cache && cache.put(url, copy); });
+  pending.add(saving);
+  saving.catch(function () {}).then(function () { pending.delete(saving); });
   return response.json();
+}
+
+const pending = new Set();
+
+/** Settles when every answer read so far is kept on the phone (`fresh` does not wait for it). */
+export function saved() {
+  return Promise.allSettled(Array.from(pending));
 }
 
 /** A write with the CSRF token and an idempotency key; returns the answer's JSON or throws. */
@@ -74,6 +84,7 @@ export async function send(method, url, { json, form, key } = {}) {
 
 /** Forget what the phone kept (signing out). */
 export async function forgetData() {
+  await saved(); // an answer still being kept would come back after the delete
   if ('caches' in window) await caches.delete(DATA_CACHE);
 }
 

@@ -3,19 +3,32 @@
  * outbox's queue and conflicts. Data is read cache-then-network (api.js), every write goes through the
  * outbox (outbox.js), and the service worker (/m/sw.js) keeps the page's files for opening offline. */
 
-import { cached, forgetData, fresh, newKey } from './api.js';
+import { cached, forgetData, fresh, newKey, saved } from './api.js';
 import { createMap, insideGrids } from './mapview.js';
 import * as outbox from './outbox.js';
-import { shrink, showThumbs } from './photo.js';
 import { byDeadline, caseList, caseSheet, el, fmt, syncLists, urgency } from './views.js';
 import { COLOURS } from './mapview.js';
+
+performance.mark('m-main'); // the modules are here (bench/field.py --waterfall shows when)
+
+// photo.js is not on the first screen: imported at the first photo, or once the first screen is shown (the
+// service worker keeps it for offline use).
+let photoModule = null;
+function photos() {
+  if (!photoModule) photoModule = import('./photo.js');
+  return photoModule;
+}
+async function shrink(file, maxPx, quality) { return (await photos()).shrink(file, maxPx, quality); }
+function showThumbs(box, list, onRemove, label) {
+  photos().then(function (module) { module.showThumbs(box, list, onRemove, label); });
+}
 
 const config = JSON.parse(document.getElementById('page-config').textContent);
 const T = config.strings;
 const $ = function (id) { return document.getElementById(id); };
 
 const state = {
-  session: null, codes: [], grids: new Map(), buildings: new Map(), tasks: [], mine: [], categories: [],
+  session: null, codes: [], grids: new Map(), buildings: new Map(), tasks: [], tasksRead: false, mine: [], categories: [],
   queue: [], openCase: null, fromCache: false, online: navigator.onLine, needsSignIn: false,
 };
 const report = { latlng: null, accuracy: null, photos: [] };
@@ -34,16 +47,24 @@ const view = createMap($('m-map'), {
 
 // -- reading ---------------------------------------------------------------------------------------
 
-/** Cache, then network: `apply` runs with what the phone kept (if anything), then with the server's answer. */
+/** Cache, then network: `apply` runs with what the phone kept (if anything), then with the server's answer.
+ * Both are asked at once, and neither waits for the other: what the phone kept is not applied over an
+ * answer that came first (on a first open the cache is made on disk, which need not hold up the screen). */
 async function read(url, apply) {
-  const kept = await cached(url).catch(function () { return null; });
-  if (kept) apply(kept);
+  let answered = false;
+  const kept = cached(url).catch(function () { return null; }).then(function (body) {
+    if (body && !answered) apply(body);
+    return body;
+  });
+  kept.catch(function (error) { console.warn('worker page: cannot show what was kept of ' + url, error); });
   try {
-    apply(await fresh(url));
+    const answer = await fresh(url);
+    answered = true;
+    apply(answer);
     return true;
   } catch (error) {
     if (error.status === 401) { location.href = config.signin_url; return false; }
-    if (!kept) throw error;
+    if (!await kept.catch(function () { return null; })) throw error;
     state.fromCache = true;
     return false;
   }
@@ -83,9 +104,14 @@ async function load() {
     state.codes = session.area.level === 'grid' ? session.area.codes : [];
     readArea();
   }
+  // The task list first: its answer is applied before the buildings' (the heaviest to draw).
+  reads.push(read(config.task_url, function (page) {
+    state.tasks = page.items;
+    state.tasksRead = true;
+    drawCases();
+  }));
   const given = pageUser();
   if (given && !state.session) useSession(given);
-  reads.push(read(config.task_url, function (page) { state.tasks = page.items; drawCases(); }));
   const session = read('/api/session', function (answer) { useSession(answer); drawCases(); })
     .catch(function (error) { if (!state.session) fail(error); });
   reads.push(read('/api/categories?lang=' + encodeURIComponent(config.lang), function (list) { state.categories = list; drawCategories(); }));
@@ -96,6 +122,8 @@ async function load() {
     $('m-grid').textContent = state.codes.length ? fmt(T.grid_codes, { codes: state.codes.join(', ') }) : T.not_worker;
   }
   const results = await Promise.allSettled(reads);
+  await saved(); // what was read is on the phone before the page says it is ready
+  photos().catch(function () { photoModule = null; });
   document.body.dataset.ready = state.fromCache ? 'cache' : 'network';
   if (results.some(function (r) { return r.status === 'rejected'; })) toast(T.load_failed);
   drawNet();
@@ -145,7 +173,8 @@ function drawCases() {
   const tasks = myTasks();
   view.showCases(tasks, function (c) { return COLOURS[urgency(c, config.soon_hours, now)]; });
   caseList($('m-tasks'), tasks, config, now, pendingIds(), openCase, T.no_tasks);
-  if (state.session) $('m-tasks').dataset.loaded = '1';
+  // "Loaded" (bench/field.py waits for it) once the list drawn is my tasks as read, from the phone or the server.
+  if (state.session && state.tasksRead) $('m-tasks').dataset.loaded = '1';
   $('m-tasks-note').textContent = fmt(T.tasks_note, { n: tasks.length });
   $('m-count-tasks').textContent = tasks.length ? String(tasks.length) : '';
   if (state.openCase) drawSheet();

@@ -1,8 +1,6 @@
 /* The worker's map: my grid(s), their buildings, my open cases coloured by time left, and the position of
  * a report (the phone's, with its accuracy circle, or a tapped point). The district's basemap, if one is
- * configured, is drawn beneath (../shell/basemap.js). */
-
-import { addBasemap } from '../shell/basemap.js';
+ * configured, is drawn beneath (../shell/basemap.js, imported once the map is made). */
 
 export const COLOURS = { overdue: '#c62828', soon: '#d97706', later: '#2e7d32', none: '#607d8b' };
 
@@ -11,7 +9,9 @@ export function createMap(element, handlers) {
     attributionControl: false });
   L.control.zoom({ position: 'bottomright' }).addTo(map);
   L.control.scale({ imperial: false, position: 'bottomleft' }).addTo(map);
-  addBasemap(map).catch(function () { return null; }); // offline or none configured: the grids alone
+  // Imported here, not at the top: the basemap is not on the first screen's critical path on a weak link.
+  import('../shell/basemap.js').then(function (module) { return module.addBasemap(map); })
+    .catch(function () { return null; }); // offline or none configured: the grids alone
 
   const grids = L.geoJSON(null, {
     style: { color: '#0f5e9c', weight: 3, fillColor: '#0f5e9c', fillOpacity: 0.08 },
