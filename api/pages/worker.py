@@ -69,8 +69,9 @@ SOON_HOURS = 24  # a case due within this many hours is amber on the map and in 
 STATIC_FILES = ("m/main.js", "m/api.js", "m/outbox.js", "m/mapview.js", "m/views.js", "m/photo.js",
                 "m/worker.css", "shell/basemap.js")
 # Not on the first screen, so not in its bytes on a weak link: photos (main.js imports photo.js when a photo is
-# taken, or once the first screen is shown) and the basemap (mapview.js imports it once the map is made).
-LATER_MODULES = ("m/photo.js", "shell/basemap.js")
+# taken, or once the first screen is shown), the outbox (imported once the first reads are asked; a first open
+# has nothing queued) and the basemap (mapview.js imports it once the map is made).
+LATER_MODULES = ("m/photo.js", "m/outbox.js", "shell/basemap.js")
 LangQ = Annotated[str | None, Query(description="zh-CN (default) or en")]
 
 

@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 
 from api.pages.assets import external_urls
 from api.pages.shell import STATIC_DIR
-from api.pages.worker import USER_SLOT, shell_files, worker_html
+from api.pages.worker import LATER_MODULES, USER_SLOT, module_imports, shell_files, worker_html
 from gis.store.database import Database
 from gis.store.users import create_user
 from tests import drawn
@@ -141,3 +141,16 @@ def test_the_page_carries_its_reader_and_preloads_their_first_reads(worker: Test
     assert drawn.WEST_CODE not in theirs and "m-worker" not in theirs
     assert _preloads(theirs)[1:] == [config["grid_url"].replace("{code}", drawn.EAST_CODE),
                                      config["buildings_url"].replace("{code}", drawn.EAST_CODE)]
+
+
+def test_the_page_preloads_the_first_screens_modules_and_the_service_worker_keeps_all(worker: TestClient) -> None:
+    """Modules the first screen does not need (photos, the outbox, the basemap) are not in its bytes on a weak
+    link: not preloaded, imported later; the service worker still keeps every module for opening offline."""
+    html = worker.get("/m").text
+    preloaded = re.findall(r'<link rel="modulepreload" href="([^"]+)">', html)
+    later = [f"/static/{name}" for name in LATER_MODULES]
+    assert preloaded and set(preloaded) == set(module_imports()) - set(later)
+    assert set(later) <= set(shell_files())
+    main = (STATIC_DIR / "m" / "main.js").read_text(encoding="utf-8")
+    assert "import('./photo.js')" in main and "import('./outbox.js')" in main
+    assert not re.search(r"^import .* from '\./(photo|outbox)\.js';", main, re.M)

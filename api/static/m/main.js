@@ -5,7 +5,6 @@
 
 import { cached, forgetData, fresh, newKey, saved } from './api.js';
 import { createMap, insideGrids } from './mapview.js';
-import * as outbox from './outbox.js';
 import { byDeadline, caseList, caseSheet, el, fmt, syncLists, urgency } from './views.js';
 import { COLOURS } from './mapview.js';
 
@@ -22,6 +21,18 @@ async function shrink(file, maxPx, quality) { return (await photos()).shrink(fil
 function showThumbs(box, list, onRemove, label) {
   photos().then(function (module) { module.showThumbs(box, list, onRemove, label); });
 }
+
+// outbox.js is not on the first screen either (a first open has nothing queued): imported (and started) once
+// the page's first reads are asked; every write waits for it, and the page says it is ready once it runs.
+let outboxModule = null;
+function outbox() {
+  if (!outboxModule) {
+    outboxModule = import('./outbox.js').then(function (box) { startOutbox(box); return box; });
+    outboxModule.catch(function () { outboxModule = null; });
+  }
+  return outboxModule;
+}
+function enqueue(item) { return outbox().then(function (box) { return box.enqueue(item); }); }
 
 const config = JSON.parse(document.getElementById('page-config').textContent);
 const T = config.strings;
@@ -122,7 +133,8 @@ async function load() {
     $('m-grid').textContent = state.codes.length ? fmt(T.grid_codes, { codes: state.codes.join(', ') }) : T.not_worker;
   }
   const results = await Promise.allSettled(reads);
-  await saved(); // what was read is on the phone before the page says it is ready
+  await saved(); // what was read is on the phone before the page says it is ready ...
+  await outbox().catch(function () {}); // ... and the outbox runs
   photos().catch(function () { photoModule = null; });
   document.body.dataset.ready = state.fromCache ? 'cache' : 'network';
   if (results.some(function (r) { return r.status === 'rejected'; })) toast(T.load_failed);
@@ -241,7 +253,7 @@ function drawSheet(given) {
       showThumbs(box, list, function (i) { list.splice(i, 1); redraw(box, list); }, T.remove);
     },
     act: function (body, photos) {
-      outbox.enqueue({ kind: 'action', key: newKey(), caseId: c.id, body: body, photos: photos })
+      enqueue({ kind: 'action', key: newKey(), caseId: c.id, body: body, photos: photos })
         .then(function () { if (!navigator.onLine) toast(T.sent_queued); });
     },
   }));
@@ -297,7 +309,7 @@ $('m-report').addEventListener('submit', function (event) {
   const category = $('m-report-category').value;
   if (!category || !report.latlng) { toast(T.need_category_position); return; }
   const name = $('m-report-category').selectedOptions[0].textContent;
-  outbox.enqueue({
+  enqueue({
     kind: 'report', key: newKey(), label: name, photos: report.photos.slice(),
     body: { source: config.report_source, category: category, description: $('m-report-description').value,
       lon: report.latlng.lng, lat: report.latlng.lat, crs: 'wgs84' },
@@ -318,7 +330,7 @@ $('m-visit').addEventListener('submit', function (event) {
   const select = $('m-visit-building');
   if (!select.value) { toast(T.need_building); return; }
   const problems = $('m-visit-problems').value.split('\n').map(function (s) { return s.trim(); }).filter(Boolean);
-  outbox.enqueue({
+  enqueue({
     kind: 'visit', key: newKey(), label: select.selectedOptions[0].textContent,
     body: { building_code: select.value, households_reached: Number($('m-visit-households').value || 0),
       problems: problems, note: $('m-visit-note').value, visited_at: new Date().toISOString() },
@@ -348,12 +360,18 @@ function toast(message) {
   toastTimer = setTimeout(function () { box.hidden = true; }, 4000);
 }
 
-outbox.onChange(function (all, info) {
+function startOutbox(box) {
+  window.gridmapWorker.outbox = box;
+  box.onChange(function (all, info) { outboxChanged(box, all, info); });
+  box.start();
+}
+
+function outboxChanged(box, all, info) {
   state.queue = all;
   state.needsSignIn = info.needsSignIn;
   syncLists($('m-queue'), $('m-conflicts'), all, config, function (item) {
     if (item.state === 'queued' && !confirm(T.remove_confirm)) return;
-    outbox.remove(item.seq);
+    box.remove(item.seq);
   });
   $('m-queue-empty').hidden = all.some(function (i) { return i.state === 'queued'; });
   $('m-conflicts-empty').hidden = all.some(function (i) { return i.state === 'conflict'; });
@@ -364,9 +382,9 @@ outbox.onChange(function (all, info) {
     toast(T.sent);
     load();
   }
-});
+}
 
-$('m-sync-now').addEventListener('click', function () { outbox.flush(); });
+$('m-sync-now').addEventListener('click', function () { outbox().then(function (box) { box.flush(); }); });
 $('m-signout').addEventListener('click', async function (event) {
   event.preventDefault();
   const waiting = state.queue.filter(function (i) { return i.state === 'queued'; }).length;
@@ -384,6 +402,6 @@ if ('serviceWorker' in navigator) {
   });
 }
 
-window.gridmapWorker = { state: state, map: view.map, outbox: outbox, load: load };
-outbox.start();
+window.gridmapWorker = { state: state, map: view.map, outbox: null, load: load };
 load();
+outbox().catch(function (error) { console.warn('worker page: no outbox yet', error); });
