@@ -28,14 +28,13 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import psycopg
 from playwright.sync_api import BrowserContext, Page, sync_playwright
 from sqlalchemy import text
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench import load  # noqa: E402
-from bench.serving import database_stamp, served_app  # noqa: E402
+from bench.serving import served_app  # noqa: E402
 from gis.settings import Settings  # noqa: E402
 from gis.store.database import open_database  # noqa: E402
 from gis.store.embedded import EmbeddedCluster  # noqa: E402
@@ -104,15 +103,7 @@ def say(message: str) -> None:
 
 def fresh_database(cluster: EmbeddedCluster) -> str:
     """A copy of bench/load.py's sample template (loaded by it first if it is missing or stale)."""
-    stamp = {"day": time.strftime("%Y-%m-%d"), "inputs": load.inputs_hash()}
-    with psycopg.connect(cluster.dsn("postgres"), autocommit=True) as conn:
-        current = database_stamp(conn, load.TEMPLATE)
-    if current != stamp:
-        load.fresh_copy(cluster)  # makes the template (and a copy of its own we do not use)
-    with psycopg.connect(cluster.dsn("postgres"), autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {DATABASE} TEMPLATE {load.TEMPLATE}")
-    return cluster.url(DATABASE)
+    return load.fresh_copy(cluster, DATABASE)
 
 
 def make_worker(database_url: str) -> str:

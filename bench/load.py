@@ -253,9 +253,10 @@ def inputs_hash() -> str:
     return digest.hexdigest()[:16]
 
 
-def fresh_copy(cluster: EmbeddedCluster) -> str:
+def fresh_copy(cluster: EmbeddedCluster, database: str = DATABASE) -> str:
     """The sample in a template database (made with `gridmap sample` unless one made today from the same
-    inputs exists: its year of cases ends on the day it was made), copied into a fresh database."""
+    inputs exists: its year of cases ends on the day it was made), copied into a fresh database `database`
+    (other benchmarks take their own copy of the same template)."""
     stamp = {"day": date.today().isoformat(), "inputs": inputs_hash()}
     with psycopg.connect(cluster.dsn("postgres"), autocommit=True) as conn:
         if database_stamp(conn, TEMPLATE) != stamp:
@@ -272,9 +273,9 @@ def fresh_copy(cluster: EmbeddedCluster) -> str:
             conn.execute(f"COMMENT ON DATABASE {TEMPLATE} IS '{json.dumps(stamp)}'")
         else:
             say(f"reusing the sample loaded into {TEMPLATE} today")
-        conn.execute(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {DATABASE} TEMPLATE {TEMPLATE}")
-    return cluster.url(DATABASE)
+        conn.execute(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
+        conn.execute(f"CREATE DATABASE {database} TEMPLATE {TEMPLATE}")
+    return cluster.url(database)
 
 
 @dataclass(frozen=True)

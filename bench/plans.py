@@ -20,14 +20,12 @@ import time
 from pathlib import Path
 
 import geopandas as gpd
-import psycopg
 import shapely
 from sqlalchemy import text
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import load  # noqa: E402
-from bench.serving import database_stamp  # noqa: E402
 from gis.permissions import Actor  # noqa: E402
 from gis.plans.model import PlanGrid  # noqa: E402
 from gis.settings import Settings  # noqa: E402
@@ -48,16 +46,7 @@ def say(message: str) -> None:
 
 def fresh_database(cluster: EmbeddedCluster) -> str:
     """A copy of bench/load.py's sample template (loaded by it first if it is missing or stale)."""
-    stamp = {"day": time.strftime("%Y-%m-%d"), "inputs": load.inputs_hash()}
-    with psycopg.connect(cluster.dsn("postgres"), autocommit=True) as conn:
-        current = database_stamp(conn, load.TEMPLATE)
-    if current != stamp:
-        say("the sample template is missing or stale: bench/load.py makes it")
-        load.fresh_copy(cluster)
-    with psycopg.connect(cluster.dsn("postgres"), autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {DATABASE} TEMPLATE {load.TEMPLATE}")
-    return cluster.url(DATABASE)
+    return load.fresh_copy(cluster, DATABASE)
 
 
 def moved_boundary(grids: list[PlanGrid]) -> tuple[list[PlanGrid], str, str]:

@@ -46,6 +46,7 @@ from pmtiles.tile import (
     zxy_to_tileid,
 )
 
+from gis import tilegrid
 from gis.coords import coordinate_system
 from gis.errors import CoordinateSystemError, GridmapError, InvalidInput
 from gis.settings import Settings
@@ -172,14 +173,8 @@ def tile_format(extension: str) -> TileFormat:
 
 
 def check_tile_address(z: int, x: int, y: int) -> None:
-    """InvalidInput naming the range for a z, x or y that is no tile of the Web Mercator grid."""
-    if not 0 <= z <= MAX_ZOOM:
-        raise InvalidInput(f"zoom {z} is out of range; allowed: 0 to {MAX_ZOOM}", details={"z": z})
-    last = 2**z - 1
-    for name, value in (("x", x), ("y", y)):
-        if not 0 <= value <= last:
-            raise InvalidInput(f"tile {name} {value} is out of range at zoom {z}; allowed: 0 to {last}",
-                               details={name: value, "z": z})
+    """InvalidInput naming the range for a z, x or y that is no basemap tile."""
+    tilegrid.check_tile_address(z, x, y, MAX_ZOOM)
 
 
 def is_gzipped(data: bytes) -> bool:

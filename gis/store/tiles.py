@@ -33,7 +33,7 @@ import numpy as np
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from gis.errors import InvalidInput, NotFound
+from gis.errors import NotFound
 from gis.periods import district_today
 from gis.store.layers import (
     VALUES_MAX_AGE_SECONDS,
@@ -44,6 +44,7 @@ from gis.store.layers import (
     grid_values,
 )
 from gis.store.vocabulary import current_sql, no_jit, open_case_sql, overdue_open_sql
+from gis.tilegrid import check_tile_address
 
 __all__ = ["CASE_POINTS_FROM_ZOOM", "MAX_ZOOM", "TILE_LAYERS", "GridBoxes", "cached_case_tile",
            "cached_grid_tile", "case_tile", "check_tile", "grid_boxes", "grid_tile", "simplify_tolerance",
@@ -76,13 +77,7 @@ def check_tile(layer: str, z: int, x: int, y: int) -> None:
     if layer not in TILE_LAYERS:
         raise NotFound(f"unknown tile layer {layer!r}; allowed: {', '.join(TILE_LAYERS)}",
                        details={"layer": layer, "allowed": list(TILE_LAYERS)})
-    if not 0 <= z <= MAX_ZOOM:
-        raise InvalidInput(f"zoom {z} is out of range; allowed: 0 to {MAX_ZOOM}", details={"z": z})
-    last = 2**z - 1
-    for name, value in (("x", x), ("y", y)):
-        if not 0 <= value <= last:
-            raise InvalidInput(f"tile {name} {value} is out of range at zoom {z}; allowed: 0 to {last}",
-                               details={name: value, "z": z})
+    check_tile_address(z, x, y, MAX_ZOOM)
 
 
 def simplify_tolerance(z: int, y: int) -> float:
