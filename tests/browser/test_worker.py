@@ -30,6 +30,12 @@ PASSWORD = "worker-browser-password"
 USERNAME = "w-browser"
 ADMIN = Actor(username="worker-test-desk", role="admin")
 PHONE = {"width": 375, "height": 812}
+# The page's own controls on screen whose box is under 44 px high (Leaflet's map controls aside).
+SMALL_TARGETS = """() => Array.from(document.querySelectorAll(
+    'button, a[href], select, textarea, input:not([type=hidden]):not([type=file]), [role=tab], [data-case]'))
+  .filter(e => !e.closest('.leaflet-container') && e.offsetParent !== null)
+  .map(e => ({what: e.id || e.className || e.tagName, h: Math.round(e.getBoundingClientRect().height)}))
+  .filter(t => t.h > 0 && t.h < 44)"""
 
 
 @dataclass(frozen=True)
@@ -139,6 +145,7 @@ def test_worker_accepts_and_handles_a_case_with_a_note_and_a_photo(field: Field,
     assert grids_of_shown == 1
     assert page.evaluate("() => gridmapWorker.state.codes") == [field.grid]
     save_screenshot(page, "worker_tasks")
+    assert page.evaluate(SMALL_TARGETS) == [], "touch targets of at least 44 px"
     # The case's sheet offers exactly what the server allows me now: accept.
     page.locator(f"#m-tasks [data-case='{field.to_accept}']").click()
     sheet = page.locator("#m-case")
@@ -153,6 +160,7 @@ def test_worker_accepts_and_handles_a_case_with_a_note_and_a_photo(field: Field,
     sheet.locator("#m-handle-photo").set_input_files(str(_photo(tmp_path)))
     expect(sheet.locator(".m-thumbs img")).to_have_count(1)
     save_screenshot(page, "worker_handle_form")
+    assert page.evaluate(SMALL_TARGETS) == [], "touch targets of at least 44 px"
     sheet.get_by_role("button", name="处置反馈").click()
     expect(sheet.locator(".m-status")).to_have_text("已处置，等待核查", timeout=15_000)
     expect(sheet.locator("form.m-action")).to_have_count(0)
