@@ -309,3 +309,34 @@ def test_first_reads_come_from_the_preloads_and_the_kept_page_belongs_to_no_one(
     assert field.grid not in page.evaluate(KEPT_PAGE)  # kept again from the network behind the page, emptied
     assert outside == [] and errors == []
     assert [text for text in console if "preload" in text] == []
+
+
+def test_worker_reports_at_their_position_outside_their_grid_and_finds_it_among_my_reports(
+    field: Field, phone  # noqa: ANN001
+) -> None:
+    context, outside, errors = phone
+    with field.db.session() as session:  # standing beside the other grid's case
+        lon, lat, other = session.execute(text("SELECT ST_X(position), ST_Y(position), grid_code FROM service_case "
+                                               "WHERE id = :id"), {"id": field.foreign}).one()
+    context.grant_permissions(["geolocation"], origin=field.url)
+    context.set_geolocation({"longitude": lon, "latitude": lat, "accuracy": 12})
+    page = context.new_page()
+    _sign_in(page, field.url)
+    page.locator("[data-tab=report]").click()
+    page.locator("#m-report-category").select_option(index=1)
+    page.locator("#m-report-description").fill("井盖松动，有人绊倒")
+    page.locator("#m-report-locate").click()
+    expect(page.locator("#m-report-position")).to_contain_text("精度 ±12 米")
+    expect(page.locator("#m-report-warning")).to_be_visible()
+    expect(page.locator("#m-report-warning")).to_contain_text("不在我的网格内")
+    save_screenshot(page, "worker_report_outside")
+    page.get_by_role("button", name="上报案件").click()
+    expect(page.locator("#m-net")).not_to_contain_text("待发送", timeout=15_000)
+    case_id, grid, source = _row(field.db, "SELECT id, grid_code, source FROM service_case WHERE created_by = :who "
+                                 "AND description = '井盖松动，有人绊倒'", who=USERNAME)
+    assert (grid, source) == (other, "patrol")  # routed to the grid that answers for the position
+    page.locator("[data-tab=mine]").click()
+    expect(page.locator(f"#m-mine [data-case='{case_id}']")).to_be_visible(timeout=15_000)
+    expect(page.locator(f"#m-tasks [data-case='{field.foreign}']")).to_have_count(0)  # not that grid's others
+    save_screenshot(page, "worker_my_reports")
+    assert outside == [] and errors == []
