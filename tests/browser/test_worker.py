@@ -350,3 +350,20 @@ def test_worker_reports_at_their_position_outside_their_grid_and_finds_it_among_
     expect(page.locator(f"#m-tasks [data-case='{field.foreign}']")).to_have_count(0)  # not that grid's others
     save_screenshot(page, "worker_my_reports")
     assert outside == [] and errors == []
+
+
+def test_the_english_switch_gives_the_same_page_in_english(field: Field, phone) -> None:  # noqa: ANN001
+    context, outside, errors = phone
+    page = context.new_page()
+    _sign_in(page, field.url)
+    page.locator("#m-lang").click()
+    page.wait_for_url(field.url + "/m?lang=en")
+    page.wait_for_function("() => document.body.dataset.ready", timeout=30_000)
+    assert page.evaluate("() => document.documentElement.lang") == "en"
+    expect(page.locator("[data-tab=report]")).to_have_text("Report")
+    expect(page.locator("#m-net")).to_contain_text("Online")
+    tasks = page.locator("#m-tasks [data-case]")
+    expect(tasks).to_have_count(2)
+    assert page.evaluate(SMALL_TARGETS) == [], "touch targets of at least 44 px in English too"
+    save_screenshot(page, "worker_tasks_en")
+    assert outside == [] and errors == []
