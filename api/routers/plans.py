@@ -21,6 +21,7 @@ from gis.errors import InvalidInput, PayloadTooLarge
 from gis.permissions import Actor, Forbidden
 from gis.plans.files import read_plan_file
 from gis.plans.model import PlanGrid
+from gis.store import plan_review as review
 from gis.store import plans as store
 from gis.store.vocabulary import current_day, current_sql
 
@@ -112,7 +113,7 @@ def put_grids(plan_id: int, body: PlanGridsBody, session: DbSession, actor: Curr
 @router.get("/{plan_id}/checks", summary="What is wrong with the plan, each problem with its geometry")
 def get_checks(plan_id: int, session: DbSession, actor: CurrentActor, settings: AppSettings) -> dict[str, Any]:
     _check_read(actor)
-    problems = store.check(session, plan_id, settings.grid_households_range)
+    problems = review.check(session, plan_id, settings.grid_households_range)
     return {"plan": plan_id, "errors": sum(p.severity.value == "error" for p in problems),
             "warnings": sum(p.severity.value == "warning" for p in problems),
             "problems": [p.as_dict() for p in problems]}
@@ -120,7 +121,7 @@ def get_checks(plan_id: int, session: DbSession, actor: CurrentActor, settings: 
 
 @router.post("/{plan_id}/check", summary="Check the plan: with no errors left it becomes checked")
 def run_check(plan_id: int, session: DbSession, actor: CurrentActor, settings: AppSettings) -> dict[str, Any]:
-    problems = store.check(session, plan_id, settings.grid_households_range)
+    problems = review.check(session, plan_id, settings.grid_households_range)
     status = store.mark_checked(session, plan_id, problems, actor)
     return {"plan": plan_id, "status": status, "problems": [p.as_dict() for p in problems]}
 
@@ -134,18 +135,18 @@ def accept(plan_id: int, body: WarningAccept, session: DbSession, actor: Current
 @router.get("/{plan_id}/balance", summary="Governance load per grid of the plan")
 def get_balance(plan_id: int, session: DbSession, actor: CurrentActor, settings: AppSettings) -> list[dict]:
     _check_read(actor)
-    return store.plan_balance(session, plan_id, settings.households_per_worker_target)
+    return review.plan_balance(session, plan_id, settings.households_per_worker_target)
 
 
 @router.get("/{plan_id}/impact", summary="What the plan changes hands: grids before and after, buildings, cases")
 def get_impact(plan_id: int, session: DbSession, actor: CurrentActor, settings: AppSettings) -> dict[str, Any]:
     _check_read(actor)
-    return store.impact(session, plan_id, settings.households_per_worker_target)
+    return review.impact(session, plan_id, settings.households_per_worker_target)
 
 
 @router.post("/{plan_id}/approve", summary="Approve a checked plan (not its author; nothing may block)")
 def approve(plan_id: int, session: DbSession, actor: CurrentActor, settings: AppSettings) -> dict[str, Any]:
-    problems = store.check(session, plan_id, settings.grid_households_range)
+    problems = review.check(session, plan_id, settings.grid_households_range)
     store.approve(session, plan_id, problems, actor)
     return store.plan_summary(session, plan_id)
 
@@ -177,7 +178,7 @@ _EXPORT_RESPONSES = {200: {"content": {media: {} for media in EXPORT_MEDIA.value
 def export(plan_id: int, fmt: str, session: DbSession, actor: CurrentActor, settings: AppSettings) -> Response:
     _check_read(actor)
     grids = store.plan_grids(session, plan_id)
-    loads = store.plan_balance(session, plan_id, settings.households_per_worker_target)
+    loads = review.plan_balance(session, plan_id, settings.households_per_worker_target)
     return _export_file(grids, loads, fmt, f"plan-{plan_id}")
 
 
@@ -185,8 +186,8 @@ def export(plan_id: int, fmt: str, session: DbSession, actor: CurrentActor, sett
             summary="A community's or street's current grids as GeoPackage or GeoJSON, with balance figures")
 def export_current(area: str, fmt: str, session: DbSession, actor: CurrentActor, settings: AppSettings) -> Response:
     _check_read(actor)
-    grids = store.current_grids(session, area)
-    loads = store.area_balance(session, area, grids, settings.households_per_worker_target)
+    grids = review.current_grids(session, area)
+    loads = review.area_balance(session, area, grids, settings.households_per_worker_target)
     return _export_file(grids, loads, fmt, f"grids-{area}")
 
 

@@ -35,11 +35,10 @@ def moves(grids: Sequence[PlanGrid], points: Points) -> list[Move]:
             for i in changed]
 
 
-def before_after(grid_codes_before: Mapping[str, Mapping[str, int]], loads_after: Mapping[str, Mapping[str, int]],
-                 fields: Sequence[str] = ("buildings", "households", "open_cases")) -> list[dict[str, object]]:
-    """Per grid code (today's and the plan's), each field before and after."""
-    codes = sorted(set(grid_codes_before) | set(loads_after))
-    return [{"code": code, **{f"{name}_before": int(grid_codes_before.get(code, {}).get(name, 0)) for name in fields},
-             **{f"{name}_after": int(loads_after.get(code, {}).get(name, 0)) for name in fields},
-             "exists_before": code in grid_codes_before, "exists_after": code in loads_after}
-            for code in codes]
+def before_after(before: Mapping[str, Mapping[str, object]], after: Mapping[str, Mapping[str, object]],
+                 fields: Sequence[str] = ("buildings", "households", "open_cases", "recent_cases", "workers"),
+                 ) -> list[dict[str, object]]:
+    """Per grid code (today's and the plan's), its loads before and after (None where the grid is not)."""
+    return [{"code": code, "before": {f: before[code][f] for f in fields} if code in before else None,
+             "after": {f: after[code][f] for f in fields} if code in after else None}
+            for code in sorted(set(before) | set(after))]

@@ -17,7 +17,6 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-import numpy as np
 import shapely
 from sqlalchemy import text
 from sqlalchemy.orm import Session
@@ -25,13 +24,11 @@ from sqlalchemy.orm import Session
 from gis.codes import parse_community_code, parse_street_code
 from gis.errors import Conflict, InvalidInput, NotFound
 from gis.permissions import Actor, Forbidden
-from gis.plans.balance import RECENT_DAYS, balance
-from gis.plans.checks import CheckContext, CheckKind, PlanProblem, blocking, check_plan
-from gis.plans.impact import moves
-from gis.plans.model import Lineage, PlanGrid, PlanStatus, Points
+from gis.plans.checks import PlanProblem, blocking
+from gis.plans.model import Lineage, PlanGrid, PlanStatus
 from gis.store.assign import reassign_buildings
 from gis.store.cases import rehome, responsible_for
-from gis.store.vocabulary import OPEN_STATUSES, current_day, current_sql, open_case_sql, serving_sql, sql_list
+from gis.store.vocabulary import OPEN_STATUSES, current_day, current_sql, sql_list
 
 PLANNERS = frozenset({"admin", "planner"})
 UNFINISHED = f"c.status IN {sql_list(OPEN_STATUSES)}"  # someone must still act: these move with the boundary
@@ -60,7 +57,7 @@ def check_area_code(area_code: str) -> str:
     raise InvalidInput(f"area {area_code!r} must be a community code (12 digits) or a street code (9 digits)")
 
 
-def _boundary(session: Session, area_code: str) -> shapely.Geometry:
+def area_boundary(session: Session, area_code: str) -> shapely.Geometry:
     table = "community" if len(area_code) == 12 else "street"
     row = session.execute(text(f"SELECT ST_AsBinary(geom) AS wkb, district_code FROM {table} WHERE code = :code"),
                           {"code": area_code}).mappings().first()
@@ -73,7 +70,7 @@ def _boundary(session: Session, area_code: str) -> shapely.Geometry:
     return shapely.from_wkb(bytes(row["wkb"]))
 
 
-def _district(session: Session, area_code: str) -> str:
+def area_district(session: Session, area_code: str) -> str:
     table = "community" if len(area_code) == 12 else "street"
     district = session.execute(text(f"SELECT district_code FROM {table} WHERE code = :code"),
                                {"code": area_code}).scalar_one_or_none()
@@ -92,7 +89,7 @@ FROM grid AS g WHERE {{area}} AND {current_sql('g')} ORDER BY g.code
 """
 
 
-def _area_grids(session: Session, area_code: str, on: date) -> list[dict[str, Any]]:
+def area_grids(session: Session, area_code: str, on: date) -> list[dict[str, Any]]:
     return [dict(r) for r in session.execute(text(_CURRENT_GRIDS_SQL.format(area=_area_filter(area_code))),
                                              {"area": area_code, "on": on}).mappings()]
 
@@ -105,11 +102,11 @@ def create_plan(session: Session, area_code: str, name: str, actor: Actor, *, re
     """A draft for the area, from its current grids (or the given grids, or those valid on `restores`)."""
     check_may_plan(actor)
     area_code = check_area_code(area_code)
-    district = _district(session, area_code)
+    district = area_district(session, area_code)
     today = current_day()
-    base = [g["id"] for g in _area_grids(session, area_code, today)]
+    base = [g["id"] for g in area_grids(session, area_code, today)]
     if grids is None:
-        source = _area_grids(session, area_code, restores or today)
+        source = area_grids(session, area_code, restores or today)
         grids = [PlanGrid(g["code"], g["name"], shapely.from_wkb(bytes(g["wkb"])), g["branch_id"], g["team_id"],
                           (g["code"],)) for g in source]
     plan_id = session.execute(text(
@@ -133,7 +130,7 @@ def _write_grids(session: Session, plan_id: int, district: str, grids: Sequence[
             "wkb": None if grid.geometry is None else shapely.to_wkb(grid.geometry)})
 
 
-def _plan_row(session: Session, plan_id: int, *, lock: bool = False) -> dict[str, Any]:
+def plan_row(session: Session, plan_id: int, *, lock: bool = False) -> dict[str, Any]:
     row = session.execute(text("SELECT * FROM redraw_plan WHERE id = :id" + (" FOR UPDATE" if lock else "")),
                           {"id": plan_id}).mappings().first()
     if row is None:
@@ -152,153 +149,12 @@ def plan_grids(session: Session, plan_id: int) -> list[PlanGrid]:
 def replace_grids(session: Session, plan_id: int, grids: Sequence[PlanGrid], actor: Actor) -> None:
     """The editor's autosave: the plan's grids as now drawn. An edited plan is a draft again."""
     check_may_plan(actor)
-    plan = _plan_row(session, plan_id, lock=True)
+    plan = plan_row(session, plan_id, lock=True)
     if PlanStatus(plan["status"]) not in EDITABLE:
         raise Conflict(f"plan {plan_id} is {plan['status']}: only a draft or checked plan can be edited")
     _write_grids(session, plan_id, plan["district_code"], grids)
     session.execute(text("UPDATE redraw_plan SET status = 'draft', checked_at = NULL, updated_at = now() "
                          "WHERE id = :id"), {"id": plan_id})
-
-
-# -- checks, balance, impact ----------------------------------------------------------------------------
-
-
-def _points(session: Session, sql: str, params: Mapping[str, Any], *, weights: bool = False) -> Points:
-    rows = session.execute(text(sql), params).mappings().all()
-    return Points(
-        ids=np.array([r["id"] for r in rows], dtype=object),
-        geometries=np.array([shapely.Point(r["lon"], r["lat"]) for r in rows], dtype=object),
-        current_grids=np.array([r["grid_code"] for r in rows], dtype=object),
-        households=np.array([r["households"] for r in rows], dtype=np.int64) if weights else None,
-        residents=np.array([r["residents"] for r in rows], dtype=np.int64) if weights else None,
-    )
-
-
-def _area_points(session: Session, area_code: str, boundary: shapely.Geometry) -> dict[str, Points]:
-    """Buildings, open cases and recent cases in the area (inside its outline or in one of its grids)."""
-    params = {"area": area_code, "outline": shapely.to_wkb(boundary), "on": current_day(),
-              "since": datetime.now(UTC) - timedelta(days=RECENT_DAYS)}
-    inside = "(ST_Covers(ST_SetSRID(ST_GeomFromWKB(:outline), 4326), {geom}) OR left({code}, :n) = :area)"
-    params["n"] = len(area_code)
-    in_buildings = inside.format(geom="b.geom", code="coalesce(g.code, '')")
-    buildings = _points(session, (
-        "SELECT b.code AS id, ST_X(b.geom) AS lon, ST_Y(b.geom) AS lat, g.code AS grid_code, b.households, "
-        "b.residents FROM building AS b "
-        "LEFT JOIN grid AS g ON g.id = b.grid_id AND g.district_code = b.district_code "
-        f"WHERE {in_buildings} ORDER BY b.code"), params, weights=True)
-    in_cases = inside.format(geom="c.position", code="coalesce(c.grid_code, '')")
-    cases = ("SELECT c.id, ST_X(c.position) AS lon, ST_Y(c.position) AS lat, c.grid_code FROM service_case AS c "
-             f"WHERE {in_cases} AND {{more}} ORDER BY c.id")
-    return {"buildings": buildings,
-            "open_cases": _points(session, cases.format(more=open_case_sql("c")), params),
-            "unfinished_cases": _points(session, cases.format(more=UNFINISHED), params),
-            "recent_cases": _points(session, cases.format(more="c.reported_at >= :since"), params)}
-
-
-def _earlier_versions(session: Session, codes: Sequence[str]) -> dict[str, shapely.Geometry]:
-    rows = session.execute(text("SELECT code, ST_AsBinary(ST_Union(geom)) AS wkb FROM grid WHERE code = ANY(:codes) "
-                                "GROUP BY code"), {"codes": list(codes)}).mappings()
-    return {r["code"]: shapely.from_wkb(bytes(r["wkb"])) for r in rows}
-
-
-def check(session: Session, plan_id: int, households_range: tuple[int, int] | None) -> list[PlanProblem]:
-    plan = _plan_row(session, plan_id)
-    grids = plan_grids(session, plan_id)
-    boundary = _boundary(session, plan["area_code"])
-    points = _area_points(session, plan["area_code"], boundary)
-    context = CheckContext(area_code=plan["area_code"], boundary=boundary, buildings=points["buildings"],
-                           earlier_versions=_earlier_versions(session, [g.code for g in grids]),
-                           households_range=households_range)
-    problems = check_plan(grids, context)
-    problems += _team_problems(session, grids)
-    return problems
-
-
-def _team_problems(session: Session, grids: Sequence[PlanGrid]) -> list[PlanProblem]:
-    """A team or branch given to two grids; one that does not exist (now)."""
-    problems = []
-    for field, kind, table in (("team_id", CheckKind.no_team, "service_team"),
-                               ("branch_id", CheckKind.no_branch, "party_org")):
-        given = [getattr(g, field) for g in grids if getattr(g, field) is not None]
-        known = set(session.execute(text(f"SELECT id FROM {table} AS t WHERE id = ANY(:ids) AND "
-                                          f"{current_sql('t')}"), {"ids": given, "on": current_day()}).scalars())
-        seen: dict[int, str] = {}
-        for grid in grids:
-            value = getattr(grid, field)
-            if value is None:
-                continue
-            what = "team" if field == "team_id" else "branch"
-            if value not in known:
-                problems.append(PlanProblem(kind, f"grid {grid.code}: {what} {value} does not exist (today)",
-                                            (grid.code,), grid.geometry, {field: value}))
-            elif value in seen:
-                problems.append(PlanProblem(kind, f"grids {seen[value]} and {grid.code} are given the same {what} "
-                                            f"{value}", (seen[value], grid.code), grid.geometry, {field: value}))
-            seen.setdefault(value, grid.code)
-    return problems
-
-
-def _workers_by_team(session: Session, team_ids: Sequence[int]) -> dict[int, int]:
-    rows = session.execute(text(
-        f"SELECT m.team_id, count(DISTINCT m.person_id) AS workers FROM team_membership AS m "
-        f"WHERE m.team_id = ANY(:teams) AND m.role = 'grid_worker' AND {serving_sql('m', ':on')} GROUP BY m.team_id"
-    ), {"teams": list(team_ids), "on": current_day()}).mappings()
-    return {r["team_id"]: r["workers"] for r in rows}
-
-
-def plan_balance(session: Session, plan_id: int, target: int) -> list[dict[str, Any]]:
-    plan = _plan_row(session, plan_id)
-    return area_balance(session, plan["area_code"], plan_grids(session, plan_id), target)
-
-
-def area_balance(session: Session, area_code: str, grids: Sequence[PlanGrid], target: int) -> list[dict[str, Any]]:
-    """The governance load of `grids` (a plan's, or the area's current ones) over the area's points."""
-    points = _area_points(session, area_code, _boundary(session, area_code))
-    workers = _workers_by_team(session, [g.team_id for g in grids if g.team_id is not None])
-    loads = balance(grids, points["buildings"], points["open_cases"], points["recent_cases"], workers, target)
-    return [load.as_dict() for load in loads]
-
-
-def current_grids(session: Session, area_code: str) -> list[PlanGrid]:
-    """The area's grids today, as a plan would hold them (with their team and branch)."""
-    area_code = check_area_code(area_code)
-    _district(session, area_code)
-    return [PlanGrid(g["code"], g["name"], shapely.from_wkb(bytes(g["wkb"])), g["branch_id"], g["team_id"],
-                     (g["code"],)) for g in _area_grids(session, area_code, current_day())]
-
-
-def impact(session: Session, plan_id: int, target: int) -> dict[str, Any]:
-    """Per grid before and after, and each building and open case that would change grid."""
-    plan = _plan_row(session, plan_id)
-    grids = plan_grids(session, plan_id)
-    points = _area_points(session, plan["area_code"], _boundary(session, plan["area_code"]))
-    today = [PlanGrid(g["code"], g["name"], shapely.from_wkb(bytes(g["wkb"])), g["branch_id"], g["team_id"])
-             for g in _area_grids(session, plan["area_code"], current_day())]
-    teams = [g.team_id for g in [*grids, *today] if g.team_id is not None]
-    workers = _workers_by_team(session, teams)
-    before = {x.code: x.as_dict() for x in balance(today, points["buildings"], points["open_cases"],
-                                                 points["recent_cases"], workers, target)}
-    after = {x.code: x.as_dict() for x in balance(grids, points["buildings"], points["open_cases"],
-                                                points["recent_cases"], workers, target)}
-    team_of = {g.code: g.team_id for g in grids}
-    building_moves = [m.as_dict("building") for m in moves(grids, points["buildings"])]
-    case_moves = [{**m.as_dict("case"), "to_team": team_of.get(m.after)}
-                  for m in moves(grids, points["unfinished_cases"])]
-    return {"plan": plan_id, "grids": _before_after(before, after), "buildings": building_moves,
-            "open_cases": case_moves,
-            "households_moving": int(sum(before_household(points["buildings"], m["id"]) for m in building_moves))}
-
-
-def before_household(buildings: Points, building_id: object) -> int:
-    found = np.flatnonzero(buildings.ids == building_id)
-    return int(buildings.households[found[0]]) if len(found) and buildings.households is not None else 0
-
-
-def _before_after(before: Mapping[str, Mapping[str, Any]], after: Mapping[str, Mapping[str, Any]]) -> list[dict]:
-    fields = ("buildings", "households", "open_cases", "recent_cases", "workers")
-    return [{"code": code, "before": {f: before[code][f] for f in fields} if code in before else None,
-             "after": {f: after[code][f] for f in fields} if code in after else None}
-            for code in sorted(set(before) | set(after))]
 
 
 # -- the workflow: check, accept, approve, apply, discard -----------------------------------------------
@@ -307,7 +163,7 @@ def _before_after(before: Mapping[str, Mapping[str, Any]], after: Mapping[str, M
 def mark_checked(session: Session, plan_id: int, problems: Sequence[PlanProblem], actor: Actor) -> str:
     """A draft whose errors are all fixed becomes checked (warnings may still wait for a reason)."""
     check_may_plan(actor)
-    plan = _plan_row(session, plan_id, lock=True)
+    plan = plan_row(session, plan_id, lock=True)
     if PlanStatus(plan["status"]) not in EDITABLE:
         raise Conflict(f"plan {plan_id} is {plan['status']}: only a draft is checked")
     errors = [p for p in problems if p.severity.value == "error"]
@@ -322,7 +178,7 @@ def accept_warning(session: Session, plan_id: int, key: str, reason: str, actor:
     check_may_plan(actor)
     if not reason.strip():
         raise InvalidInput("a warning is accepted with a reason: say why the plan may go ahead")
-    plan = _plan_row(session, plan_id, lock=True)
+    plan = plan_row(session, plan_id, lock=True)
     if PlanStatus(plan["status"]) not in EDITABLE:
         raise Conflict(f"plan {plan_id} is {plan['status']}: its warnings are settled")
     accepted = {**plan["accepted_warnings"], key: {"reason": reason.strip(), "by": actor.username}}
@@ -334,7 +190,7 @@ def approve(session: Session, plan_id: int, problems: Sequence[PlanProblem], act
     """Approval needs a checked plan with nothing blocking, by someone other than its author."""
     if actor.role not in APPROVERS:
         raise Forbidden(f"{actor.role} {actor.username!r} may not approve redraw plans")
-    plan = _plan_row(session, plan_id, lock=True)
+    plan = plan_row(session, plan_id, lock=True)
     if plan["author"] == actor.username:
         raise Forbidden(f"plan {plan_id} was made by {actor.username!r}: someone else must approve it")
     if plan["status"] != PlanStatus.checked:
@@ -350,7 +206,7 @@ def approve(session: Session, plan_id: int, problems: Sequence[PlanProblem], act
 
 def discard(session: Session, plan_id: int, actor: Actor) -> None:
     check_may_plan(actor)
-    plan = _plan_row(session, plan_id, lock=True)
+    plan = plan_row(session, plan_id, lock=True)
     if plan["status"] in (PlanStatus.applied, PlanStatus.discarded):
         raise Conflict(f"plan {plan_id} is {plan['status']}: it cannot be discarded")
     session.execute(text("UPDATE redraw_plan SET status = 'discarded', discarded_at = now(), updated_at = now() "
@@ -361,7 +217,7 @@ def apply(session: Session, plan_id: int, effective: date, actor: Actor) -> dict
     """Make the plan the area's grids from `effective` on, in the caller's transaction."""
     if actor.role not in APPROVERS:
         raise Forbidden(f"{actor.role} {actor.username!r} may not apply redraw plans")
-    plan = _plan_row(session, plan_id, lock=True)
+    plan = plan_row(session, plan_id, lock=True)
     if plan["status"] != PlanStatus.approved:
         raise Conflict(f"plan {plan_id} is {plan['status']}: only an approved plan can be applied")
     today = current_day()
@@ -369,7 +225,7 @@ def apply(session: Session, plan_id: int, effective: date, actor: Actor) -> dict
         raise InvalidInput(f"effective date {effective} is in the past: a plan takes effect today or later")
     area = plan["area_code"]
     session.execute(text("SELECT id FROM grid AS g WHERE " + _area_filter(area) + " FOR UPDATE"), {"area": area})
-    current = _area_grids(session, area, today)
+    current = area_grids(session, area, today)
     if sorted(g["id"] for g in current) != sorted(plan["base_grid_ids"]):
         raise Conflict(f"the grids of {area} have changed since plan {plan_id} was made: make the plan again from "
                        "the current grids", details={"area": area})
@@ -517,7 +373,7 @@ def settle_due_plans(session: Session) -> int:
 def rollback_plan(session: Session, plan_id: int, actor: Actor) -> int:
     """A new draft restoring the grids the area had the day before `plan_id` took effect."""
     check_may_plan(actor)  # before the plan's state: a role that may not plan learns nothing of it
-    plan = _plan_row(session, plan_id)
+    plan = plan_row(session, plan_id)
     if plan["status"] != PlanStatus.applied:
         raise Conflict(f"plan {plan_id} is {plan['status']}: only an applied plan can be rolled back")
     before = plan["effective_date"] - timedelta(days=1)
@@ -525,7 +381,7 @@ def rollback_plan(session: Session, plan_id: int, actor: Actor) -> int:
 
 
 def plan_summary(session: Session, plan_id: int) -> dict[str, Any]:
-    plan = _plan_row(session, plan_id)
+    plan = plan_row(session, plan_id)
     grids = plan_grids(session, plan_id)
     features = [{"type": "Feature", "id": g.code, "properties": {
         "code": g.code, "name": g.name, "branch_id": g.branch_id, "team_id": g.team_id, "sources": list(g.sources)},
