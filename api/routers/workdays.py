@@ -13,6 +13,7 @@ from api.auth import CurrentActor
 from api.deps import DbSession
 from api.schemas import ProblemCreate, VisitCreate, WorkDayCreate
 from gis.periods import LATEST_DAY, check_day, district_today, parse_period
+from gis.store import visits
 from gis.store import workdays as store
 from gis.workdays import cycle_of
 
@@ -31,10 +32,10 @@ def _work_day_input(body: WorkDayCreate) -> store.WorkDayInput:
     )
 
 
-def _visit_input(body: VisitCreate, idempotency_key: str | None) -> store.VisitInput:
-    problems = tuple(store.Problem(p.description, p.category) if isinstance(p, ProblemCreate) else store.Problem(p)
+def _visit_input(body: VisitCreate, idempotency_key: str | None) -> visits.VisitInput:
+    problems = tuple(visits.Problem(p.description, p.category) if isinstance(p, ProblemCreate) else visits.Problem(p)
                      for p in body.problems)
-    return store.VisitInput(
+    return visits.VisitInput(
         building_code=body.building_code, building_id=body.building_id, households_reached=body.households_reached,
         note=body.note, work_day_id=body.work_day_id, problems=problems, visited_at=body.visited_at,
         idempotency_key=idempotency_key or body.idempotency_key,
@@ -65,7 +66,7 @@ IdempotencyKey = Annotated[str | None, Header(max_length=100, description="a ret
 @router.post("/visits", status_code=201, summary="Record a household visit; each problem raised becomes a case")
 def record_visit(body: VisitCreate, session: DbSession, actor: CurrentActor,
                  idempotency_key: IdempotencyKey = None) -> JSONResponse:
-    visit, created = store.record_visit(session, _visit_input(body, idempotency_key), actor)
+    visit, created = visits.record_visit(session, _visit_input(body, idempotency_key), actor)
     return JSONResponse(visit, status_code=201 if created else 200)
 
 
@@ -76,4 +77,4 @@ def summary(
     = None,
 ) -> dict[str, Any]:
     spec = period or cycle_of(district_today())[0].strftime("%Y-%m")
-    return store.visit_summary(session, actor, parse_period(spec))
+    return visits.visit_summary(session, actor, parse_period(spec))
