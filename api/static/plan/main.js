@@ -1,11 +1,13 @@
 /* The planner's page /plan: choose a community or open a plan, edit its grids, and see after every save
  * what the plans API says of it — checks, balance and impact. main.js holds the plan being edited (its
- * features, each with a page-local `uid`), the undo history (whole snapshots, `settings.history` deep), the
- * debounced autosave and the buttons; editor.js draws the map, panels.js the lists. */
+ * features, each with a page-local `uid`), the debounced autosave and the buttons; editor.js draws the map,
+ * panels.js the lists, history.js keeps undo and redo, rules.js says which buttons are open. */
 
 import { ApiError, plans } from './api.js';
 import { createEditor } from './editor.js';
+import { createHistory } from './history.js';
 import { describeMove, fill, renderBalance, renderChecks, renderImpact, renderLegend } from './panels.js';
+import { nextCode, workflowButtons } from './rules.js';
 
 const settings = JSON.parse(document.getElementById('page-config').textContent);
 const t = settings.strings;
@@ -13,9 +15,10 @@ const $ = function (id) { return document.getElementById(id); };
 
 const state = {
   me: null, areas: [], area: null, plan: null, features: [], selected: null, nextUid: 1,
-  past: [], future: [], saveTimer: null, saving: null, dirty: false, balance: [], refreshSeq: 0,
+  saveTimer: null, saving: null, dirty: false, balance: [], refreshSeq: 0,
 };
 window.gridmapPlan = state; // for tests and the curious: read-only by convention
+const edits = createHistory(settings.history); // undo and redo (not the browser's window.history)
 
 const editor = createEditor($('p-map'), {
   onSelect: select,
@@ -23,8 +26,9 @@ const editor = createEditor($('p-map'), {
   onDrawn: function (geometry) {
     hint('');
     change(function () {
-      const feature = newFeature({ code: nextCode(), name: t.new_grid_name, team_id: null, branch_id: null,
-        sources: [] }, geometry);
+      const code = nextCode(state.plan.area_code, state.features);
+      const feature = newFeature({ code: code, name: t.new_grid_name, team_id: null, branch_id: null, sources: [] },
+        geometry);
       state.features.push(feature);
       state.selected = feature.uid;
     });
@@ -58,9 +62,7 @@ function restore(text) {
 /** Apply an edit: remember the state before it (undo), redraw unless the map already shows it, save. */
 function change(edit, mapShowsIt) {
   if (!editable()) { message(fill(t.hint_readonly, { status: statusName() })); redraw(true); return; }
-  state.past.push(snapshot());
-  if (state.past.length > settings.history) state.past.shift();
-  state.future = [];
+  edits.remember(snapshot());
   edit();
   if (!mapShowsIt) redraw(true);
   else renderGridForm();
@@ -68,30 +70,17 @@ function change(edit, mapShowsIt) {
 }
 
 function undo() {
-  if (!state.past.length || !editable()) return;
-  state.future.push(snapshot());
-  restore(state.past.pop());
+  if (edits.canUndo() && editable()) restore(edits.undo(snapshot()));
 }
 
 function redo() {
-  if (!state.future.length || !editable()) return;
-  state.past.push(snapshot());
-  restore(state.future.pop());
+  if (edits.canRedo() && editable()) restore(edits.redo(snapshot()));
 }
 
 function collection() {
   return { type: 'FeatureCollection', features: state.features.map(function (f) {
     return { type: 'Feature', properties: f.properties, geometry: f.geometry };
   }) };
-}
-
-function nextCode() {
-  const area = state.plan.area_code;
-  const used = state.features.map(function (f) { return String(f.properties.code); })
-    .filter(function (code) { return code.length === 15 && code.startsWith(area); })
-    .map(function (code) { return Number(code.slice(12)); });
-  const next = (used.length ? Math.max.apply(null, used) : 0) + 1;
-  return area + String(next).padStart(3, '0');
 }
 
 // -- geometry tools ---------------------------------------------------------------------------------------
@@ -226,8 +215,7 @@ async function openPlan(id) {
   $('p-plan').value = String(id);
   state.plan = Object.assign({}, summary, { grids: undefined });
   state.features = summary.grids.features.map(function (f) { return newFeature(f.properties, f.geometry); });
-  state.past = [];
-  state.future = [];
+  edits.clear();
   state.selected = null;
   const url = new URL(location.href);
   url.searchParams.set('plan', String(id));
@@ -307,7 +295,7 @@ function renderTools() {
   const can = editable();
   document.querySelectorAll('#p-tools button').forEach(function (button) {
     const tool = button.dataset.tool;
-    button.disabled = !can || (tool === 'undo' && !state.past.length) || (tool === 'redo' && !state.future.length);
+    button.disabled = !can || (tool === 'undo' && !edits.canUndo()) || (tool === 'redo' && !edits.canRedo());
     button.setAttribute('aria-pressed', String(editor.mode() === tool));
   });
   if (state.plan && !can) hint(state.me && !settings.planners.includes(state.me.role) ? t.hint_not_planner
@@ -327,23 +315,13 @@ function renderStatus() {
 }
 
 function renderActions() {
-  const plan = state.plan;
-  const me = state.me || {};
-  const planner = settings.planners.includes(me.role);
-  const mayApprove = Boolean(plan && settings.approvers.includes(me.role) && plan.author !== me.username);
-  $('p-check').disabled = !editable();
-  $('p-discard').disabled = !plan || !planner || plan.status === 'applied' || plan.status === 'discarded';
-  $('p-approve').disabled = !(mayApprove && plan.status === 'checked' && state.checks && state.checks.errors === 0);
-  $('p-apply').disabled = !(plan && plan.status === 'approved' && settings.approvers.includes(me.role));
-  $('p-date').disabled = $('p-apply').disabled;
-  let note = '';
-  if (plan) {
-    if (plan.status === 'applied') note = fill(t.applied_on, { date: plan.effective_date });
-    else if (plan.status === 'approved') note = fill(t.approved_by, { who: plan.approved_by });
-    else if (plan.author === me.username) note = t.approve_you_author + ' ' + (plan.status === 'checked' ? '' : t.approve_needs_check);
-    else note = fill(t.approve_who, { author: plan.author }) + (plan.status === 'checked' ? '' : ' ' + t.approve_needs_check);
-  }
-  $('p-approve-note').textContent = note;
+  const buttons = workflowButtons(state.plan, state.me || {}, settings, state.checks, editable(), t);
+  $('p-check').disabled = !buttons.check;
+  $('p-discard').disabled = !buttons.discard;
+  $('p-approve').disabled = !buttons.approve;
+  $('p-apply').disabled = !buttons.apply;
+  $('p-date').disabled = !buttons.apply;
+  $('p-approve-note').textContent = buttons.note;
 }
 
 function saveState(text, kind) {
@@ -422,7 +400,7 @@ function wire() {
   $('p-branch').addEventListener('change', property('branch_id', id));
   $('p-suggest').addEventListener('click', function () {
     const feature = featureOf(state.selected);
-    if (feature) change(function () { feature.properties.code = nextCode(); });
+    if (feature) change(function () { feature.properties.code = nextCode(state.plan.area_code, state.features); });
   });
   document.querySelectorAll('#p-tabs [role=tab]').forEach(function (tab) {
     tab.addEventListener('click', function () {
