@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from gis.store.data_version import DataVersion
 from gis.store.layer_cache import LayerCache
-from gis.store.vocabulary import current_sql
+from gis.store.vocabulary import current_sql, serving_sql
 
 __all__ = ["PRECISION", "SIMPLIFY_DEGREES", "Frame", "frames"]
 
@@ -26,7 +26,7 @@ PRECISION = 6
 """Decimals of the layer's coordinates (about 0.1 m)."""
 
 _GRIDS_ON = current_sql("g")
-_MEMBER_ON = "m.from_date <= :on AND (m.to_date IS NULL OR m.to_date >= :on)"
+_MEMBER_ON = serving_sql("m", ":on")
 
 _FRAMES_SQL = f"""
 WITH members AS (

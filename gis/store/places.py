@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from gis.errors import NotFound
 from gis.permissions import NOTICE_BOARD_ROLES
-from gis.store.vocabulary import current_day, current_sql
+from gis.store.vocabulary import current_day, current_sql, serving_sql
 
 BBox = tuple[float, float, float, float]
 
@@ -110,7 +110,7 @@ def _team(session: Session, code: str, on: date, private_members: bool) -> dict[
     members = session.execute(text(
         "SELECT p.id, p.name, p.phone, m.role, m.from_date "
         "FROM team_membership AS m JOIN person AS p ON p.id = m.person_id "
-        "WHERE m.team_id = :team AND m.from_date <= :on AND (m.to_date IS NULL OR m.to_date >= :on) "
+        f"WHERE m.team_id = :team AND {serving_sql('m', ':on')} "
         "ORDER BY m.role, p.name"
     ), {"team": team["id"], "on": on}).mappings().all()
     leader = next((m["name"] for m in members if m["role"] == "leader"), None)
