@@ -18,6 +18,7 @@ from typing import Annotated
 from urllib.parse import urlsplit
 
 from fastapi import Depends, Request
+from sqlalchemy.orm import Session
 
 from api.deps import StoreDatabase
 from gis.permissions import Actor, Forbidden, Unauthenticated
@@ -72,13 +73,18 @@ def check_cookie_write(request: Request, signed: SignedIn) -> None:
         raise Forbidden("the CSRF token is missing or wrong: send the gridmap_csrf cookie's value in X-CSRF-Token")
 
 
-def signed_in(request: Request, database: StoreDatabase) -> SignedIn | None:
-    """The session the cookie names, if it is valid now (looked up in a short session of its own)."""
+def cookie_session(request: Request, session: Session) -> SignedIn | None:
+    """The valid session the request's cookie names, if any (pages look it up in their request session)."""
     token = request.cookies.get(SESSION_COOKIE)
-    if not token:
+    return session_user(session, token, datetime.now(UTC)) if token else None
+
+
+def signed_in(request: Request, database: StoreDatabase) -> SignedIn | None:
+    """`cookie_session` in a short session of its own (the API's check, before the endpoint's session)."""
+    if not request.cookies.get(SESSION_COOKIE):
         return None
     with database.session() as session:
-        return session_user(session, token, datetime.now(UTC))
+        return cookie_session(request, session)
 
 
 def optional_actor(request: Request, database: StoreDatabase) -> Actor | None:

@@ -26,7 +26,7 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, ConfigDict
 
-from api.auth import CurrentActor
+from api.auth import CurrentActor, cookie_session
 from api.deps import AppSettings, DbSession
 from api.pages import shell
 from api.pages.assets import VENDOR_PACKAGES
@@ -54,7 +54,7 @@ def _self(language: str) -> str:
 @router.get("/plan", response_class=HTMLResponse, summary="The planner's editor of redraw plans (signs in if needed)")
 def plan_page(request: Request, session: DbSession, settings: AppSettings, lang: LangQ = None) -> Response:
     language = pick_language(lang)
-    if shell.current_signin(request, session) is None:
+    if cookie_session(request, session) is None:
         query = urlencode({"lang": language, "next": _self(language)})
         return shell.no_store(RedirectResponse(f"/signin?{query}", status_code=303))
     return HTMLResponse(plan_html(language, settings.households_per_worker_target, settings.grid_households_range),

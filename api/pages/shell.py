@@ -38,7 +38,7 @@ from api.pages.assets import VENDOR_PACKAGES
 from api.pages.i18n import messages, other_language, pick_language
 from api.throttle import TooManyAttempts
 from gis.permissions import Actor, Unauthenticated
-from gis.store.sessions import SignedIn, end_session, open_session, session_user
+from gis.store.sessions import end_session, open_session, session_user
 from gis.store.users import actor_for_key, actor_for_user, check_password
 
 STATIC_ROUTE = "/static"
@@ -224,10 +224,6 @@ def sign_out(request: Request, session: Session, redirect_to: str) -> Response:
     return no_store(response)
 
 
-def current_signin(request: Request, session: Session) -> SignedIn | None:
-    """The valid session the request's cookie names, if any."""
-    token = request.cookies.get(SESSION_COOKIE)
-    return session_user(session, token, datetime.now(UTC)) if token else None
 
 
 # -- the generic sign-in: any account, back to a page of this site ------------------------------------

@@ -18,6 +18,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from api.auth import cookie_session
 from api.deps import DbSession
 from api.pages import shell
 from api.pages.i18n import messages, other_language, pick_language
@@ -98,7 +99,7 @@ def wall(
     form = _signin_form(options)
     if key is not None:  # kiosk start-up URL: trade the key for a session, then drop it from the address
         return shell.sign_in(request, session, form, options.query(), key=key)
-    signed = shell.current_signin(request, session)
+    signed = cookie_session(request, session)
     if signed is None:
         response = shell.signin_page(form, message=None, status=200)
         shell.clear_cookies(response)

@@ -37,6 +37,7 @@ from urllib.parse import quote, urlencode
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from api.auth import cookie_session
 from api.deps import DbSession
 from api.pages import shell
 from api.pages.i18n import messages, other_language, pick_language
@@ -82,7 +83,7 @@ def _self(language: str) -> str:
 @router.get("/m", response_class=HTMLResponse, summary="The grid worker's page (phone; signs in if needed)")
 def worker_page(request: Request, session: DbSession, lang: LangQ = None) -> Response:
     language = pick_language(lang)
-    signed = shell.current_signin(request, session)
+    signed = cookie_session(request, session)
     if signed is None:
         query = urlencode({"lang": language, "next": _self(language)})
         return shell.no_store(RedirectResponse(f"/signin?{query}", status_code=303))

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 
 from api import audit
-from api.auth import SESSION_COOKIE, CurrentActor, client_ip, foreign_origin
+from api.auth import SESSION_COOKIE, CurrentActor, client_ip, cookie_session, foreign_origin
 from api.deps import DbSession, Limit, Offset
 from api.pages import shell
 from api.schemas import PasswordReset, SignIn
@@ -54,7 +54,7 @@ def sign_in(body: SignIn, request: Request, session: DbSession) -> JSONResponse:
 
 @router.get("/session", summary="Who is signed in: role, area and the CSRF token for writes")
 def current(request: Request, session: DbSession, actor: CurrentActor) -> JSONResponse:
-    signed = shell.current_signin(request, session)
+    signed = cookie_session(request, session)
     return shell.no_store(JSONResponse(who(actor, signed.csrf_token if signed else None)))
 
 
