@@ -38,7 +38,7 @@ from api.pages.assets import VENDOR_PACKAGES
 from api.pages.i18n import messages, other_language, pick_language
 from api.throttle import TooManyAttempts
 from gis.permissions import Actor, Unauthenticated
-from gis.store.sessions import end_session, open_session, session_user
+from gis.store.sessions import SignedIn, end_session, open_session, session_user
 from gis.store.users import actor_for_key, actor_for_user, check_password
 
 STATIC_ROUTE = "/static"
@@ -149,19 +149,18 @@ def _start_session(request: Request, session: Session, user_id: int, via: str, r
     token = open_session(session, user_id, via=via, now=datetime.now(UTC), client_ip=client_ip(request),
                          user_agent=request.headers.get("user-agent"))
     response = RedirectResponse(redirect_to, status_code=303)
-    set_session_cookies(request, response, session, token)
+    set_session_cookies(request, response, token, session_user(session, token, datetime.now(UTC)))
     return no_store(response)
 
 
-def set_session_cookies(request: Request, response: Response, session: Session, token: str) -> None:
+def set_session_cookies(request: Request, response: Response, token: str, signed: SignedIn) -> None:
     """The session id (HttpOnly) and its CSRF token (readable by the page's scripts, sent back in a header)."""
-    signed = session_user(session, token, datetime.now(UTC))
     secure = request.url.scheme == "https"
-    max_age = int((signed.expires_at - datetime.now(UTC)).total_seconds()) if signed else None
+    max_age = int((signed.expires_at - datetime.now(UTC)).total_seconds())
     response.set_cookie(SESSION_COOKIE, token, max_age=max_age, path="/", httponly=True, samesite="strict",
                         secure=secure)
-    response.set_cookie(CSRF_COOKIE, signed.csrf_token if signed else "", max_age=max_age, path="/",
-                        httponly=False, samesite="strict", secure=secure)
+    response.set_cookie(CSRF_COOKIE, signed.csrf_token, max_age=max_age, path="/", httponly=False,
+                        samesite="strict", secure=secure)
 
 
 def sign_in(request: Request, session: Session, form: SignInForm, redirect_to: str, *, username: str = "",

@@ -48,7 +48,7 @@ def sign_in(body: SignIn, request: Request, session: DbSession) -> JSONResponse:
     signed = session_user(session, token, now)
     audit.record(session, request, signed.actor, "sign_in", status=200, detail={"via": "password"})
     response = JSONResponse(who(signed.actor, signed.csrf_token))
-    shell.set_session_cookies(request, response, session, token)
+    shell.set_session_cookies(request, response, token, signed)
     return shell.no_store(response)
 
 
