@@ -44,7 +44,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from api.cli import import_file  # noqa: E402
 from bench.serving import CpuMeter, served_app  # noqa: E402
-from bench.synthetic import make_grids, make_points  # noqa: E402
+from gis.generate.lattice import make_grids, make_points  # noqa: E402
 from gis.settings import PROJECT_ROOT, Settings  # noqa: E402
 from gis.store.database import Database, open_database  # noqa: E402
 from gis.store.embedded import EmbeddedCluster  # noqa: E402

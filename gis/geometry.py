@@ -207,7 +207,9 @@ def _crs_name(crs: CRS) -> str:
 
 def _to_wgs84(source: gpd.GeoSeries, crs: CRS) -> gpd.GeoSeries:
     """Source geometries (2D) in EPSG:4326; CGCS2000-based systems are relabelled, see the module doc."""
-    located = gpd.GeoSeries(shapely.force_2d(source.values), index=source.index, crs=crs)
+    values = np.asarray(source.values, dtype=object)
+    flat = shapely.force_2d(values) if shapely.has_z(values).any() else values  # new objects only if needed
+    located = gpd.GeoSeries(flat, index=source.index, crs=crs)
     if crs.equals(CGCS2000, ignore_axis_order=True):
         return located.set_crs(WGS84, allow_override=True)
     geodetic = crs.geodetic_crs
@@ -253,7 +255,7 @@ def _position_problems(
 ) -> list[Problem]:
     """Swapped axes, off the globe, outside China. Geographic files are judged in their own degrees
     (so swapped axes are seen even if PROJ cannot transform them); projected ones after reprojection."""
-    judged_bounds = shapely.bounds(shapely.force_2d(judged.values))
+    judged_bounds = shapely.bounds(np.asarray(judged.values, dtype=object))  # x and y only, whatever the Z
     final_bounds = shapely.bounds(lonlat.values)
     suspect = usable & ~(_inside_china(judged_bounds) & _inside_china(final_bounds))
     problems = []
@@ -279,7 +281,8 @@ def _validity(
     """Final geometries (MultiPolygon or Point where usable), invalid-polygon problems, repairs made."""
     geometries = lonlat.values.to_numpy().copy()
     if kind == "point":
-        geometries[usable] = shapely.get_geometry(geometries[usable], 0)  # one-point MultiPoint → Point
+        multi = usable & (shapely.get_type_id(geometries) == shapely.GeometryType.MULTIPOINT)
+        geometries[multi] = shapely.get_geometry(geometries[multi], 0)  # one-point MultiPoint → Point
         return geometries, [], []
     problems: list[Problem] = []
     repaired: list[Problem] = []

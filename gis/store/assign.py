@@ -42,9 +42,13 @@ class CurrentGrids:
             polygons=shapely.from_wkb([bytes(r["wkb"]) for r in rows]) if rows else np.array([], dtype=object),
         )
 
+    def index_of(self, points: np.ndarray) -> np.ndarray:
+        """Per point, the position of its grid in these lists, or UNASSIGNED (the rule: gis/assignment.py)."""
+        return assign_points(points, self.polygons, self.codes)
+
     def assign(self, points: np.ndarray) -> pd.DataFrame:
         """grid_id, district_code, street_code per point (None where no grid covers it)."""
-        index = assign_points(points, self.polygons, self.codes)
+        index = self.index_of(points)
         hit = index != UNASSIGNED
         grid_id = pd.array([None] * len(points), dtype="Int64")
         district = np.full(len(points), None, dtype=object)
@@ -98,7 +102,7 @@ def move_buildings(session: Session, moves_sql: str) -> int:
     """Move the buildings that `moves_sql` (id, new district) puts in another district, with their visits;
     their building party groups follow them. The district column is never updated in place (Citus refuses
     it): see gis/store/distribution.py."""
-    moved = move_to_district(session, "building", moves_sql, children=("visit",))
+    moved = move_to_district(session, "building", moves_sql, children=("visit", "focus_household"))
     if moved:
         move_to_district(session, "party_org",
                          "SELECT p.id, b.district_code FROM party_org AS p JOIN building AS b ON b.code = p.place_code "

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import gzip
 import logging
+import struct
 import threading
 import time
+import zlib
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -16,7 +18,7 @@ from typing import Any, TypeVar
 from sqlalchemy.orm import Session
 
 __all__ = ["GZIP_LEVEL", "VALUES_MAX_AGE_SECONDS", "VALUES_MIN_INTERVAL_SECONDS", "LayerBody", "LayerCache",
-           "LruStore"]
+           "LruStore", "Newest", "gzip_joined", "pack"]
 
 GZIP_LEVEL = 5
 VALUES_MAX_AGE_SECONDS = 30.0
@@ -142,6 +144,26 @@ class LruStore:
             return entry
 
 
+class Newest(dict[Hashable, Any]):
+    """The newest value per key, for the few most recent keys (a new day's period makes a new key: the
+    old ones are forgotten, not kept for ever)."""
+
+    def __init__(self, size: int) -> None:
+        super().__init__()
+        self.size = size
+
+    def keep(self, key: Hashable, value: Any) -> Any:
+        with _NEWEST_LOCK:
+            self.pop(key, None)
+            self[key] = value
+            while len(self) > self.size:
+                self.pop(next(iter(self)))
+        return value
+
+
+_NEWEST_LOCK = threading.Lock()
+
+
 COVERAGE_MIN_INTERVAL_SECONDS = 10.0
 """While only cases change (new unrouted cases are among its points), the coverage layer is recomputed at
 most this often; a change of places recomputes it at once. The wall fetches it every 30 s at most."""
@@ -149,8 +171,9 @@ most this often; a change of places recomputes it at once. The wall fetches it e
 
 class LayerCache(LruStore):
     """What the layers keep between requests, in stores sized by what they hold: small entries here
-    (district summaries, grid boxes); measure rows in `measures`; per-grid frames in `frames`; built
-    layer bodies in `bodies`; vector tiles in `tiles`. `sessions` (a factory of units of work) lets an
+    (district summaries, grid boxes); measure rows in `measures` (and the newest per period in `latest`,
+    refreshed incrementally); per-grid frames in `frames`; built layer bodies in `bodies` (and their
+    pieces in `pieces`); vector tiles in `tiles`. `sessions` (a factory of units of work) lets an
     aged entry be refreshed in the background (`LruStore.refreshing`)."""
 
     def __init__(self, sessions: Callable[[], AbstractContextManager[Session]] | None = None) -> None:
@@ -164,17 +187,63 @@ class LayerCache(LruStore):
         self.coverage_min_interval = COVERAGE_MIN_INTERVAL_SECONDS
         self.computations = 0
         """How many measure row sets, overdue and coverage layers were computed (for tests and benchmarks)."""
+        self.latest = Newest(3)
+        """The newest measure rows per period (`gis.store.layers`), refreshed from on the next change."""
+        self.classed = Newest(16)
+        """The newest classing per layer query, whose classes a refresh of a few grids mostly keeps."""
+        self.pieces = Newest(4)
+        """The newest body pieces per layer (gis/store/layer_pieces.py), rebuilt from on the next change."""
+        self.changes = Newest(8)
+        """Per period, which grids each computation of its rows recomputed (`layer_pieces.Changes`)."""
 
 
 class LayerBody:
-    """A built layer: UTF-8 JSON, and its gzip made once on first use."""
+    """A built layer: UTF-8 JSON, and its gzip made once on first use. Made from `pieces` ((raw, packed)
+    pairs, gis/store/layer_pieces.py), its JSON is their texts joined and its gzip their deflated bytes
+    joined (`gzip_joined`), each made only when asked for."""
 
-    def __init__(self, raw: bytes) -> None:
-        self.raw = raw
+    def __init__(self, raw: bytes | None = None, *, pieces: Sequence[tuple[bytes, bytes]] | None = None) -> None:
+        if (raw is None) == (pieces is None):
+            raise ValueError("a layer body is made from its raw bytes or from pieces")
+        self._raw = raw
+        self._pieces = pieces
         self._gzipped: bytes | None = None
+
+    @property
+    def raw(self) -> bytes:
+        if self._raw is None:
+            assert self._pieces is not None
+            self._raw = b"".join(raw for raw, _ in self._pieces)
+        return self._raw
 
     @property
     def gzipped(self) -> bytes:
         if self._gzipped is None:
-            self._gzipped = gzip.compress(self.raw, compresslevel=GZIP_LEVEL)
+            if self._pieces is not None:
+                self._gzipped = gzip_joined(self._pieces)
+            else:
+                self._gzipped = gzip.compress(self.raw, compresslevel=GZIP_LEVEL)
         return self._gzipped
+
+
+_GZIP_HEADER = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff"
+
+
+def pack(raw: bytes, level: int) -> bytes:
+    """`raw` deflated on its own, ended by a sync flush (byte-aligned, not final): joinable."""
+    packer = zlib.compressobj(level, zlib.DEFLATED, -zlib.MAX_WBITS)
+    return packer.compress(raw) + packer.flush(zlib.Z_SYNC_FLUSH)
+
+
+_END = zlib.compressobj(1, zlib.DEFLATED, -zlib.MAX_WBITS).flush(zlib.Z_FINISH)
+"""An empty final block: the end of a deflate stream of joined pieces."""
+
+
+def gzip_joined(pieces: Sequence[tuple[bytes, bytes]]) -> bytes:
+    """One gzip member of the (raw, packed) pieces in order: header, their deflated bytes, CRC-32 and size."""
+    crc, size = 0, 0
+    for raw, _ in pieces:
+        crc = zlib.crc32(raw, crc)
+        size += len(raw)
+    trailer = struct.pack("<II", crc, size & 0xFFFFFFFF)
+    return b"".join([_GZIP_HEADER, *(packed for _, packed in pieces), _END, trailer])

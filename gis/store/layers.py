@@ -6,16 +6,21 @@ How a grid layer is made (`grid_layer`), a short pipeline:
 1. `gis.store.data_version.data_version` — the version of the data, which every cache is keyed by.
 2. `gis.store.layer_frames.frames` — per current grid, the geometry and the properties that do not
    depend on the measure, as ready-made JSON text, cached by the places and org versions.
-3. `grid_values` — `gis.store.measures.grid_measures` for the period at this moment, then the classes
+3. `grid_values` — the measure rows of every current grid for the period at this moment, then the classes
    (fixed thresholds or quantile breaks of these same values) and the legend (`gis.metrics.legend`);
-   every feature's colour is looked up in that legend by its class. The measure rows are kept per period
-   with the data version they were computed at (`LruStore.versioned`): while the version keeps changing
-   (every case posted or worked) they are recomputed at most every `VALUES_MIN_INTERVAL_SECONDS`, the
-   newest rows served meanwhile under their own version, so the wall asks again and shows a change
-   within a few seconds; wall screens and tiles share one computation, and switching measure or
-   classification only re-classes. Open and overdue counts are judged "now": rows older than
-   `VALUES_MAX_AGE_SECONDS` at an unchanged version are refreshed by a background thread.
-4. The FeatureCollection is joined as text: cached frame + a few measure properties per grid.
+   every feature's colour is looked up in that legend by its class. Today's rows are not recomputed
+   after a change but refreshed for the grids it touched (`gis.store.incremental.fresh_rows`; a past day
+   is computed by `grid_measures`), and only those grids are classed again while the breaks stay. The
+   rows are kept per period with the data version they were computed at (`LruStore.versioned`): while
+   the version keeps changing they are refreshed at most every `VALUES_MIN_INTERVAL_SECONDS`, the newest
+   rows served meanwhile under their own version, so the wall asks again and shows a change within a
+   few seconds; wall screens and tiles share one computation, and switching measure or classification
+   only re-classes. Open and overdue counts are judged "now": rows older than `VALUES_MAX_AGE_SECONDS`
+   at an unchanged version are refreshed by a background thread (deadlines passed since are among the
+   touched grids).
+4. The FeatureCollection is joined as text: cached frame + a few measure properties per grid, kept in
+   pieces (gis/store/layer_pieces.py) so that a change rebuilds, and deflates again, only the pieces of
+   the grids it touched; the gzip is the pieces' deflated bytes joined.
 
 The overdue layer is kept per cases version (its gzip made once); the caches live in a `LayerCache` the
 API keeps per application (one per database).
@@ -38,6 +43,7 @@ from gis.metrics import MEASURES, NO_DATA_COLOUR, MeasureSpec, classify, legend,
 from gis.periods import Period, check_day, district_today
 from gis.store.coverage import coverage_layer
 from gis.store.data_version import DataVersion, compact_changes, data_version
+from gis.store.incremental import MeasureRows, fresh_rows
 from gis.store.layer_cache import (
     GZIP_LEVEL,
     VALUES_MAX_AGE_SECONDS,
@@ -45,8 +51,10 @@ from gis.store.layer_cache import (
     LayerBody,
     LayerCache,
     LruStore,
+    pack,
 )
 from gis.store.layer_frames import PRECISION, Frame, frames
+from gis.store.layer_pieces import Changes, build_pieces, measure_props
 from gis.store.measures import ORG_COUNTS, district_summary, grid_measures
 from gis.store.vocabulary import no_jit, overdue_open_sql
 from gis.workcalendar import SHANGHAI
@@ -140,6 +148,7 @@ class LayerValues:
     rows: dict[str, dict[str, Any]]
     breaks: tuple[float, ...] | None
     classes: dict[str, int | None] = field(default_factory=dict)
+    serial: int = 0  # of the rows' computation (`layer_pieces.Changes`)
 
     def legend(self, language: str = "zh-CN") -> list[dict[str, Any]]:
         return legend(self.query.spec, self.breaks, language)
@@ -162,11 +171,22 @@ def grid_values(session: Session, cache: LayerCache, query: LayerQuery, version:
     values = rows.classed.get(query.key)
     if values is None:
         spec = query.spec
-        measured = [row[query.measure] for row in rows.rows.values()]
-        breaks = quantile_breaks(measured, query.classes) if query.classify == "quantile" else None
-        classes = {code: classify(v, spec, breaks) for code, v in zip(rows.rows, measured, strict=True)}
-        values = LayerValues(query, rows.version, rows.generated_at, rows.rows, breaks, classes)
+        breaks = None
+        if query.classify == "quantile":
+            breaks = quantile_breaks([row[query.measure] for row in rows.rows.values()], query.classes)
+        before = cache.classed.get((query.key, households_per_worker_target))
+        changed = None if before is None else rows.changes.between(before.serial, rows.serial)
+        if before is not None and changed is not None and before.breaks == breaks:
+            classes = dict(before.classes)  # the same breaks: only the refreshed grids may change class
+            for code in changed:
+                if code in rows.rows:
+                    classes[code] = classify(rows.rows[code][query.measure], spec, breaks)
+        else:
+            classes = {code: classify(row[query.measure], spec, breaks) for code, row in rows.rows.items()}
+        values = LayerValues(query, rows.version, rows.generated_at, rows.rows, breaks, classes, rows.serial)
         rows.classed[query.key] = values
+        if query.as_of is None:
+            cache.classed.keep((query.key, households_per_worker_target), values)
     return values
 
 
@@ -177,28 +197,38 @@ _KEPT = ("code", "name", *MEASURES, "overdue_open", *ORG_COUNTS)  # ORG_COUNTS: 
 @dataclass
 class _Rows:
     """`grid_measures` rows by code computed at `generated_at` for the data at `version`, and their
-    classings by `LayerQuery.key`."""
+    classings by `LayerQuery.key`; `serial` numbers the computation in `changes`, which says which grids
+    each computation of this period's rows recomputed; `fresh` is what the next refresh starts from."""
 
     version: DataVersion
     generated_at: datetime
     rows: dict[str, dict[str, Any]]
+    changes: Changes
+    serial: int
+    fresh: MeasureRows | None = None
     classed: dict[tuple[Hashable, ...], LayerValues] = field(default_factory=dict)
 
 
 def _measure_rows(session: Session, cache: LayerCache, period: Period, version: DataVersion,
                   target: int, as_of: date | None = None) -> _Rows:
+    key = ("rows", period.first_day, period.last_day, target, as_of)
+    changes = cache.changes.keep(key, cache.changes.get(key) or Changes())
+
     def make(s: Session) -> _Rows:
         no_jit(s)
         at = datetime.now(UTC)
-        # Today: grid_measures judges "now" itself (at=None): current statuses, not rebuilt. Another day: the
-        # grids valid that day, and (for a past day) the cases' states at its end.
-        moment = None if as_of is None else datetime.combine(as_of + timedelta(days=1), time(), SHANGHAI) \
-            - timedelta(microseconds=1)
-        rows = grid_measures(s, period, at=moment, households_per_worker_target=target)
         cache.computations += 1
-        return _Rows(version, at, {row["code"]: {k: row[k] for k in _KEPT} for row in rows})
+        if as_of is None:  # today: the newest rows refreshed for the grids touched since (gis/store/incremental.py)
+            before = cache.latest.get(key)
+            fresh = fresh_rows(s, before.fresh if before is not None else None, period, "grid", version, at,
+                               households_per_worker_target=target, kept=_KEPT)
+            return cache.latest.keep(key, _Rows(version, at, fresh.rows, changes, changes.add(fresh.changed), fresh))
+        # Another day: the grids valid that day, and (for a past day) the cases' states at its end.
+        moment = datetime.combine(as_of + timedelta(days=1), time(), SHANGHAI) - timedelta(microseconds=1)
+        rows = grid_measures(s, period, at=moment, households_per_worker_target=target)
+        return _Rows(version, at, {row["code"]: {k: row[k] for k in _KEPT} for row in rows}, changes,
+                     changes.add(None))
 
-    key = ("rows", period.first_day, period.last_day, target, as_of)
     return cache.measures.versioned(key, version, make, session, min_interval=cache.values_min_interval,
                                     max_age=VALUES_MAX_AGE_SECONDS, sessions=cache.sessions)
 
@@ -222,35 +252,28 @@ def grid_layer(session: Session, cache: LayerCache, query: LayerQuery, *, langua
         grid_frames = frames(session, cache, version, on, geometry)
         colours = values.colours()
         measure = query.measure
-        features = []
-        for frame in grid_frames:
-            row = values.rows.get(frame.code)
+
+        def props(frame: Frame) -> str:
             cls = values.classes.get(frame.code)
-            features.append(frame.head + _measure_props(row, measure, cls, colours.get(cls, NO_DATA_COLOUR)))
+            return measure_props(values.rows.get(frame.code), measure, cls, colours.get(cls, NO_DATA_COLOUR))
+
+        # The pieces of the newest body of this layer, rebuilt for the grids refreshed since (layer_pieces.py).
+        piece_key = (*query.key, language, geometry, households_per_worker_target)
+        before = cache.pieces.get(piece_key)
+        changes = cache.changes.get(("rows", query.period.first_day, query.period.last_day,
+                                     households_per_worker_target, query.as_of))
+        changed = None if before is None or changes is None else changes.between(before.serial, values.serial)
+        pieces = build_pieces(grid_frames, values.serial, (values.breaks, colours), props, GZIP_LEVEL, before,
+                              changed)
+        if before is None or values.serial >= before.serial:
+            cache.pieces.keep(piece_key, pieces)
         header = json.dumps(_header(values, language), ensure_ascii=False, separators=(",", ":"))[:-1]
-        return LayerBody((header + ',"features":[' + ",".join(features) + "]}").encode())
+        head = (header + ',"features":[').encode()
+        tail = b"]}"
+        return LayerBody(pieces=[(head, pack(head, GZIP_LEVEL)), *zip(pieces.raw, pieces.packed, strict=True),
+                                 (tail, pack(tail, GZIP_LEVEL))])
 
     return cache.bodies.get(key, make)
-
-
-def _json(value: Any) -> str:
-    """JSON of a measure value, fast for the usual types (finite floats: repr is what json.dumps writes)."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool | str):
-        return json.dumps(value)
-    if isinstance(value, int):
-        return str(value)
-    return repr(float(value))
-
-
-def _measure_props(row: dict[str, Any] | None, measure: str, cls: int | None, colour: str) -> str:
-    if row is None:
-        return (f',"value":null,"class":null,"colour":"{colour}","open_cases":0,"overdue":0,'
-                '"overdue_open":0,"grade":null}}')
-    return (f',"value":{_json(row[measure])},"class":{_json(cls)},"colour":"{colour}",'
-            f'"open_cases":{row["open_cases"]},"overdue":{row["overdue"]},"overdue_open":{row["overdue_open"]},'
-            f'"grade":{_json(row["grade"])}}}}}')
 
 
 def _header(values: LayerValues, language: str) -> dict[str, Any]:

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
@@ -19,15 +21,19 @@ from gis.geometry import Problem
 from gis.importing import CheckedFile, ImportRejected
 from gis.periods import district_today
 from gis.store.assign import CurrentGrids, fill_keys_outside_grids, move_buildings, reassign_buildings
-from gis.store.bulk import copy_frame, ewkb_hex
+from gis.store.bulk import copy_columns, copy_frame, copy_into, ewkb_hex, points_ewkb_hex, without_indexes
 from gis.store.distribution import nearest_district_sql
 
 log = logging.getLogger(__name__)
 
 Progress = Callable[[str], None]
-# Above this many rows a building import rebuilds the spatial index instead of maintaining it row by row
-# (the table is locked for the import's transaction either way).
+# From this many rows on, a building import writes with the table's indexes and foreign key down and makes
+# them after (gis/store/bulk.py `without_indexes`; the table is locked for the import's transaction either
+# way), and into an empty table copies the rows straight in.
 BULK_REINDEX_ROWS = 100_000
+# Into an empty building table, from this many rows on, the rows are copied straight in and the (empty)
+# table's indexes and foreign key are made after them.
+FIRST_COPY_ROWS = 1_000
 
 
 def load(session: Session, checked: CheckedFile, *, progress: Progress = log.info) -> dict[str, int]:
@@ -203,28 +209,32 @@ def load_buildings(session: Session, frame: pd.DataFrame, *, progress: Progress 
     points = frame.geometry.values
     progress(f"buildings: assigning {len(frame)} points to grids")
     assigned = CurrentGrids.load(session).assign(np.asarray(points, dtype=object))
-    stage = pd.DataFrame(
-        {
-            "code": frame["code"].astype(str).to_numpy(),
-            "address": _texts(frame["address"]).fillna("").to_numpy(),
-            "households": pd.to_numeric(frame["households"], errors="coerce").fillna(0).astype(int).to_numpy(),
-            "residents": pd.to_numeric(frame["residents"], errors="coerce").fillna(0).astype(int).to_numpy(),
-            "floors": pd.to_numeric(frame["floors"], errors="coerce").astype("Int64").array,
-            "party_group": _texts(frame["party_group"]).to_numpy(),
-            "party_group_leader": _texts(frame["party_group_leader"]).to_numpy(),
-            "grid_id": assigned["grid_id"].array,
-            "district_code": assigned["district_code"].to_numpy(),
-            "street_code": assigned["street_code"].to_numpy(),
-            "geom": ewkb_hex(points),
-        }
-    )
-    progress(f"buildings: copying {len(stage)} rows")
-    copy_frame(
-        session, "building_stage",
-        "code text, address text, households integer, residents integer, floors integer, party_group text, "
-        "party_group_leader text, grid_id integer, district_code text, street_code text, geom geometry",
-        stage,
-    )
+    columns = {
+        "code": frame["code"].astype(str).to_numpy(),
+        "address": _texts(frame["address"]).fillna("").to_numpy(),
+        "households": pd.to_numeric(frame["households"], errors="coerce").fillna(0).astype(int).to_numpy(),
+        "residents": pd.to_numeric(frame["residents"], errors="coerce").fillna(0).astype(int).to_numpy(),
+        "floors": pd.to_numeric(frame["floors"], errors="coerce").astype("Int64").array,
+        "party_group": _texts(frame["party_group"]).to_numpy(),
+        "party_group_leader": _texts(frame["party_group_leader"]).to_numpy(),
+        "grid_id": assigned["grid_id"].array,
+        "district_code": assigned["district_code"].to_numpy(),
+        "street_code": assigned["street_code"].to_numpy(),
+        "geom": points_ewkb_hex(points),
+    }
+    rows = len(frame)
+    first = rows >= FIRST_COPY_ROWS and session.execute(
+        text("SELECT NOT EXISTS (SELECT 1 FROM building)")).scalar_one()
+    if first:  # nothing stored yet: every row is new, nothing moves; straight into the table
+        progress(f"buildings: writing {rows} rows into an empty table, then building its indexes")
+        changed = _load_first_buildings(session, columns)
+        fill_keys_outside_grids(session)
+        _upsert_building_groups(session)
+        outside = int(assigned["grid_id"].isna().sum())
+        progress(f"buildings: {changed} inserted, {outside} outside every grid")
+        return {"rows": rows, "changed": changed, "outside": outside, "index_rebuilt": 1}
+    progress(f"buildings: copying {rows} rows")
+    copy_columns(session, "building_stage", _STAGE_COLUMNS, columns)
     _key_outside_grids(session)
     # A building whose new position puts it in another district moves there first, so the upsert below
     # finds it: one row per code.
@@ -238,30 +248,88 @@ def load_buildings(session: Session, frame: pd.DataFrame, *, progress: Progress 
         "(COALESCE(s.address, ''), s.households, s.residents, s.floors, s.grid_id) "
         "OR NOT ST_OrderingEquals(b.geom, s.geom)"
     )).rowcount
-    reindex = pending >= BULK_REINDEX_ROWS
-    if reindex:  # a sorted GiST build after the load beats a million incremental insertions
-        session.execute(text("DROP INDEX IF EXISTS idx_building_geom"))
-    changed = 0 if not pending else session.execute(text(
-        "INSERT INTO building (code, address, households, residents, floors, grid_id, district_code, "
-        "street_code, geom) SELECT code, COALESCE(address, ''), households, residents, floors, grid_id, "
-        "district_code, street_code, geom FROM building_pending "
-        "ON CONFLICT (code, district_code) DO UPDATE SET address = EXCLUDED.address, "
-        "households = EXCLUDED.households, residents = EXCLUDED.residents, floors = EXCLUDED.floors, "
-        "grid_id = EXCLUDED.grid_id, street_code = COALESCE(EXCLUDED.street_code, building.street_code), "
-        "geom = EXCLUDED.geom"
-    )).rowcount
-    if reindex:
-        progress("buildings: rebuilding the spatial index")
-        session.execute(text("CREATE INDEX idx_building_geom ON building USING gist (geom)"))
+    bulk = pending >= BULK_REINDEX_ROWS
+    changed = 0
+    if bulk:  # sorted index builds and one foreign-key check after the load beat a million row-by-row ones
+        progress(f"buildings: writing {pending} rows, then rebuilding the indexes")
+        with without_indexes(session, "building"):
+            changed = _write_buildings_in_bulk(session)
+    elif pending:
+        changed = session.execute(text(
+            "INSERT INTO building (code, address, households, residents, floors, grid_id, district_code, "
+            "street_code, geom) SELECT code, COALESCE(address, ''), households, residents, floors, grid_id, "
+            "district_code, street_code, geom FROM building_pending "
+            "ON CONFLICT (code, district_code) DO UPDATE SET address = EXCLUDED.address, "
+            "households = EXCLUDED.households, residents = EXCLUDED.residents, floors = EXCLUDED.floors, "
+            "grid_id = EXCLUDED.grid_id, street_code = COALESCE(EXCLUDED.street_code, building.street_code), "
+            "geom = EXCLUDED.geom"
+        )).rowcount
     fill_keys_outside_grids(session)
+    _upsert_building_groups(session)
+    outside = int(assigned["grid_id"].isna().sum())
+    progress(f"buildings: {changed} inserted or changed, {rows - changed} unchanged, "
+             f"{outside} outside every grid")
+    return {"rows": rows, "changed": changed, "outside": outside, "index_rebuilt": int(bulk)}
+
+
+_STAGE_COLUMNS = ("code text, address text, households integer, residents integer, floors integer, "
+                  "party_group text, party_group_leader text, grid_id integer, district_code text, "
+                  "street_code text, geom geometry")
+_STORED = ("code", "address", "households", "residents", "floors", "grid_id", "district_code", "street_code",
+           "geom")
+
+
+def _upsert_building_groups(session: Session) -> None:
     _upsert_party_orgs(session, "building_group",
         "SELECT s.code, s.party_group, s.party_group_leader, 0, b.district_code, b.street_code "
         "FROM building_stage AS s JOIN building AS b ON b.code = s.code "
         "WHERE s.party_group IS NOT NULL")
-    outside = int(stage["grid_id"].isna().sum())
-    progress(f"buildings: {changed} inserted or changed, {len(stage) - changed} unchanged, "
-             f"{outside} outside every grid")
-    return {"rows": len(stage), "changed": changed, "outside": outside, "index_rebuilt": int(reindex)}
+
+
+def _load_first_buildings(session: Session, columns: dict[str, Any]) -> int:
+    """Into an empty table: only the rows that need SQL (outside every grid: their keys; with a party group:
+    its organisation) are staged; every row is then copied straight into `building`, its indexes and
+    foreign key made after (`without_indexes`)."""
+    grid_id = pd.array(columns["grid_id"], dtype="Int64")
+    outside = np.asarray(grid_id.isna())
+    staged = outside | pd.notna(columns["party_group"])
+    copy_columns(session, "building_stage", _STAGE_COLUMNS, {k: _taken(v, staged) for k, v in columns.items()})
+    _key_outside_grids(session)
+    if outside.any():
+        keys = pd.DataFrame(session.execute(text(
+            "SELECT code, district_code, street_code FROM building_stage WHERE grid_id IS NULL"
+        )).all(), columns=["code", "district_code", "street_code"]).set_index("code")
+        codes = columns["code"][outside]
+        district, street = columns["district_code"].copy(), columns["street_code"].copy()
+        district[outside] = keys["district_code"].reindex(codes).to_numpy()
+        street[outside] = keys["street_code"].reindex(codes).to_numpy()
+        columns = {**columns, "district_code": district, "street_code": street}
+    with without_indexes(session, "building"):
+        return copy_into(session, "building", {name: columns[name] for name in _STORED})
+
+
+def _taken(values: Any, mask: np.ndarray) -> Any:
+    """The rows of one column where `mask` holds (numpy, pandas or Arrow)."""
+    return values.filter(pa.array(mask)) if isinstance(values, pa.Array) else values[mask]
+
+
+def _write_buildings_in_bulk(session: Session) -> int:
+    """The pending rows written while the table is locked and its indexes are down (`without_indexes`):
+    changed rows updated in place, new ones inserted plainly (no unique index to arbitrate; the unique index
+    made again afterwards checks the codes once, in bulk)."""
+    updated = session.execute(text(
+        "UPDATE building AS b SET address = COALESCE(s.address, ''), households = s.households, "
+        "residents = s.residents, floors = s.floors, grid_id = s.grid_id, "
+        "street_code = COALESCE(s.street_code, b.street_code), geom = s.geom FROM building_pending AS s "
+        "WHERE b.code = s.code AND b.district_code = s.district_code"
+    )).rowcount
+    inserted = session.execute(text(
+        "INSERT INTO building (code, address, households, residents, floors, grid_id, district_code, "
+        "street_code, geom) SELECT code, COALESCE(address, ''), households, residents, floors, grid_id, "
+        "district_code, street_code, geom FROM building_pending AS s WHERE NOT EXISTS "
+        "(SELECT 1 FROM building AS b WHERE b.code = s.code AND b.district_code = s.district_code)"
+    )).rowcount
+    return updated + inserted
 
 
 def _key_outside_grids(session: Session) -> None:
@@ -277,8 +345,10 @@ def _key_outside_grids(session: Session) -> None:
         "FROM community AS c WHERE ST_Covers(c.geom, s.geom) ORDER BY c.code LIMIT 1) "
         "WHERE s.district_code IS NULL"
     ))
+    # With one district it is the nearest, without measuring a distance to its (city-sized) boundary.
     session.execute(text(
-        f"UPDATE building_stage AS s SET district_code = {nearest_district_sql('s.geom')} "
+        "UPDATE building_stage AS s SET district_code = CASE WHEN (SELECT count(*) FROM district) = 1 "
+        f"THEN (SELECT code FROM district) ELSE {nearest_district_sql('s.geom')} END "
         "WHERE s.district_code IS NULL"
     ))
 

@@ -52,6 +52,10 @@ heap and reading their pages is most of the statement's cost. JIT is switched of
 (`SET LOCAL`): compiling it cost more than running it. A past `at` reads the ledger only for reworked
 cases that were closed after `at`, through case_event (case_id, at).
 
+`measures_now` is the same statement judged at the caller's moment, for every unit or only some: the
+`*_scope` placeholders of the SQL (and `_of_grids` for the per-grid statements it joins) keep each scan to
+the units asked for, which gis/store/incremental.py uses to refresh only the units a change touched.
+
 `district_summary` counts the district's cases in one statement that also gives `unrouted_open` (open
 cases keyed to no grid, all among the cases it reads). Its organisational counts (grids, gaps, workers,
 households, buildings, unvisited) are the sums over the current grids' rows, so when it has grid rows
@@ -72,6 +76,8 @@ from sqlalchemy.orm import Session
 from gis.errors import InvalidInput
 from gis.metrics import GRADES, INVERTED_IN_SCORE, MEASURES, ORG_CHECKS, RATES, SCORE_WEIGHTS, worst
 from gis.periods import Period, district_today
+from gis.store.focus import grid_gaps_sql
+from gis.store.party import grid_party_sql
 from gis.store.vocabulary import CLOSED_STATUSES, OPEN_CASE_STATUSES, current_sql, no_jit, past_deadline_sql
 from gis.workflow import EVALUATIONS, Action
 
@@ -235,16 +241,58 @@ def _status_params() -> dict[str, Any]:
             "satisfied": SATISFIED_RATINGS}
 
 
+def measures_now(
+    session: Session, period: Period, level: Level, now: datetime, *, units: list[str] | None = None,
+    grids: list[str] | None = None, households_per_worker_target: int = 500, visit_cycle_days: int = 30,
+) -> list[dict[str, Any]]:
+    """The rows of `grid_measures` with current statuses judged at `now` (the caller's clock, so that it
+    knows the moment its rows stand for), for every unit or for `units` only: the same statement restricted
+    to them (gis/store/incremental.py refreshes the units a change touched). `grids` are then the codes of
+    every grid in those units (for the grid level, `units` itself): their organisational counts are read."""
+    if level not in LEVELS:
+        raise InvalidInput(f"unknown level {level!r}; allowed: {', '.join(LEVELS)}",
+                           details={"level": str(level), "allowed": list(LEVELS)})
+    if now.tzinfo is None:
+        raise InvalidInput(f"now {now.isoformat()} has no timezone", details={"field": "now"})
+    scope = None if units is None else (units, units if grids is None else grids)
+    return _measures(session, period, _Moment(now, True), level, households_per_worker_target, visit_cycle_days,
+                     scope=scope)
+
+
+# The scope placeholders of measures_units.sql (every unit when not refreshing a few).
+_EVERY_UNIT = {"case_scope": "", "grid_scope": "", "team_scope": "", "building_scope": ""}
+_SCOPED_GRIDS = "CAST(:scope_grids AS text[])"
+
+
+def _scope_sql(level: str) -> dict[str, str]:
+    return {"case_scope": f" AND {_CASE_UNIT[level]} = ANY(CAST(:scope_units AS text[]))",
+            "grid_scope": f" AND g.code = ANY({_SCOPED_GRIDS})",
+            "team_scope": f" AND t.grid_code = ANY({_SCOPED_GRIDS})",
+            "building_scope": f" AND grid_id IN (SELECT id FROM grid WHERE code = ANY({_SCOPED_GRIDS}))"}
+
+
+def _of_grids(per_grid: str, scope: tuple[list[str], list[str]] | None) -> str:
+    """A per-grid statement (a `grid_code` column) kept to the grids in scope: the filter is pushed down
+    into it (onto its DISTINCT ON key or join), so it reads only their rows."""
+    if scope is None:
+        return per_grid
+    return f"SELECT * FROM ({per_grid}) AS scoped WHERE scoped.grid_code = ANY({_SCOPED_GRIDS})"
+
+
 def _measures(
-    session: Session, period: Period, at: datetime | None, level: str, target: int, cycle_days: int,
-    *, org_totals: dict[str, int] | None = None,
+    session: Session, period: Period, at: datetime | _Moment | None, level: str, target: int, cycle_days: int,
+    *, org_totals: dict[str, int] | None = None, scope: tuple[list[str], list[str]] | None = None,
 ) -> list[dict[str, Any]]:
     if target <= 0 or cycle_days <= 0:
         raise InvalidInput("households_per_worker_target and visit_cycle_days must be positive",
                            details={"households_per_worker_target": target, "visit_cycle_days": cycle_days})
-    moment = _moment(at)
+    moment = at if isinstance(at, _Moment) else _moment(at)
+    units = _UNITS[level]
+    if scope is not None:
+        units = f"SELECT * FROM ({units}) AS u WHERE u.code = ANY(CAST(:scope_units AS text[]))"
     sql = _FINISHED_SQL.format(
-        case_unit=_CASE_UNIT[level], grid_unit=_GRID_UNIT[level], units=_UNITS[level],
+        case_unit=_CASE_UNIT[level], grid_unit=_GRID_UNIT[level], units=units,
+        **(_EVERY_UNIT if scope is None else _scope_sql(level)),
         state=_STATE_NOW if moment.current else _STATE_PAST,
         open_candidates=_OPEN_NOW if moment.current else _OPEN_PAST,
         case_columns=", c.grid_code IS NULL AS no_grid" if level == "all" else "",
@@ -253,12 +301,17 @@ def _measures(
         org_stats="SELECT * FROM org_counted" if org_totals is None else _ORG_GIVEN,
         current_g=current_sql("g"), current_t=current_sql("t"), current_o=current_sql("o"),
         overdue_open=_OVERDUE_OPEN,
+        focus_gaps=_of_grids(grid_gaps_sql(), scope),  # focus households unpaired or overdue (gis/store/focus.py)
+        # branch members and weak branches per grid (gis/store/party.py)
+        party_strength=_of_grids(grid_party_sql(), scope),
     )
     params = _status_params() | {
         "start": period.start, "end": period.end, "at": moment.at,
         "on": district_today(moment.at), "cycle_start": moment.at - timedelta(days=cycle_days),
         "target": target,
     } | {f"org_{key}": value for key, value in (org_totals or {}).items()}
+    if scope is not None:
+        params |= {"scope_units": list(scope[0]), "scope_grids": list(scope[1])}
     no_jit(session)
     result = session.execute(text(sql), params)
     keys = [*result.keys(), "level"]

@@ -5,8 +5,12 @@ Two layers (`TILE_LAYERS`), each one MVT layer of the same name:
 * `grids` — every grid current on the local date, with code, name and the measure's value, class and
   colour (feature id = the numeric grid code). The values come from `gis.store.layers.grid_values`, so a
   tile agrees with the GeoJSON layer and its legend. The grids in the tile are found first from their
-  bounding boxes, kept in memory (`GridBoxes`, cached by the places version), and only their values are
-  handed to the tile query: one round trip per tile, none for an empty one.
+  bounding boxes, kept in memory (`GridBoxes`, cached by the places version): none, no round trip. A tile
+  is made in two steps: its shapes (`grid_shapes`: PostGIS clips, simplifies and encodes the polygons;
+  kept by places version, day and tile, since cases never change them), then the values written in
+  (`grid_tile`, `gis.mvt.write_layer`, in Python, no round trip). So a tile with fresh measures (every
+  case changes them) costs a few microseconds a feature once its shapes were made; measured at 50,000
+  grids against tipg's plain tiles in bench/layers.py ("tiles_compared").
 * `cases` — the open cases (`gis.store.vocabulary.open_case_sql`, the partial GiST index of migration
   0003). From zoom `CASE_POINTS_FROM_ZOOM` on, one point per case (feature id = case id; category, status, grid_code,
   count 1, overdue 0/1, supervised, escalated); below it one point per grid at ST_PointOnSurface with
@@ -34,6 +38,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from gis.errors import NotFound
+from gis.mvt import MvtFeature, read_layer, write_layer
 from gis.periods import district_today
 from gis.store.layers import (
     VALUES_MAX_AGE_SECONDS,
@@ -46,9 +51,9 @@ from gis.store.layers import (
 from gis.store.vocabulary import current_sql, no_jit, open_case_sql, overdue_open_sql
 from gis.tilegrid import check_tile_address
 
-__all__ = ["CASE_POINTS_FROM_ZOOM", "MAX_ZOOM", "TILE_LAYERS", "GridBoxes", "cached_case_tile",
-           "cached_grid_tile", "case_tile", "check_tile", "grid_boxes", "grid_tile", "simplify_tolerance",
-           "tile_area"]
+__all__ = ["CASE_POINTS_FROM_ZOOM", "MAX_ZOOM", "TILE_LAYERS", "GridBoxes", "TileShapes", "cached_case_tile",
+           "cached_grid_tile", "cached_shapes_tile", "case_tile", "check_tile", "current_grids", "grid_boxes",
+           "grid_shapes", "grid_tile", "simplify_tolerance", "tile_area"]
 
 TILE_LAYERS = ("grids", "cases")
 MAX_ZOOM = 22
@@ -108,22 +113,27 @@ SELECT DISTINCT ON (g.code) g.code, ST_XMin(g.geom) AS minx, ST_YMin(g.geom) AS 
 FROM grid AS g WHERE {_GRIDS_ON} ORDER BY g.code, g.valid_from DESC
 """
 
-_GRID_TILE_SQL = f"""
+_GRID_SHAPES_SQL = f"""
 WITH {_BOUNDS},
-props AS (
-    SELECT * FROM unnest(CAST(:codes AS text[]), CAST(:vals AS {{value_type}}[]), CAST(:classes AS int[]),
-                         CAST(:colours AS text[])) AS p(code, value, class, colour)
-),
 features AS (
-    SELECT g.code::bigint AS fid, g.code, g.name, p.value, p.class, p.colour,
+    SELECT g.code::bigint AS fid, g.code, g.name,
            {_MVT_GEOM.format(geom="ST_Simplify(g.geom, :tolerance, true)")} AS geom
     FROM bounds AS b
     JOIN grid AS g ON g.geom && b.area
-    JOIN props AS p ON p.code = g.code
-    WHERE {_GRIDS_ON}
+    WHERE {_GRIDS_ON} AND g.code = ANY(CAST(:codes AS text[]))
 )
 SELECT ST_AsMVT(features, 'grids', {EXTENT}, 'geom', 'fid') FROM features
 """
+GRID_TILE_KEYS = ("code", "name", "value", "class", "colour")
+
+
+@dataclass(frozen=True)
+class TileShapes:
+    """A grid tile's features as PostGIS made them (id, type, code and name, geometry commands), without
+    values: they depend on the places only, so they are kept by places version and day."""
+
+    extent: int
+    features: tuple[MvtFeature, ...]
 
 
 @dataclass(frozen=True)
@@ -133,11 +143,13 @@ class GridBoxes:
     codes: np.ndarray
     boxes: np.ndarray  # (n, 4): minx, miny, maxx, maxy in degrees
 
-    def within(self, area: tuple[float, float, float, float]) -> list[str]:
+    def hits(self, area: tuple[float, float, float, float]) -> np.ndarray:
         minx, miny, maxx, maxy = area
         b = self.boxes
-        hit = (b[:, 0] <= maxx) & (b[:, 2] >= minx) & (b[:, 1] <= maxy) & (b[:, 3] >= miny)
-        return self.codes[hit].tolist()
+        return (b[:, 0] <= maxx) & (b[:, 2] >= minx) & (b[:, 1] <= maxy) & (b[:, 3] >= miny)
+
+    def within(self, area: tuple[float, float, float, float]) -> list[str]:
+        return self.codes[self.hits(area)].tolist()
 
 
 def grid_boxes(session: Session, on: date) -> GridBoxes:
@@ -146,6 +158,17 @@ def grid_boxes(session: Session, on: date) -> GridBoxes:
     codes = np.array([r["code"] for r in rows], dtype=object)
     boxes = np.array([[r["minx"], r["miny"], r["maxx"], r["maxy"]] for r in rows], dtype=float).reshape(len(rows), 4)
     return GridBoxes(codes, boxes)
+
+
+def current_grids(session: Session, on: date | None = None) -> tuple[int, tuple[float, float, float, float] | None]:
+    """How many grids are current on `on` (default the district's today) and their extent (minx, miny, maxx,
+    maxy; None without grids): the wall picks tiles by the count and starts at the extent."""
+    sql = f"SELECT count(DISTINCT g.code) AS n, ST_Extent(g.geom)::geometry AS e FROM grid AS g WHERE {_GRIDS_ON}"
+    sql = f"SELECT n, ST_XMin(e) AS minx, ST_YMin(e) AS miny, ST_XMax(e) AS maxx, ST_YMax(e) AS maxy FROM ({sql}) AS x"
+    row = session.execute(text(sql), {"on": on or district_today()}).mappings().one()
+    if not row["n"]:
+        return 0, None
+    return int(row["n"]), (row["minx"], row["miny"], row["maxx"], row["maxy"])
 
 
 def tile_area(z: int, x: int, y: int) -> tuple[float, float, float, float]:
@@ -163,23 +186,37 @@ def tile_area(z: int, x: int, y: int) -> tuple[float, float, float, float]:
     return lon(x - margin), lat(y + 1 + margin), lon(x + 1 + margin), lat(y - margin)
 
 
-def grid_tile(session: Session, z: int, x: int, y: int, values: LayerValues, boxes: GridBoxes) -> bytes:
-    """The `grids` tile, coloured by `values` (code, name, value, class, colour)."""
+def grid_shapes(session: Session, z: int, x: int, y: int, on: date, boxes: GridBoxes) -> TileShapes:
+    """The shapes of the grids current on `on` in tile z/x/y (simplified by about a pixel, clipped, encoded
+    by PostGIS), read back into features."""
     codes = boxes.within(tile_area(z, x, y))
     if not codes:
-        return b""
+        return TileShapes(EXTENT, ())
     if z < JIT_OFF_BELOW_ZOOM:
         no_jit(session)
+        serial(session)  # only large tiles could be given parallel workers
+    params = {"z": z, "x": x, "y": y, "on": on, "codes": codes, "tolerance": simplify_tolerance(z, y)}
+    _name, extent, features = read_layer(_bytes(session.execute(text(_GRID_SHAPES_SQL), params).scalar_one()))
+    return TileShapes(extent, tuple(features))
+
+
+def grid_tile(session: Session, z: int, x: int, y: int, values: LayerValues, boxes: GridBoxes,
+              shapes: TileShapes | None = None) -> bytes:
+    """The `grids` tile, coloured by `values` (code, name, value, class, colour): `shapes` (made if not
+    given) with the values written in (`gis.mvt.write_layer`)."""
+    if shapes is None:
+        shapes = grid_shapes(session, z, x, y, values.query.day(values.generated_at), boxes)
     colours = values.colours()
-    classes = [values.classes.get(code) for code in codes]
-    categorical = bool(values.query.spec.categories)
-    serial(session)
-    sql = _GRID_TILE_SQL.format(value_type="text" if categorical else "float8")
-    params = {"z": z, "x": x, "y": y, "on": values.query.day(values.generated_at), "codes": codes,
-              "vals": [values.value(code) for code in codes], "classes": classes,
-              "colours": [colours.get(cls) or colours[None] for cls in classes],
-              "tolerance": simplify_tolerance(z, y)}
-    return _bytes(session.execute(text(sql), params).scalar_one())
+    classes = values.classes
+    props = []
+    for feature in shapes.features:
+        code = feature.properties["code"]
+        cls = classes.get(code)
+        value = values.value(code)
+        props.append({"code": code, "name": feature.properties.get("name"),
+                      "value": value if isinstance(value, str) or value is None else float(value),
+                      "class": cls, "colour": colours.get(cls) or colours[None]})
+    return write_layer("grids", shapes.extent, shapes.features, props, GRID_TILE_KEYS)
 
 
 # -- cases --------------------------------------------------------------------------------------------
@@ -251,8 +288,23 @@ def cached_grid_tile(session: Session, cache: LayerCache, query: LayerQuery, z: 
                          households_per_worker_target=households_per_worker_target)
     on = query.day(values.generated_at)
     boxes = cache.get(("boxes", version.places, on), lambda: grid_boxes(session, on))
+    shapes = cache.tiles.get(("shapes", version.places, on, z, x, y),
+                             lambda: grid_shapes(session, z, x, y, on, boxes))
     key = ("grids", values.version.token, version.places, *query.key, values.generated_at, z, x, y)
-    return cache.tiles.get(key, lambda: grid_tile(session, z, x, y, values, boxes))
+    return cache.tiles.get(key, lambda: grid_tile(session, z, x, y, values, boxes, shapes))
+
+
+def cached_shapes_tile(session: Session, cache: LayerCache, z: int, x: int, y: int, on: date | None = None) -> bytes:
+    """The `grids` tile with code and name only (no measure): for a client that colours the grids itself
+    (the wall, from `gis.store.tile_classes`). It never waits for measures, and is kept while the places
+    are the same."""
+    version = data_version(session)
+    day = on or district_today()
+    boxes = cache.get(("boxes", version.places, day), lambda: grid_boxes(session, day))
+    shapes = cache.tiles.get(("shapes", version.places, day, z, x, y),
+                             lambda: grid_shapes(session, z, x, y, day, boxes))
+    props = [{"code": f.properties["code"], "name": f.properties.get("name")} for f in shapes.features]
+    return write_layer("grids", shapes.extent, shapes.features, props, ("code", "name"))
 
 
 def cached_case_tile(session: Session, cache: LayerCache, z: int, x: int, y: int) -> bytes:

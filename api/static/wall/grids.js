@@ -4,6 +4,7 @@
 import { colourOf, esc, fmt, formatValue } from './format.js';
 import { renderLegend, renderMeasureTitle } from './panel.js';
 import { ctx, measureSpec, remPx, state, stats } from './state.js';
+import { restyleTiles } from './tiles.js';
 
 export const gridById = new Map(); // grid code -> its Leaflet polygon
 let gridLayer = null;
@@ -14,16 +15,14 @@ export function createGridLayer() {
   return gridLayer;
 }
 
-function baseStyle(feature) {
-  return {
+/** A grid's outline and fill (`colour`), thicker and white while the pointer is on it; the vector
+ * tiles (tiles.js) draw with the same. */
+export function measureStyle(colour, highlighted) {
+  const style = {
     color: '#dfe7f2', weight: Math.max(0.8, remPx(0.05)), opacity: 0.75,
-    fillColor: colourOf(feature.properties.colour), fillOpacity: state.basemap ? 0.5 : 0.85, // streets show through
+    fillColor: colour, fillOpacity: state.basemap ? 0.5 : 0.85, // streets show through
   };
-}
-
-export function styleOf(layer) {
-  const style = baseStyle(layer.feature);
-  if (layer === hovered) {
+  if (highlighted) {
     style.color = '#ffffff';
     style.weight = Math.max(3, remPx(0.2));
     style.opacity = 1;
@@ -31,7 +30,19 @@ export function styleOf(layer) {
   return style;
 }
 
+function baseStyle(feature) {
+  return measureStyle(colourOf(feature.properties.colour), false);
+}
+
+export function styleOf(layer) {
+  return measureStyle(colourOf(layer.feature.properties.colour), layer === hovered);
+}
+
 export function restyleAll() {
+  if (ctx.config.tiles) {
+    restyleTiles();
+    return;
+  }
   gridLayer.eachLayer(function (layer) { layer.setStyle(styleOf(layer)); });
 }
 
@@ -60,7 +71,7 @@ function bindGrid(feature, layer) {
   });
 }
 
-function shownSpec() {
+export function shownSpec() {
   return measureSpec(state.shown ? state.shown.measure : state.measure);
 }
 
@@ -73,7 +84,7 @@ function gridTooltip(p) {
     + ' · ' + esc(T.overdue) + ' ' + esc(formatValue(p.overdue, 'cases'));
 }
 
-function gridPopup(p) {
+export function gridPopup(p) {
   const T = ctx.T;
   const spec = shownSpec();
   const workers = typeof p.grid_workers === 'number' ? fmt(T.persons, { n: p.grid_workers })

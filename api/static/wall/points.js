@@ -10,13 +10,20 @@ export const layers = { overdue: null, coverage: null };
 let coverageRenderer = null;
 const icons = {}; // at most six divIcons, shared by every marker
 let pulsing = new Set(); // ids of the overdue cases whose marker pulses
+let dotRenderer = null; // one canvas for the overdue dots of a city: thousands of DOM markers stall the wall
+let dense = false; // more overdue cases than DOM markers can carry: plain ones drawn as canvas dots
+const DENSE_FROM = 1500;
+let dotColour = '#e5243b'; // the page's --bad, read once a refresh
 
 export function createPointLayers() {
   ctx.map.createPane('wall-coverage').style.zIndex = 450; // above the grids, below the overdue markers
   coverageRenderer = L.svg({ pane: 'wall-coverage' });
+  dotRenderer = L.canvas({ padding: 0.2 });
   layers.overdue = L.geoJSON(null, {
     pointToLayer: function (f, latlng) {
-      return L.marker(latlng, { icon: overdueIcon(f.properties || {}), keyboard: false, riseOnHover: true });
+      const p = f.properties || {};
+      if (dense && !pulsing.has(p.id)) return overdueDot(p, latlng);
+      return L.marker(latlng, { icon: overdueIcon(p), keyboard: false, riseOnHover: true });
     },
     onEachFeature: function (f, layer) {
       layer.bindTooltip(function () { return overdueTooltip(f.properties || {}); },
@@ -37,6 +44,14 @@ export function createPointLayers() {
     onEachFeature: function (f, layer) {
       layer.bindTooltip(coverageTooltip(f.properties || {}), { className: 'wall-tip', sticky: true });
     },
+  });
+}
+
+/** A city's overdue case as a canvas dot in its flag's colour (the pulsing few stay DOM markers). */
+function overdueDot(p, latlng) {
+  return L.circleMarker(latlng, {
+    renderer: dotRenderer, radius: remPx(p.escalated ? 0.25 : 0.2), stroke: false,
+    fillColor: p.escalated ? '#c4001d' : dotColour, fillOpacity: 0.85,
   });
 }
 
@@ -73,6 +88,8 @@ function overdueTooltip(p) {
 export function applyOverdue(collection) {
   const features = collection.features || [];
   choosePulsing(features);
+  dense = features.length >= DENSE_FROM;
+  dotColour = getComputedStyle(document.documentElement).getPropertyValue('--bad').trim() || dotColour;
   layers.overdue.clearLayers();
   layers.overdue.addData(collection);
   document.getElementById('wall-overdue-count').textContent = String(features.length);

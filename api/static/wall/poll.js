@@ -2,15 +2,21 @@
  *  - one scheduler chain: at any moment there is either one pending poll timer or one running cycle;
  *  - at most one request in flight: a cycle's requests run one after another under one AbortController
  *    (a measure switch aborts it; a watchdog aborts a request that hangs);
- *  - layers are updated in place (grids.js, points.js);
+ *  - layers are updated in place (grids.js, points.js); at city scale the grids are vector tiles
+ *    (tiles.js) coloured from the measure table, of which only the changes are fetched, and a measure
+ *    switch restyles them at once, before its summary is fetched;
  *  - polls back off exponentially while the server cannot be reached, and recover by themselves;
  *  - the measure rotates every `rotate` seconds. */
 
 import { apiUrl, getJSON, getOptional } from './api.js';
 import { applyGrids } from './grids.js';
+import { applyTable, hasTable, showMeasure, table, tableUrl } from './tiles.js';
 import { applySummary, renderButtons, renderMeasureTitle, renderUpdated, setStatus } from './panel.js';
+import { refreshRoster, rosterDue } from './roster.js';
 import { applyCoverage, applyOverdue, updateToggles } from './points.js';
-import { COVERAGE_EVERY_MS, ctx, MAX_BACKOFF_MS, REQUEST_TIMEOUT_MS, state, stats } from './state.js';
+import {
+  COVERAGE_EVERY_MS, ctx, MAX_BACKOFF_MS, OVERDUE_EVERY_MS_TILES, REQUEST_TIMEOUT_MS, state, stats,
+} from './state.js';
 
 let pollTimer = null; // the one pending poll
 let running = null; // AbortController of the running cycle
@@ -82,15 +88,31 @@ async function step(signal) {
   const polled = await getJSON('/api/layers/version', signal);
   const version = polled.version;
   state.replicaLag = typeof polled.replica_lag_seconds === 'number' ? polled.replica_lag_seconds : null;
+  if (rosterDue()) await refreshRoster(signal); // the coming week's sessions (roster.js), every few minutes
   const measure = state.measure;
-  const needGrids = !state.shown || state.shown.version !== version || state.shown.measure !== measure;
-  const needOverdue = state.overdueVersion !== version;
+  const tiles = ctx.config.tiles;
+  // Tiles: the table is fetched for a new version (its changes only), the summary for a new table or measure.
+  const needTable = tiles && (!hasTable() || state.tableVersion !== version);
+  const shows = function (stamp) {
+    return state.shown && state.shown.measure === measure && state.shown.version === stamp;
+  };
+  let needGrids = tiles ? needTable || !shows(table.stamp) : !shows(version);
+  const needOverdue = state.overdueVersion !== version && (!tiles || state.overdueAt === null
+    || Date.now() - state.overdueAt >= OVERDUE_EVERY_MS_TILES);
   const needCoverage = state.showCoverage && state.coverageVersion !== version
     && (state.coverageAt === null || Date.now() - state.coverageAt >= COVERAGE_EVERY_MS);
   if (!needGrids && !needOverdue && !needCoverage) return;
   const common = { period: ctx.config.period, lang: ctx.config.lang };
   phase = 'measure';
-  const grids = needGrids
+  const changes = needTable ? await getJSON(tableUrl(), signal) : null;
+  if (changes) {
+    // Drawn at once (the summary may take a while at city scale). A table computed at an older version
+    // than polled is asked again (with `since`) next time.
+    state.tableVersion = changes.version === version ? version : null;
+    applyTable(changes, measure);
+    if (shows(changes.stamp)) needGrids = false; // nothing new: no summary to fetch
+  }
+  const grids = needGrids && !tiles
     ? await getJSON(apiUrl('/api/layers/grids', Object.assign({ measure: measure, classify: 'fixed' }, common)), signal)
     : null;
   const summary = needGrids
@@ -100,9 +122,10 @@ async function step(signal) {
   const lang = { lang: ctx.config.lang };
   const overdue = needOverdue ? await getOptional(apiUrl('/api/layers/overdue', lang), signal) : null;
   const coverage = needCoverage ? await getOptional(apiUrl('/api/layers/coverage', lang), signal) : null;
-  if (grids) {
-    state.shown = { measure: measure, version: version }; // first, so tooltips name the new measure
-    applyGrids(grids, measure);
+  if (summary) {
+    state.shown = { measure: measure, version: tiles ? table.stamp : version }; // first, so tooltips name it
+    if (grids) applyGrids(grids, measure);
+    else if (!changes) showMeasure(measure);
     applySummary(summary, measure);
     stats.refreshes += 1;
     if (rotateTimer === null) restartRotation();
@@ -111,6 +134,7 @@ async function step(signal) {
     state.overdueAvailable = overdue !== null;
     if (overdue) applyOverdue(overdue);
     state.overdueVersion = version;
+    state.overdueAt = Date.now();
   }
   if (needCoverage) {
     state.coverageAvailable = coverage !== null;
@@ -145,6 +169,12 @@ export function selectMeasure(key) {
   renderButtons(selectMeasure);
   renderMeasureTitle();
   restartRotation();
+  if (ctx.config.tiles && hasTable()) {
+    // The tiles restyle from the table at once; the summary (figures, worst grids) follows.
+    state.shown = { measure: key, version: null };
+    showMeasure(key);
+    stats.switches += 1;
+  }
   refreshNow();
 }
 

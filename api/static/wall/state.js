@@ -6,6 +6,9 @@ export const REQUEST_TIMEOUT_MS = 20000;
 export const IDLE_HOME_MS = 180000; // back to the whole district after 3 minutes without a hand on the map
 export const PULSE_LIMIT = 30; // overdue markers that pulse (see points.js choosePulsing)
 export const COVERAGE_EVERY_MS = 30000; // coverage gaps are slow to compute and change rarely
+// At city scale (tiles) the overdue cases are tens of thousands of markers: rebuilt on every change (every
+// second) they took the main thread for seconds at a time; they are refreshed at most this often there.
+export const OVERDUE_EVERY_MS_TILES = 15000;
 
 /** config: #page-config; T: the wall's words (the `wall` section of the message catalogue); map: Leaflet. */
 export const ctx = { config: null, T: {}, map: null };
@@ -13,8 +16,10 @@ export const ctx = { config: null, T: {}, map: null };
 export const state = {
   measures: [], // [{key, label, short_label, unit, higher_is_worse, wall}] from /api/layers/measures, wall order
   measure: null, // the measure asked for
-  shown: null, // {measure, version} of the grids and summary on screen
+  shown: null, // {measure, version} of the grids and summary on screen (tiles: version = the table's stamp)
+  tableVersion: null, // tiles: the data version the measure table on screen was fetched at
   overdueVersion: null,
+  overdueAt: null, // when the overdue cases were last fetched
   coverageVersion: null,
   coverageAt: null, // when the coverage gaps were last fetched
   replicaLag: null, // seconds the read replica is behind, when the map reads from one
@@ -36,7 +41,7 @@ export const state = {
   stopped: false,
 };
 
-export const stats = { cycles: 0, requests: 0, refreshes: 0, rebuilds: 0, aborted: 0, failures: 0 };
+export const stats = { cycles: 0, requests: 0, refreshes: 0, rebuilds: 0, aborted: 0, failures: 0, switches: 0 };
 
 let rem = 16; // CSS pixels per rem, measured at start and on resize (the type scales with the screen)
 
