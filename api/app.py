@@ -21,6 +21,10 @@ from api.pages import page_routers, shell
 from api.pages.assets import mount_vendor
 from api.routers import accounts, basemap, cases, docs, health, layers, ledger, open311, places, plans, tiles, workdays
 from api.routers.features import router as ogc_features
+from api.routers.focus import router as focus_routes
+from api.routers.liaisons import router as liaison_routes
+from api.routers.party import router as party_routes
+from api.routers.repeats import router as repeat_routes
 from api.sweeper import run_sweeper
 from api.throttle import SignInThrottle
 from gis.basemap import configured as configured_basemap
@@ -86,6 +90,10 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.include_router(basemap.router)
     app.include_router(ogc_features)  # OGC API - Features at /ogc
     app.include_router(workdays.router)
+    app.include_router(focus_routes)  # focus households (关爱对象), issue 12.2
+    app.include_router(liaison_routes)
+    app.include_router(party_routes)  # party strength, commitments, evaluations, 双公开 (issue 12.5-6)
+    app.include_router(repeat_routes)  # repeats, duplicates, long-standing problems (issue 12.3)
     for page in page_routers():  # every module of api/pages with a router: the pages and the sign-in
         app.include_router(page)
     install_openapi(app)

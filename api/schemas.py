@@ -58,6 +58,8 @@ class CaseCreate(BaseModel):
     reporter_contact: Text | None = Field(None, max_length=100)
     idempotency_key: Text | None = Field(None, max_length=100)
     photos: list[PhotoUpload] = Field(default_factory=list)
+    work_day_id: int | None = Field(None, ge=1, le=2**63 - 1, description="raised at this work day's session …")
+    session_date: datetime_date | None = Field(None, description="… on this date (both or neither)")
 
     @field_validator("source", "category")
     @classmethod
@@ -81,6 +83,7 @@ class CaseAction(BaseModel):
     crs: Text = "wgs84"
     grid_code: Text | None = Field(None, description="reassign or dispatch to this grid")
     department: Text | None = Field(None, max_length=100, description="dispatch to an owning department")
+    expected_by: datetime_date | None = Field(None, description="explain: the date the resident was told to expect")
 
 
 class CaseRoute(BaseModel):
@@ -112,7 +115,10 @@ class AssigneeCreate(BaseModel):
 
     person_id: int | None = Field(None, ge=1, le=2**31 - 1)
     user_id: int | None = Field(None, ge=1, le=2**31 - 1)
-    role: Text = Field("cadre", examples=["cadre"], description="cadre or worker")
+    role: Text = Field("cadre", examples=["cadre"], description="cadre, worker, party_rep or congress_rep")
+    title: Text | None = Field(None, max_length=100, examples=["区人大代表"], description="职务, on the roster")
+    rotation_group: int | None = Field(None, ge=0, le=51, description="absent: at every session; 0 … n-1: "
+                                       "the turn of a rotation this person belongs to (session k: group k mod n)")
 
 
 class WorkDayCreate(BaseModel):
@@ -122,6 +128,7 @@ class WorkDayCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     scope: Text = Field(examples=["community"], description="community or building")
+    kind: Text = Field("work_day", examples=["work_day"], description="work_day or reception (接待日)")
     community_code: Text | None = Field(None, max_length=12, examples=["500103001001"])
     building_code: Text | None = Field(None, max_length=40)
     title: Text = Field(min_length=1, max_length=200, examples=["社区工作日"])
@@ -164,6 +171,21 @@ class VisitCreate(BaseModel):
         default_factory=list, max_length=50)
     visited_at: datetime | None = Field(None, description="when it happened (a visit queued offline); default now")
     idempotency_key: Text | None = Field(None, max_length=100)
+
+
+class AttendanceMark(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    assignee_id: int = Field(ge=1, le=2**63 - 1)
+    attended: bool
+
+
+class AttendanceRecord(BaseModel):
+    """Who came to one session: a mark per assignee on duty (a later mark replaces an earlier one)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    attendance: list[AttendanceMark] = Field(min_length=1, max_length=500)
 
 
 class PlanCreate(BaseModel):

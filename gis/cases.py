@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 
 from gis.coords import check_in_china, coordinate_system, to_wgs84
 from gis.errors import InvalidInput, PayloadTooLarge
@@ -39,6 +39,8 @@ class CaseInput:
     reported_at: datetime | None = None
     photos: tuple[Photo, ...] = field(default_factory=tuple)
     extras: Mapping[str, str] = field(default_factory=dict)  # posted fields kept as they are (address_id …)
+    work_day_id: int | None = None  # the session it was raised at (gis/store/rosters.py check_session_tag)
+    session_date: date | None = None
 
 
 @dataclass(frozen=True)

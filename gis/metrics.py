@@ -4,6 +4,12 @@ Pure: no database. The arithmetic is defined here once, as data (`RATES`, `SCORE
 `finish_measures` applies it to counts, and `gis/store/measures.py` turns the same tables into SQL so that
 50,000 grids are finished in PostGIS; tests hold the two equal.
 
+Closure and on-time closure count *solved* cases only: a case closed as explained (解释说明: not
+solvable now, the resident told why and when) is counted apart (`explained_share`), and a duplicate merged
+into another case is in no measure at all. `repeat_rate` divides the reports linked as a repeat of an
+earlier case by the reports; `local_share` (矛盾不上交) divides the cases closed in the period that never left
+the locality (no owning department, never escalated) by the cases closed in the period.
+
 Rates are recomputed from summed numerators and denominators, never averaged, so a community's closure
 rate is (closed in all its grids) / (due in all its grids). A rate whose denominator is 0 is None
 ("no data"), not 0 or 1.
@@ -87,12 +93,15 @@ INVERTED_IN_SCORE = frozenset({"rework_rate"})
 """Rates that count as 1 − rate in the score."""
 
 RATES: Mapping[str, tuple[str, str]] = MappingProxyType({
-    "closure_rate": ("closed", "due"),
-    "on_time_rate": ("closed_on_time", "due"),
+    "closure_rate": ("solved", "due"),  # solved: closed with the outcome solved (gis/store/vocabulary.py)
+    "on_time_rate": ("solved_on_time", "due"),
     "rework_rate": ("reworked", "handled"),
     "satisfaction": ("satisfied", "rated"),
     "unvisited_share": ("unvisited", "buildings"),
     "households_per_worker": ("households", "workers"),
+    "explained_share": ("explained", "due"),  # 解释说明: closed as explained, counted apart from solved
+    "repeat_rate": ("repeats", "reported"),  # 重复诉求: reports linked as a repeat of an earlier case
+    "local_share": ("closed_locally", "closed_in_period"),  # 矛盾不上交: closed without leaving the locality
 })
 """Each ratio measure as (numerator count, denominator count): the one definition the store's SQL and
 `finish_measures` both follow, for a grid and for a roll-up alike."""
@@ -114,7 +123,7 @@ class MeasureSpec:
     """One measure: how it is named, in which unit, which way is bad, and its default map classes.
 
     `unit` is one of "cases", "h" (hours), "share" (0..1, shown as a percentage), "gaps", "households",
-    "points" (score) or "grade". `categories` lists the grade letters in class order for the grade.
+    "people", "points" (score) or "grade". `categories` lists the grade letters in class order for the grade.
     `wall` is the measure's place among the wall's buttons (None: not on the wall), `short_zh`/`short_en`
     the button's words: a measure added here reaches the wall without touching a page or a script.
     """
@@ -168,6 +177,14 @@ MEASURES: Mapping[str, MeasureSpec] = MappingProxyType({s.key: s for s in (
           wall=4, short=("未走访", "Unvisited")),
     _spec("households_per_worker", "人均服务户数", "Households per grid worker", "households", True,
           (300, 500)),
+    _spec("focus_gap", "关爱对象缺口", "Focus households unpaired or overdue for a visit", "gaps", True, (1, 3, 5),
+          wall=9, short=("关爱缺口", "Care gaps")),  # gis/focus.py is_gap; a count, no names
+    _spec("explained_share", "解释说明占比", "Explained, not solvable now", "share", True, (0.05, 0.1, 0.2)),
+    _spec("repeat_rate", "重复诉求率", "Repeat reports", "share", True, (0.05, 0.1, 0.2)),
+    _spec("local_share", "矛盾不上交率", "Resolved locally (not escalated)", "share", False, (0.6, 0.8, 0.9)),
+    _spec("party_members", "党员数", "Party members", "people", False, (3, 10, 30)),  # gis/party.py members_of
+    _spec("weak_branches", "薄弱党组织", "Branches under three members or graded weak", "gaps", True, (1,),
+          wall=10, short=("薄弱支部", "Weak branches")),  # gis/party.py: fewer than 3 members, or graded 后进
     _spec("score", "综合得分", "Score", "points", False, (40, 60, 75, 90)),
     _spec("grade", "等级", "Grade", "grade", False, (40, 60, 75, 90), categories=("E", "D", "C", "B", "A"),
           wall=8, short=("等级", "Grade")),
@@ -294,6 +311,7 @@ _UNIT_TEXT = {
     "gaps": {"zh-CN": " 项", "en": ""},
     "households": {"zh-CN": " 户", "en": ""},
     "points": {"zh-CN": " 分", "en": ""},
+    "people": {"zh-CN": " 人", "en": ""},
 }
 _NO_DATA = {"zh-CN": "无数据", "en": "No data"}
 _WHOLE_UNITS = frozenset({"cases", "gaps"})

@@ -44,12 +44,28 @@ rule there):
 - Work days and visit counts: every signed-in role, each seeing the work days and grids of its own area
   (`area_sql`); scheduling by managers in their area (`check_schedule_work_day`), visits by them and the
   grid's workers (`check_record_visit`).
+- Rosters (`/api/workdays/roster`): public, published beforehand — time, place, roles and counts; the
+  people's names and titles only to `sees_roster_names`. Attendance: managers in their area
+  (`check_record_attendance`). The work-day report: `REPORT_READERS`, over the work days of their area, the
+  cadres' names only when they see the names of every work day counted.
+- Focus households (关爱对象, gis/focus.py): who they are (door, name, phone, helper) only to those who keep
+  them — the grid's workers and the managers above it, the command centre and admins (`FOCUS_KEEPERS`, in
+  their area: `sees_team_members`); planners read counts per grid only, the intake client and the public
+  nothing. Registering, pairing and recording a visit: the same people in their area (`check_keep_focus`).
+- Liaisons (联络员): every signed-in role reads the assignments and gaps of its area; the command centre and
+  admins assign anywhere, a street officer in their street (`check_assign_liaison`).
+- Repeats and duplicates (gis/repeats.py): the similar cases offered beside a case are those the reader may
+  read, and the same-reporter rule is applied only for a reader who sees the case's personal data; merging
+  a duplicate and linking a repeat take `Action.merge` on the later case (the desk roles in their area) and
+  reading the earlier one. Long-standing problems: read by the district-wide readers and the area roles in
+  their area, kept (`check_keep_long_problem`) by the desk roles in their area.
 - The audit log and account changes: admins only.
 """
 
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from gis.errors import GridmapError
@@ -136,8 +152,9 @@ PERSONAL_DATA_EVERYWHERE = {"admin", "command_centre"}
 _DESK_ACTIONS = frozenset({
     Action.file, Action.decline, Action.dispatch, Action.reassign, Action.verify, Action.reject,
     Action.evaluate_satisfied, Action.evaluate_unsatisfied,
+    Action.merge,  # merging a duplicate and linking a repeat (gis/repeats.py) are desk decisions
 })
-_FIELD_ACTIONS = frozenset({Action.accept, Action.handle})
+_FIELD_ACTIONS = frozenset({Action.accept, Action.handle, Action.explain})  # explain: the handler tells why
 ACTIONS_BY_ROLE: dict[str, frozenset[Action]] = {
     "admin": frozenset(Action),
     "command_centre": _DESK_ACTIONS,
@@ -277,3 +294,145 @@ def check_record_visit(actor: Actor, building_code: str, grid_code: str | None, 
                         f"allowed roles: {', '.join(sorted(VISITORS))}")
     if not area_of(actor).covers(grid_code, community_code, street_code):
         raise Forbidden(f"building {building_code} is outside {actor.username!r}'s area")
+
+
+# -- focus households (gis/focus.py) ------------------------------------------------------------------
+
+FOCUS_KEEPERS = VISITORS
+"""Who sees focus households by name and keeps the register, each in their area."""
+FOCUS_COUNT_READERS = READ_ALL | AREA_ROLES
+"""Who reads the focus register's counts per grid (no names), each in their area."""
+
+
+def check_read_focus_people(actor: Actor) -> None:
+    """Focus households by name (the list): the keepers; their lists add the area in SQL."""
+    if actor.role not in FOCUS_KEEPERS:
+        raise Forbidden(f"{actor.role} {actor.username!r} may not see who the focus households are; "
+                        f"allowed roles: {', '.join(sorted(FOCUS_KEEPERS))}")
+
+
+def check_read_focus_counts(actor: Actor) -> None:
+    if actor.role not in FOCUS_COUNT_READERS:
+        raise Forbidden(f"{actor.role} {actor.username!r} may not read focus household counts; "
+                        f"allowed roles: {', '.join(sorted(FOCUS_COUNT_READERS))}")
+
+
+def check_keep_focus(actor: Actor, building_code: str, grid_code: str | None, community_code: str | None,
+                     street_code: str | None) -> None:
+    """Register, change, end, pair and visit a focus household: a keeper whose area holds its building."""
+    if actor.role not in FOCUS_KEEPERS:
+        raise Forbidden(f"{actor.role} {actor.username!r} may not keep the focus register; "
+                        f"allowed roles: {', '.join(sorted(FOCUS_KEEPERS))}")
+    if not area_of(actor).covers(grid_code, community_code, street_code):
+        raise Forbidden(f"building {building_code} is outside {actor.username!r}'s area")
+
+
+# -- liaisons (gis/liaisons.py) --------------------------------------------------------------------------
+
+LIAISON_ASSIGNERS = {"admin", "command_centre", "street_officer"}
+
+
+def check_assign_liaison(actor: Actor, codes: Iterable[str]) -> None:
+    """Liaisons (联络员) are assigned by the command centre and admins anywhere, by a street officer for
+    grids and communities of their own street; every signed-in role reads those of its area."""
+    if actor.role not in LIAISON_ASSIGNERS:
+        raise Forbidden(f"{actor.role} {actor.username!r} may not assign liaisons; "
+                        f"allowed roles: {', '.join(sorted(LIAISON_ASSIGNERS))}")
+    area = area_of(actor)
+    for code in codes:
+        if not area.covers_code(code):
+            raise Forbidden(f"{code} is outside {actor.username!r}'s area")
+
+
+# -- party strength, commitments, evaluations, the report to residents' representatives (gis/party.py) -------
+
+PARTY_EDITORS = SCHEDULERS
+PARTY_READERS = READ_ALL | AREA_ROLES
+
+
+def can_read_party(actor: Actor, place_code: str) -> bool:
+    """Branch strength, grades, commitments, evaluations and the 双公开 report of a place (a grid or
+    community code): the district-wide readers anywhere, the area roles inside their area. Never names a
+    member: the public sees commitments only on the grid card."""
+    return actor.role in PARTY_READERS and area_of(actor).covers_code(place_code)
+
+
+def check_party_reader(actor: Actor) -> None:
+    """Roles that read party records at all (lists then keep the actor's area)."""
+    if actor.role not in PARTY_READERS:
+        raise Forbidden(f"{actor.role} {actor.username!r} may not read party records; "
+                        f"allowed roles: {', '.join(sorted(PARTY_READERS))}")
+
+
+def check_read_party(actor: Actor, place_code: str) -> None:
+    check_party_reader(actor)
+    if not can_read_party(actor, place_code):
+        raise Forbidden(f"{place_code} is outside {actor.username!r}'s area")
+
+
+def check_edit_party(actor: Actor, place_code: str) -> None:
+    """Members, grades, pairings, commitments and evaluations: managers in their area, the command centre
+    and admins anywhere."""
+    if actor.role not in PARTY_EDITORS:
+        raise Forbidden(f"{actor.role} {actor.username!r} may not change party records; "
+                        f"allowed roles: {', '.join(sorted(PARTY_EDITORS))}")
+    if not area_of(actor).covers_code(place_code):
+        raise Forbidden(f"{place_code} is outside {actor.username!r}'s area")
+
+
+# -- rosters, attendance and the work-day report (gis/rosters.py, gis/workday_report.py) -----------------
+
+REPORT_READERS = READ_ALL | AREA_ROLES
+
+
+def check_record_attendance(actor: Actor, community_code: str, street_code: str | None) -> None:
+    """Who came to a session: those who schedule work days, in their area."""
+    if actor.role not in SCHEDULERS:
+        raise Forbidden(f"{actor.role} {actor.username!r} may not record attendance; "
+                        f"allowed roles: {', '.join(sorted(SCHEDULERS))}")
+    if not area_of(actor).covers(None, community_code, street_code):
+        raise Forbidden(f"community {community_code} is outside {actor.username!r}'s area")
+
+
+def sees_roster_names(actor: Actor | None, community_code: str, grid_code: str | None = None) -> bool:
+    """The names and titles on a roster, like a team's members (`sees_team_members`): the command centre and
+    admins, the managers of the place, and the workers of its grid (a building's session) or of a grid in
+    its community (a community's); the public, planners and intake clients see roles and counts only."""
+    if actor is None:
+        return False
+    if actor.role in PERSONAL_DATA_EVERYWHERE:
+        return True
+    if actor.role not in AREA_ROLES:
+        return False
+    area = area_of(actor)
+    if area.level is AreaLevel.grid:
+        return grid_code in area.codes if grid_code else any(g.startswith(community_code) for g in area.codes)
+    return area.covers(grid_code, community_code, community_code[:9])
+
+
+def check_read_workday_report(actor: Actor) -> None:
+    if actor.role not in REPORT_READERS:
+        raise Forbidden(f"{actor.role} {actor.username!r} may not read the work-day report; "
+                        f"allowed roles: {', '.join(sorted(REPORT_READERS))}")
+
+
+# -- long-standing problems (gis/repeats.py) ----------------------------------------------------------
+
+LONG_PROBLEM_KEEPERS = {"admin", "command_centre", "street_officer", "community_manager"}
+LONG_PROBLEM_READERS = READ_ALL | AREA_ROLES
+
+
+def check_read_long_problems(actor: Actor) -> None:
+    if actor.role not in LONG_PROBLEM_READERS:
+        raise Forbidden(f"{actor.role} {actor.username!r} may not read long-standing problems; "
+                        f"allowed roles: {', '.join(sorted(LONG_PROBLEM_READERS))}")
+
+
+def check_keep_long_problem(actor: Actor, community_code: str, grid_code: str | None) -> None:
+    """Add or change a long-standing problem: the desk roles, in their area (the command centre and admins
+    anywhere)."""
+    if actor.role not in LONG_PROBLEM_KEEPERS:
+        raise Forbidden(f"{actor.role} {actor.username!r} may not keep long-standing problems; "
+                        f"allowed roles: {', '.join(sorted(LONG_PROBLEM_KEEPERS))}")
+    if not area_of(actor).covers(grid_code, community_code, community_code[:9]):
+        raise Forbidden(f"community {community_code} is outside {actor.username!r}'s area")

@@ -47,6 +47,16 @@ class Scope(StrEnum):
 class AssigneeRole(StrEnum):
     cadre = "cadre"  # 机关干部 on the work day
     worker = "worker"  # 网格员 and other team members
+    party_rep = "party_rep"  # 党代表, on a reception roster
+    congress_rep = "congress_rep"  # 人大代表, on a reception roster
+
+
+class Kind(StrEnum):
+    """What a schedule is: a work day, or a reception (接待日, whose problems are cases of source
+    reception_day); gis/rosters.py."""
+
+    work_day = "work_day"
+    reception = "reception"
 
 
 @dataclass(frozen=True)

@@ -10,20 +10,27 @@ An illegal move raises `IllegalTransition` (a `Conflict`); it is never merely lo
 Supervision (督办) and escalation are *flags*, not statuses: a sweeper marks open cases whose deadline
 has passed (see `SupervisionFlag`, `clock_running`) while they keep their place in the workflow.
 A supervised case is still, say, in handling; it is just also late.
+
+How a case ends is its `Outcome`, set by the action that finishes the handling (`OUTCOME_OF_ACTION`):
+`handle` solves, `explain` (解释说明: not solvable now, the resident told why and by when) explains, and
+`merge` closes a duplicate into another open case. Only a closed case whose outcome is solved counts as
+solved (`gis.store.vocabulary.is_solved`, the one definition every rate uses).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date
 from enum import StrEnum
 from types import MappingProxyType
 from typing import TypeVar
 
 from gis.errors import IllegalTransition, InvalidInput
-from gis.workflow_enums import Action, CaseStatus, Satisfaction, Source, StatusCategory, SupervisionFlag
+from gis.workflow_enums import Action, CaseStatus, Outcome, Satisfaction, Source, StatusCategory, SupervisionFlag
 from gis.workflow_labels import (
     ACTION_LABELS,
+    OUTCOME_LABELS,
     SATISFACTION_LABELS,
     SOURCE_LABELS,
     STATUS_LABELS,
@@ -35,8 +42,12 @@ __all__ = [
     "ACTION_LABELS",
     "CLOCK_STATUSES",
     "EVALUATIONS",
+    "EXPECTED_DATE_REQUIRED",
     "FIRST_ACTIONS",
     "FIRST_ACTION_FIELD",
+    "MERGEABLE_STATUSES",
+    "OUTCOME_LABELS",
+    "OUTCOME_OF_ACTION",
     "REASON_REQUIRED",
     "REWORK_ACTIONS",
     "SATISFACTION_LABELS",
@@ -48,6 +59,7 @@ __all__ = [
     "TRANSITIONS",
     "Action",
     "CaseStatus",
+    "Outcome",
     "Satisfaction",
     "Source",
     "StatusCategory",
@@ -62,6 +74,7 @@ __all__ = [
     "is_declined",
     "is_final",
     "is_open",
+    "is_solved",
     "label",
     "next_status",
     "parse_enum",
@@ -79,18 +92,27 @@ TRANSITIONS: Mapping[tuple[CaseStatus, Action], CaseStatus] = MappingProxyType({
     (S.dispatched, A.reassign): S.dispatched,
     (S.in_handling, A.handle): S.handled,
     (S.in_handling, A.reassign): S.dispatched,
+    (S.in_handling, A.explain): S.handled,
     (S.handled, A.verify): S.closed,
     (S.handled, A.reject): S.rework,
     (S.closed, A.evaluate_satisfied): S.evaluated,
     (S.closed, A.evaluate_unsatisfied): S.rework,
     (S.rework, A.accept): S.in_handling,
     (S.rework, A.reassign): S.dispatched,
+    **{(status, A.merge): S.merged for status in (S.reported, S.filed, S.dispatched, S.in_handling, S.handled,
+                                                  S.rework)},
 })
 """Every allowed move, and nothing else. A pair that is absent is illegal.
 
 Rework goes back through `accept` so a second round of handling is visible in the ledger; reassignment
-(改派) always lands in `dispatched`, because the new handler must accept it afresh.
+(改派) always lands in `dispatched`, because the new handler must accept it afresh. `explain` is the other
+way out of handling (the resident told why it cannot be solved now, and by when); it is verified like a fix.
+Any case still open after its filing decision — or before it — may be merged into another open case as a
+duplicate; a closed case is not merged (link the new report as a repeat of it instead).
 """
+
+MERGEABLE_STATUSES: frozenset[CaseStatus] = frozenset(s for (s, a) in TRANSITIONS if a is A.merge)
+"""Statuses a duplicate may be merged from (and, for the case it is merged into, the open ones too)."""
 
 STATUS_CATEGORY: Mapping[CaseStatus, StatusCategory] = MappingProxyType({
     S.reported: StatusCategory.open,
@@ -102,6 +124,7 @@ STATUS_CATEGORY: Mapping[CaseStatus, StatusCategory] = MappingProxyType({
     S.closed: StatusCategory.closed,
     S.rework: StatusCategory.open,
     S.evaluated: StatusCategory.closed,
+    S.merged: StatusCategory.closed,
 })
 """`handled` is still open: it awaits verification. `closed` is closed even before evaluation."""
 
@@ -115,6 +138,7 @@ STATUS_TIMESTAMP: Mapping[CaseStatus, str] = MappingProxyType({
     S.closed: "closed_at",
     S.rework: "reworked_at",
     S.evaluated: "evaluated_at",
+    S.merged: "merged_at",
 })
 """The case column set when a case enters each status (latest entry wins on a second round).
 
@@ -131,9 +155,20 @@ is a dispatch to someone else, so it counts too)."""
 REWORK_ACTIONS: frozenset[Action] = frozenset({A.reject, A.evaluate_unsatisfied})
 """Each of these adds one to the case's `rework_count` (返工率 = reworked / handled)."""
 
-REASON_REQUIRED: frozenset[Action] = frozenset({A.decline, A.reject, A.reassign})
+REASON_REQUIRED: frozenset[Action] = frozenset({A.decline, A.reject, A.reassign, A.explain, A.merge})
 """Actions that must say why: a declined report, a rejected fix and a reassignment are all
-questioned later, and the ledger must answer."""
+questioned later, and the ledger must answer. An explanation is what the resident was told; a merge's
+reason is the message its reporter is sent."""
+
+EXPECTED_DATE_REQUIRED: frozenset[Action] = frozenset({A.explain})
+"""Actions that must say by when (解释说明: "why and when"); the date may not be before the action's day."""
+
+OUTCOME_OF_ACTION: Mapping[Action, Outcome] = MappingProxyType({
+    A.handle: Outcome.solved,
+    A.explain: Outcome.explained,
+    A.merge: Outcome.merged,
+})
+"""The outcome a case carries once this action is taken (a later round of handling overwrites it)."""
 
 EVALUATIONS: Mapping[Action, frozenset[Satisfaction]] = MappingProxyType({
     A.evaluate_satisfied: frozenset({Satisfaction.satisfied, Satisfaction.basically_satisfied}),
@@ -162,6 +197,8 @@ class Transition:
     starts_clock: bool
     reason: str | None = None
     satisfaction: Satisfaction | None = None
+    outcome: Outcome | None = None
+    expected_by: date | None = None
 
 
 # --- queries on statuses --------------------------------------------------------------------------
@@ -179,6 +216,13 @@ def is_closed(status: CaseStatus) -> bool:
 def is_declined(status: CaseStatus) -> bool:
     """Not filed (不予立案): never counted in caseloads, closure or overdue measures."""
     return STATUS_CATEGORY[status] is StatusCategory.declined
+
+
+def is_solved(status: CaseStatus | str, outcome: Outcome | str | None) -> bool:
+    """Closed, and ended as solved (not explained, not merged): the one "solved" every rate counts. A closed
+    case without an outcome (closed before outcomes were kept) was solved. SQL: `gis.store.vocabulary`."""
+    closed = is_closed(parse_enum(CaseStatus, status, "status"))
+    return closed and (outcome or Outcome.solved) == Outcome.solved
 
 
 def counts_as_open_case(status: CaseStatus) -> bool:
@@ -252,18 +296,21 @@ def check_transition(
     *,
     reason: str | None = None,
     satisfaction: Satisfaction | str | None = None,
+    expected_by: date | None = None,
+    today: date | None = None,
 ) -> Transition:
-    """Check a move completely (table, reason, rating) and describe what recording it involves.
+    """Check a move completely (table, reason, rating, expected date) and describe what recording it involves.
 
-    Pipeline: the table (`next_status`) → the reason rule → the rating rule → the effects. Raises
-    IllegalTransition (Conflict) for a move the table forbids, InvalidInput for a missing reason or a
-    missing, mismatched or misplaced rating.
+    Pipeline: the table (`next_status`) → the reason rule → the rating rule → the date rule → the effects.
+    Raises IllegalTransition (Conflict) for a move the table forbids, InvalidInput for a missing reason, a
+    missing, mismatched or misplaced rating, or a missing, misplaced or past (before `today`) expected date.
     """
     target = next_status(status, action)
     current = parse_enum(CaseStatus, status, "status")
     act = parse_enum(Action, action, "action")
     cleaned_reason = _check_reason(act, reason)
     rating = _check_satisfaction(act, satisfaction)
+    expected = _check_expected_by(act, expected_by, today)
     return Transition(
         current=current,
         action=act,
@@ -274,7 +321,25 @@ def check_transition(
         starts_clock=current is CaseStatus.filed and target is CaseStatus.dispatched,
         reason=cleaned_reason,
         satisfaction=rating,
+        outcome=OUTCOME_OF_ACTION.get(act),
+        expected_by=expected,
     )
+
+
+def _check_expected_by(action: Action, expected_by: date | None, today: date | None) -> date | None:
+    """An explanation says by when (not before `today`); other actions carry no expected date."""
+    if action not in EXPECTED_DATE_REQUIRED:
+        if expected_by is not None:
+            raise InvalidInput(f"an expected date is only given with {', '.join(sorted(EXPECTED_DATE_REQUIRED))}, "
+                               f"not with {action}", details={"action": str(action), "field": "expected_by"})
+        return None
+    if expected_by is None:
+        raise InvalidInput(f"{action} requires an expected date: tell the resident by when",
+                           details={"action": str(action), "field": "expected_by"})
+    if today is not None and expected_by < today:
+        raise InvalidInput(f"expected date {expected_by.isoformat()} is before today ({today.isoformat()})",
+                           details={"action": str(action), "field": "expected_by"})
+    return expected_by
 
 
 def _check_reason(action: Action, reason: str | None) -> str | None:

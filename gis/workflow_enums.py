@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-__all__ = ["Action", "CaseStatus", "Satisfaction", "Source", "StatusCategory", "SupervisionFlag"]
+__all__ = ["Action", "CaseStatus", "Outcome", "Satisfaction", "Source", "StatusCategory", "SupervisionFlag"]
 
 
 class CaseStatus(StrEnum):
@@ -20,6 +20,7 @@ class CaseStatus(StrEnum):
     closed = "closed"  # 6 核查结案: verified and closed, awaiting the reporter's evaluation
     rework = "rework"  # 6/7 返工: sent back after verification or after a "not satisfied" evaluation
     evaluated = "evaluated"  # 7 评价: the reporter was satisfied; final
+    merged = "merged"  # 合并: a duplicate merged into another open case, its reporter informed; final
 
 
 class StatusCategory(StrEnum):
@@ -43,6 +44,19 @@ class Action(StrEnum):
     evaluate_satisfied = "evaluate_satisfied"  # 评价满意
     evaluate_unsatisfied = "evaluate_unsatisfied"  # 评价不满意: reopens as rework
     reassign = "reassign"  # 改派 to another grid, team or department; reason required
+    explain = "explain"  # 解释说明: not solvable now, the resident told why and when; reason and date required
+    merge = "merge"  # 合并: a duplicate merged into another open case (POST /api/cases/{id}/merge)
+
+
+class Outcome(StrEnum):
+    """How a closed case ended, beside its status: only `solved` counts as solved in any rate.
+
+    `explained` (解释说明): the problem cannot be solved now and the resident was told why and by when;
+    `merged`: a duplicate whose problem is handled in another case (not a case of its own)."""
+
+    solved = "solved"
+    explained = "explained"
+    merged = "merged"
 
 
 class Source(StrEnum):

@@ -7,9 +7,10 @@ from enum import StrEnum
 from types import MappingProxyType
 
 from gis.i18n import language_key
-from gis.workflow_enums import Action, CaseStatus, Satisfaction, Source, SupervisionFlag
+from gis.workflow_enums import Action, CaseStatus, Outcome, Satisfaction, Source, SupervisionFlag
 
-__all__ = ["ACTION_LABELS", "SATISFACTION_LABELS", "SOURCE_LABELS", "STATUS_LABELS", "SUPERVISION_LABELS", "label"]
+__all__ = ["ACTION_LABELS", "OUTCOME_LABELS", "SATISFACTION_LABELS", "SOURCE_LABELS", "STATUS_LABELS",
+           "SUPERVISION_LABELS", "label"]
 
 S, A = CaseStatus, Action
 
@@ -23,6 +24,7 @@ STATUS_LABELS: Mapping[CaseStatus, Mapping[str, str]] = MappingProxyType({
     S.closed: {"zh-CN": "结案", "en": "Closed"},
     S.rework: {"zh-CN": "返工", "en": "Rework"},
     S.evaluated: {"zh-CN": "已评价", "en": "Evaluated"},
+    S.merged: {"zh-CN": "已合并", "en": "Merged"},
 })
 
 ACTION_LABELS: Mapping[Action, Mapping[str, str]] = MappingProxyType({
@@ -36,6 +38,8 @@ ACTION_LABELS: Mapping[Action, Mapping[str, str]] = MappingProxyType({
     A.evaluate_satisfied: {"zh-CN": "评价满意", "en": "Rate satisfied"},
     A.evaluate_unsatisfied: {"zh-CN": "评价不满意", "en": "Rate not satisfied"},
     A.reassign: {"zh-CN": "改派", "en": "Reassign"},
+    A.explain: {"zh-CN": "解释说明", "en": "Explain (not solvable now)"},
+    A.merge: {"zh-CN": "合并重复", "en": "Merge as duplicate"},
 })
 
 SOURCE_LABELS: Mapping[Source, Mapping[str, str]] = MappingProxyType({
@@ -59,12 +63,19 @@ SUPERVISION_LABELS: Mapping[SupervisionFlag, Mapping[str, str]] = MappingProxyTy
     SupervisionFlag.escalated: {"zh-CN": "升级督办", "en": "Escalated"},
 })
 
+OUTCOME_LABELS: Mapping[Outcome, Mapping[str, str]] = MappingProxyType({
+    Outcome.solved: {"zh-CN": "已解决", "en": "Solved"},
+    Outcome.explained: {"zh-CN": "解释说明", "en": "Explained, not solvable now"},
+    Outcome.merged: {"zh-CN": "合并办理", "en": "Merged into another case"},
+})
+
 _LABEL_TABLES: Mapping[type[StrEnum], Mapping] = MappingProxyType({
     CaseStatus: STATUS_LABELS,
     Action: ACTION_LABELS,
     Source: SOURCE_LABELS,
     Satisfaction: SATISFACTION_LABELS,
     SupervisionFlag: SUPERVISION_LABELS,
+    Outcome: OUTCOME_LABELS,
 })
 
 

@@ -43,10 +43,11 @@ from api.pages import shell
 from api.pages.i18n import messages, other_language, pick_language
 from api.routers.accounts import who
 from gis.cases import MAX_PHOTO_BYTES
-from gis.permissions import ACTIONS_BY_ROLE, Actor, AreaLevel
+from gis.permissions import ACTIONS_BY_ROLE, FOCUS_KEEPERS, Actor, AreaLevel
 from gis.workflow import (
     ACTION_LABELS,
     CLOCK_STATUSES,
+    EXPECTED_DATE_REQUIRED,
     REASON_REQUIRED,
     STATUS_LABELS,
     TRANSITIONS,
@@ -65,10 +66,11 @@ TASK_LIMIT = 1000  # open tasks read at once (a worker has a few dozen)
 BUILDING_LIMIT = 5000  # buildings of one grid read at once
 GRID_URL = "/api/grids/{code}"
 BUILDINGS_URL = f"/api/grids/{{code}}/buildings?limit={BUILDING_LIMIT}"
+FOCUS_URL = "/api/focus/households?gaps=true"  # focus households overdue or unpaired, at the list's top
 USER_SLOT = "<!--user--><!--/user-->"  # where the per-user part goes in the shared page
 SOON_HOURS = 24  # a case due within this many hours is amber on the map and in the list
 STATIC_FILES = ("m/main.js", "m/api.js", "m/outbox.js", "m/mapview.js", "m/views.js", "m/photo.js",
-                "m/worker.css", "shell/basemap.js")
+                "m/worker.css", "shell/basemap.js", "m/focus.js")
 # Not on the first screen, so not in its bytes on a weak link: photos (main.js imports photo.js when a photo is
 # taken, or once the first screen is shown), the outbox (imported once the first reads are asked; a first open
 # has nothing queued) and the basemap (mapview.js imports it once the map is made).
@@ -96,17 +98,18 @@ def user_part(actor: Actor) -> str:
     outlive the session) and a preload of each read the first screen waits for, between the slot's marks."""
     user = {key: value for key, value in who(actor, None).items() if key != "csrf_token"}
     links = "".join(f'<link rel="preload" as="fetch" crossorigin href="{escape(url)}">\n'
-                    for url in first_reads(user["area"]))
+                    for url in first_reads(user["area"], user["role"]))
     return (f'<!--user--><script id="page-user" type="application/json">{shell.script_json(user)}</script>\n'
             f"{links}<!--/user-->")
 
 
-def first_reads(area: dict) -> list[str]:
+def first_reads(area: dict, role: str | None = None) -> list[str]:
     """The API reads the first screen waits for, at the addresses the page asks for them (its configuration's
-    `task_url`, `grid_url` and `buildings_url`): the task list, and a grid worker's grids with their buildings."""
+    `task_url`, `grid_url`, `buildings_url` and `focus_url`): the task list, a grid worker's grids with their
+    buildings, and for those who keep focus households (FOCUS_KEEPERS) the ones overdue or unpaired."""
     codes = area["codes"] if area["level"] == AreaLevel.grid.value else []
     return [task_url(), *(url.format(code=quote(code, safe="")) for code in codes
-                         for url in (GRID_URL, BUILDINGS_URL))]
+                         for url in (GRID_URL, BUILDINGS_URL)), *([FOCUS_URL] if role in FOCUS_KEEPERS else [])]
 
 
 def task_url() -> str:
@@ -180,10 +183,15 @@ def worker_html(language: str) -> str:
         "transitions": _transitions(),
         "role_actions": {role: sorted(a.value for a in actions) for role, actions in ACTIONS_BY_ROLE.items()},
         "reason_required": sorted(a.value for a in REASON_REQUIRED),
+        "date_required": sorted(a.value for a in EXPECTED_DATE_REQUIRED),  # explain: by when (gis/repeats.py)
+        "repeat_strings": messages(language, "repeats"),
         "task_statuses": sorted(s.value for s in CLOCK_STATUSES),
         "task_url": task_url(),
         "grid_url": GRID_URL,
         "buildings_url": BUILDINGS_URL,
+        "focus_url": FOCUS_URL,
+        "focus_roles": sorted(FOCUS_KEEPERS),
+        "focus_strings": messages(language, "focus"),
         "report_source": Source.patrol.value,
         "soon_hours": SOON_HOURS,
         "photo_max_px": PHOTO_MAX_PX,

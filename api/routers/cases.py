@@ -16,6 +16,7 @@ from gis.cases import MAX_PHOTO_BYTES, CaseInput, Photo
 from gis.errors import InvalidInput, PayloadTooLarge
 from gis.store import cases as store
 from gis.store.reference import all_categories
+from gis.store.repeats import similar_cases
 
 router = APIRouter(prefix="/api", tags=["cases"])
 
@@ -26,6 +27,7 @@ def to_input(body: CaseCreate, idempotency_key: str | None) -> CaseInput:
         description=body.description, address=body.address, reporter_name=body.reporter_name,
         reporter_contact=body.reporter_contact, idempotency_key=idempotency_key or body.idempotency_key,
         photos=tuple(p.to_photo(i) for i, p in enumerate(body.photos, start=1)),
+        work_day_id=body.work_day_id, session_date=body.session_date,
     )
 
 
@@ -36,8 +38,10 @@ def create_case(
 ) -> JSONResponse:
     case_id, created = store.create_case(session, to_input(body, idempotency_key), actor)
     case = store.get_case(session, case_id, actor)
-    record_cases_shown(session, request, actor, [case])
-    return JSONResponse(case, status_code=201 if created else 200, headers={"Location": f"/api/cases/{case_id}"})
+    similar = similar_cases(session, case_id, actor)  # earlier reports offered as duplicates or repeats
+    record_cases_shown(session, request, actor, [case, *(item["case"] for item in similar)])
+    return JSONResponse({**case, "similar": similar}, status_code=201 if created else 200,
+                        headers={"Location": f"/api/cases/{case_id}"})
 
 
 @router.get("/cases", summary="Cases, newest first, filtered (and limited to what the caller may see)")

@@ -19,7 +19,7 @@ from api.deps import BBoxParam, DbSession, GridCode, Limit, Offset
 from gis.errors import InvalidInput
 from gis.periods import check_day
 from gis.permissions import sees_team_members
-from gis.store import places
+from gis.store import liaisons, places
 
 router = APIRouter(prefix="/api", tags=["places"])
 
@@ -52,6 +52,7 @@ def list_grids(request: Request, session: DbSession, bbox: BBoxParam, limit: Lim
 def get_grid(code: GridCode, request: Request, session: DbSession, actor: CurrentActor,
              on: Annotated[date | None, Query()] = None):
     card = places.grid_detail(session, code, on=on, private_members=sees_team_members(actor, code))
+    card["properties"].update(liaisons.grid_liaison(session, code, on))  # its liaisons (联络员), or the gap flag
     team = card["properties"]["team"] or {"members": []}
     record_personal_read(session, request, actor, "team_member",
                          [m["person_id"] for m in team["members"] if "person_id" in m])

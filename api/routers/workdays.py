@@ -6,15 +6,17 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Header, Path, Query
+from fastapi.responses import JSONResponse, Response
 
-from api.auth import CurrentActor
+from api.auth import CurrentActor, MaybeActor
 from api.deps import DbSession
-from api.schemas import ProblemCreate, VisitCreate, WorkDayCreate
+from api.schemas import AttendanceRecord, ProblemCreate, VisitCreate, WorkDayCreate
+from gis import workday_report_files as files
 from gis.periods import LATEST_DAY, check_day, district_today, parse_period
-from gis.store import visits
+from gis.store import rosters, visits
 from gis.store import workdays as store
+from gis.store.workday_report import workday_report
 from gis.workdays import cycle_of
 
 router = APIRouter(prefix="/api", tags=["work days"])
@@ -27,8 +29,9 @@ def _work_day_input(body: WorkDayCreate) -> store.WorkDayInput:
     return store.WorkDayInput(
         scope=body.scope, title=body.title, community_code=body.community_code, building_code=body.building_code,
         place=body.place, start_time=body.start_time, end_time=body.end_time, on=body.date, rule=body.rule,
-        valid_from=body.valid_from, valid_until=body.valid_until,
-        assignees=tuple(store.Assignee(a.person_id, a.user_id, a.role) for a in body.assignees),
+        valid_from=body.valid_from, valid_until=body.valid_until, kind=body.kind,
+        assignees=tuple(store.Assignee(a.person_id, a.user_id, a.role, a.title, a.rotation_group)
+                        for a in body.assignees),
     )
 
 
@@ -58,6 +61,63 @@ def occurrences(
     last = check_day("to", last or min(first + timedelta(days=DEFAULT_DAYS - 1), LATEST_DAY))
     items = store.list_occurrences(session, actor, first, last)
     return {"from": first.isoformat(), "to": last.isoformat(), "items": items}
+
+
+ROSTER_DAYS = 7
+"""Without `to`, the roster from `from` over this many days (the wall's coming week)."""
+
+CommunityQ = Annotated[str | None, Query(pattern=r"^[0-9]{12}$", description="one community (12 digits)")]
+
+
+@router.get("/workdays/roster", summary="The published roster: every session from `from` to `to`; names and "
+                                         "titles only for those who see the place's team")
+def roster(
+    session: DbSession, actor: MaybeActor, community: CommunityQ = None,
+    first: Annotated[date | None, Query(alias="from", description="first day (default today)")] = None,
+    last: Annotated[date | None, Query(alias="to", description="last day, included (default from + 6 days)")] = None,
+) -> dict[str, Any]:
+    first = check_day("from", first or district_today())
+    last = check_day("to", last or min(first + timedelta(days=ROSTER_DAYS - 1), LATEST_DAY))
+    return {"from": first.isoformat(), "to": last.isoformat(),
+            "items": rosters.roster(session, actor, first, last, community)}
+
+
+@router.put("/workdays/{work_day_id}/sessions/{day}/attendance",
+            summary="Record who came to one session (managers of the place)")
+def record_attendance(work_day_id: Annotated[int, Path(ge=1, le=2**63 - 1)], day: date, body: AttendanceRecord,
+                      session: DbSession, actor: CurrentActor) -> dict[str, Any]:
+    marks = [rosters.AttendanceMark(m.assignee_id, m.attended) for m in body.attendance]
+    return rosters.record_attendance(session, work_day_id, day, marks, actor)
+
+
+@router.get("/workdays/report", summary="The work-day report for a period: sessions, attendance, households, "
+                                         "problems and satisfaction, each cadre's attendance (caller's area)")
+def report(
+    session: DbSession, actor: CurrentActor,
+    first: Annotated[date, Query(alias="from", description="first day")],
+    last: Annotated[date, Query(alias="to", description="last day, included")],
+    community: CommunityQ = None,
+    kind: Annotated[str | None, Query(max_length=20, description="work_day or reception")] = None,
+) -> dict[str, Any]:
+    return workday_report(session, actor, check_day("from", first), check_day("to", last), community=community,
+                          kind=kind)
+
+
+@router.get("/workdays/report.csv", summary="The work-day report as CSV (UTF-8 with BOM; zh-CN or en)",
+            response_class=Response, responses={200: {"content": {"text/csv": {}}}})
+def report_csv(
+    session: DbSession, actor: CurrentActor,
+    first: Annotated[date, Query(alias="from", description="first day")],
+    last: Annotated[date, Query(alias="to", description="last day, included")],
+    community: CommunityQ = None,
+    kind: Annotated[str | None, Query(max_length=20, description="work_day or reception")] = None,
+    lang: Annotated[str | None, Query(max_length=20, description="zh-CN (default) or en")] = None,
+) -> Response:
+    answer = workday_report(session, actor, check_day("from", first), check_day("to", last), community=community,
+                            kind=kind)
+    name = f"workday-report-{answer['from']}-{answer['counted_to']}.csv"
+    return Response(files.report_csv(answer, lang), media_type=files.CSV_MEDIA_TYPE,
+                    headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"})
 
 
 IdempotencyKey = Annotated[str | None, Header(max_length=100, description="a retry with the same key applies once")]

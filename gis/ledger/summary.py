@@ -9,10 +9,12 @@ from typing import TYPE_CHECKING
 
 from gis.workflow import (
     CaseStatus,
+    Outcome,
     Satisfaction,
     counts_as_open_case,
     is_closed,
     is_declined,
+    is_solved,
 )
 
 if TYPE_CHECKING:
@@ -37,13 +39,13 @@ class Tally:
         status = CaseStatus(case["status"])
         self.cases += 1
         self.filed += _is_filed(status)
-        self.closed += is_closed(status)
+        self.closed += is_closed(status) and status is not CaseStatus.merged
         self.overdue += bool(case.get("overdue"))
 
 
 def _is_filed(status: CaseStatus) -> bool:
-    """Past the filing decision and not declined: the cases due to close (应结案)."""
-    return status is not CaseStatus.reported and not is_declined(status)
+    """Past the filing decision, not declined and not merged into another case: the cases due to close (应结案)."""
+    return status not in (CaseStatus.reported, CaseStatus.merged) and not is_declined(status)
 
 
 def _rate(part: int, whole: int) -> float | None:
@@ -64,12 +66,13 @@ class RateLabel:
 
 
 RATES: Mapping[str, RateLabel] = {
-    "filed_closure_rate": RateLabel("立案办结率", "Filed cases closed", "closed", "filed",
-                                    "已结案 / 已立案（本期上报；大屏“结案率”为已结案 / 期内应结案）",
-                                    "closed / filed, of the cases reported (the wall's closure rate "
-                                    "divides by the cases due in the period)"),
-    "filed_on_time_rate": RateLabel("立案按期办结率", "Filed cases closed on time", "closed_on_time", "filed",
-                                    "按期结案 / 已立案", "closed on time / filed"),
+    "filed_closure_rate": RateLabel("立案办结率", "Filed cases closed", "solved", "filed",
+                                    "已解决 / 已立案（本期上报；解释说明不计为解决；"
+                                    "大屏“结案率”为已解决 / 期内应结案）",
+                                    "solved / filed, of the cases reported (explained cases are not solved; "
+                                    "the wall's closure rate divides by the cases due in the period)"),
+    "filed_on_time_rate": RateLabel("立案按期办结率", "Filed cases closed on time", "solved_on_time", "filed",
+                                    "按期解决 / 已立案", "solved on time / filed"),
     "rework_rate": RateLabel("返工率", "Rework rate", "reworked", "handled", "返工案件 / 已处置",
                              "reworked / handled"),
     "satisfaction": RateLabel("满意率", "Satisfaction", "satisfied", "rated", "满意 / 已评价",
@@ -90,6 +93,10 @@ class Summary:
     in_progress: int
     closed: int
     closed_on_time: int
+    solved: int
+    solved_on_time: int
+    explained: int
+    merged: int
     overdue: int
     handled: int
     reworked: int
@@ -117,7 +124,9 @@ def summarise(cases: Sequence[Case], lang: str = "zh-CN") -> Summary:
     for case in cases:
         by_category.setdefault((case["category_group"], _category(case, lang)), Tally()).add(case)
         by_grid.setdefault((case.get("grid_code") or "", _grid_name(case, lang)), Tally()).add(case)
-    closed = [case for case, status in zip(cases, statuses, strict=True) if is_closed(status)]
+    closed = [case for case, status in zip(cases, statuses, strict=True)
+              if is_closed(status) and status is not CaseStatus.merged]
+    solved = [case for case in closed if is_solved(case["status"], case.get("outcome"))]
     declined = sum(is_declined(status) for status in statuses)
     return Summary(
         total=len(cases),
@@ -127,6 +136,10 @@ def summarise(cases: Sequence[Case], lang: str = "zh-CN") -> Summary:
         in_progress=sum(counts_as_open_case(status) for status in statuses),
         closed=len(closed),
         closed_on_time=sum(not case.get("overdue") for case in closed),
+        solved=len(solved),
+        solved_on_time=sum(not case.get("overdue") for case in solved),
+        explained=sum(case.get("outcome") == Outcome.explained.value for case in closed),
+        merged=by_status[CaseStatus.merged],
         overdue=sum(bool(case.get("overdue")) for case in cases),
         handled=sum(case.get("handled_at") is not None for case in cases),
         reworked=sum((case.get("rework_count") or 0) > 0 for case in cases),

@@ -23,6 +23,7 @@ from pyproj import CRS, Transformer
 from gis.assignment import UNASSIGNED, assign_points
 from gis.codes import is_valid_grid_code
 from gis.geometry import metric_crs_for
+from gis.party import MIN_MEMBERS, needs_seconded_branch
 from gis.plans.model import PlanGrid, Points
 
 DEFAULT_GAP_TOLERANCE_M2 = 10.0
@@ -47,9 +48,10 @@ class CheckKind(enum.StrEnum):
     no_team = "no_team"
     households_out_of_range = "households_out_of_range"
     building_outside = "building_outside"
+    branch_under_three = "branch_under_three"  # gis/party.py: fewer than three members needs a seconded branch
 
 
-WARNINGS = frozenset({CheckKind.households_out_of_range})
+WARNINGS = frozenset({CheckKind.households_out_of_range, CheckKind.branch_under_three})
 
 
 @dataclass(frozen=True, eq=False)
@@ -85,6 +87,7 @@ class CheckContext:
     earlier_versions: Mapping[str, shapely.Geometry] = field(default_factory=dict)  # code → land it held
     households_range: tuple[int, int] | None = None
     gap_tolerance_m2: float = DEFAULT_GAP_TOLERANCE_M2
+    branch_members: Mapping[int, int] = field(default_factory=dict)  # branch id → members today (gis/party.py)
 
 
 class _Metric:
@@ -136,6 +139,10 @@ def check_plan(grids: Sequence[PlanGrid], context: CheckContext) -> list[PlanPro
         if grid.branch_id is None:
             problems.append(PlanProblem(CheckKind.no_branch, f"grid {grid.code} has no party branch",
                                         (grid.code,), geometry))
+        elif needs_seconded_branch(members := context.branch_members.get(grid.branch_id, MIN_MEMBERS)):
+            problems.append(PlanProblem(CheckKind.branch_under_three, f"grid {grid.code}: its branch has {members} "
+                                        f"party member(s), fewer than {MIN_MEMBERS}: it needs a seconded branch",
+                                        (grid.code,), geometry, {"members": members, "branch_id": grid.branch_id}))
         if grid.team_id is None:
             problems.append(PlanProblem(CheckKind.no_team, f"grid {grid.code} has no service team",
                                         (grid.code,), geometry))

@@ -21,11 +21,12 @@ from gis.workflow import STATUS_CATEGORY, CaseStatus, allowed_actions, parse_enu
 __all__ = ["CaseFilter", "case_dict", "case_events", "case_scope", "get_case", "list_cases"]
 
 TIMESTAMPS = ("reported_at", "filed_at", "declined_at", "dispatched_at", "accepted_at", "handled_at", "closed_at",
-              "reworked_at", "evaluated_at", "first_action_at")
+              "reworked_at", "evaluated_at", "first_action_at", "merged_at")
 _PLAIN = ("id", "source", "category_code", "description", "address", "reporter_name", "reporter_contact",
           "given_crs", "given_lon", "given_lat", "grid_code", "community_code", "street_code", "district_code",
           "department", "first_contact", "created_by", "status", *TIMESTAMPS, "deadline", "supervised_at",
-          "escalated_at", "decline_reason", "rework_count", "satisfaction", "updated_at", "extras")
+          "escalated_at", "decline_reason", "rework_count", "satisfaction", "updated_at", "extras",
+          "outcome", "explanation", "expected_by", "merged_into", "repeat_of")
 _CASE_COLUMNS = ", ".join([
     *(f"c.{name}" for name in _PLAIN),
     "k.name_zh AS category_zh", "k.name_en AS category_en", "ST_X(c.position) AS lon", "ST_Y(c.position) AS lat",
@@ -74,6 +75,10 @@ def case_dict(row: RowMapping, now: datetime, actor: Actor | None) -> dict[str, 
         "decline_reason": row["decline_reason"], "rework_count": row["rework_count"],
         "satisfaction": row["satisfaction"], "updated_at": row["updated_at"].isoformat(), "photos": list(row["photos"]),
         "extras": dict(row["extras"] or {}),
+        # How it ended and its links (gis/repeats.py): solved | explained | merged, None while unhandled.
+        "outcome": row["outcome"], "explanation": row["explanation"],
+        "expected_by": row["expected_by"].isoformat() if row["expected_by"] else None,
+        "merged_into": row["merged_into"], "repeat_of": row["repeat_of"],
     }
     if actor is not None and sees_personal_data(actor, row_scope(row)):
         return {**case, "personal_data": "shown"}

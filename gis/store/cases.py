@@ -34,6 +34,7 @@ from gis.store.case_reads import CaseFilter, case_events, case_scope, get_case, 
 from gis.store.distribution import district_of_point, move_to_district
 from gis.store.models import CasePhoto, ServiceCase
 from gis.store.reference import load_calendar, load_category
+from gis.store.rosters import check_session_tag
 from gis.store.routing import ROUTE_POINT_SQL
 from gis.store.supervision import sweep_overdue
 from gis.store.vocabulary import current_day, current_sql
@@ -124,6 +125,7 @@ def create_case(session: Session, data: CaseInput, actor: Actor, *, now: datetim
     position = position_of(data)
     check_photos(data.photos)
     category = load_category(session, data.category_code)
+    check_session_tag(session, data.work_day_id, data.session_date, source.value, now)
     key = f"{actor.username}:{data.idempotency_key}" if data.idempotency_key else None
     if key:
         existing = _case_with_key(session, key)
@@ -139,7 +141,7 @@ def create_case(session: Session, data: CaseInput, actor: Actor, *, now: datetim
         "department": _first_department(category.handling_rule, category.group_zh),
         "first_contact": actor.username, "created_by": actor.username, "idempotency_key": key,
         "status": CaseStatus.reported.value, "reported_at": reported_at, "rework_count": 0, "updated_at": reported_at,
-        "extras": dict(data.extras),
+        "extras": dict(data.extras), "work_day_id": data.work_day_id, "session_date": data.session_date,
     }
     table = ServiceCase.__table__
     case_id = session.execute(
@@ -226,6 +228,7 @@ class ActionInput:
     grid_code: str | None = None  # reassign to another grid
     department: str | None = None  # dispatch/reassign to an owning department
     idempotency_key: str | None = None  # a retried request with the same key applies once
+    expected_by: date | None = None  # explain: the date the resident was told to expect
 
 
 def apply_action(
@@ -249,7 +252,11 @@ def apply_action(
     category_code, deadline, district = row["category_code"], row["deadline"], row["district_code"]
     first_action = row["first_action_at"]
     check_action(actor, CaseScope(grid_code, street_code, created_by, row["community_code"]), action, case_id)
-    transition = check_transition(CaseStatus(status), action, reason=data.reason, satisfaction=data.satisfaction)
+    transition = check_transition(CaseStatus(status), action, reason=data.reason, satisfaction=data.satisfaction,
+                                  expected_by=data.expected_by, today=current_day(now))
+    if action is Action.merge:
+        raise InvalidInput(f"merge case {case_id} through POST /api/cases/{case_id}/merge, naming the case it "
+                           "duplicates", details={"action": action.value})
     if grid_code is None and action in (Action.dispatch,) and not data.department:
         raise InvalidInput(f"case {case_id} is unrouted: route it to a grid (or name a department) before dispatch")
     at = _now(now)
@@ -266,6 +273,9 @@ def apply_action(
         updates["satisfaction"] = transition.satisfaction.value
     if action == Action.decline:
         updates["decline_reason"] = transition.reason
+    if transition.outcome is not None:  # handle solves, explain explains (gis.workflow.OUTCOME_OF_ACTION)
+        updates.update(outcome=transition.outcome.value, expected_by=transition.expected_by,
+                       explanation=transition.reason if transition.expected_by else None)
     event_data: dict[str, Any] = {}
     if action in (Action.reassign, Action.dispatch) and (data.grid_code or data.department):
         event_data = _reassignment(session, case_id, data, updates, grid_code)

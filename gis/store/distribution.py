@@ -20,6 +20,8 @@ categories and the work calendar. A reference table may only refer to reference 
 **Coordinator-local** (`LOCAL_TABLES`): `layer_change`, the change log of the layer version (migration
 0003, not in the models), written by statement triggers; `user_session` and `audit_log` (migration 0007),
 read and written by the coordinator only and never joined with a distributed table; see docs/scaling.md.
+`measure_change` (migration 0015, not in the models), the units each change of cases or visits touched,
+written by statement triggers like `layer_change` and read by gis/store/incremental.py.
 
 **Which district a row is in** (the rule the writers follow): a grid, its team, branch and memberships,
 the district of the grid's community (the grid code's first six digits; CHECK constraints hold codes and
@@ -49,11 +51,16 @@ COLOCATE_WITH = "grid"
 DISTRIBUTED_TABLES: tuple[str, ...] = (
     "grid", "building", "visit", "party_org", "service_team", "team_membership",
     "service_case", "case_event", "case_photo", "work_day", "work_day_assignee", "redraw_plan", "plan_grid",
+    "work_day_attendance",
+    "focus_household",
+    "liaison", "liaison_area",
+    "long_problem", "long_problem_case",
+    "party_membership", "branch_grade", "branch_pairing", "commitment", "evaluation",
 )
 REFERENCE_TABLES: tuple[str, ...] = (
     "district", "street", "community", "person", "app_user", "case_category", "calendar_day",
 )
-LOCAL_TABLES: tuple[str, ...] = ("layer_change", "user_session", "audit_log")
+LOCAL_TABLES: tuple[str, ...] = ("layer_change", "user_session", "audit_log", "measure_change")
 
 # The district of a point outside every community when no district is loaded at all (not a real
 # division code: GB/T 2260 has no province 00).

@@ -57,6 +57,7 @@ SELECT c.id, c.reported_at, c.source, c.category_code, k.name_zh AS category_zh,
        c.reworked_at, c.evaluated_at, c.first_action_at, c.deadline,
        {overdue} AS overdue,
        c.supervised_at, c.escalated_at, c.decline_reason, c.rework_count, c.satisfaction,
+       c.outcome, c.expected_by, c.merged_into, c.repeat_of,
        n.note AS latest_note, n.at AS latest_note_at, c.updated_at
 FROM service_case AS c
 JOIN case_category AS k ON k.code = c.category_code

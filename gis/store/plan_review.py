@@ -17,6 +17,7 @@ from gis.plans.balance import RECENT_DAYS, balance
 from gis.plans.checks import CheckContext, CheckKind, PlanProblem, check_plan
 from gis.plans.impact import before_after, moves
 from gis.plans.model import PlanGrid, Points
+from gis.store.party import members_by_branch
 from gis.store.plans import UNFINISHED, area_boundary, area_district, area_grids, check_area_code, plan_grids, plan_row
 from gis.store.vocabulary import current_day, current_sql, open_case_sql, serving_sql
 
@@ -66,7 +67,9 @@ def check(session: Session, plan_id: int, households_range: tuple[int, int] | No
     points = _area_points(session, plan["area_code"], boundary)
     context = CheckContext(area_code=plan["area_code"], boundary=boundary, buildings=points["buildings"],
                            earlier_versions=_earlier_versions(session, [g.code for g in grids]),
-                           households_range=households_range)
+                           households_range=households_range,
+                           branch_members=members_by_branch(session, [g.branch_id for g in grids if g.branch_id],
+                                                            current_day()))
     problems = check_plan(grids, context)
     problems += _team_problems(session, grids)
     return problems

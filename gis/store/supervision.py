@@ -8,7 +8,9 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from gis.periods import district_today
 from gis.store.case_log import record_event
+from gis.store.liaisons import liaisons_for_grids
 from gis.store.vocabulary import CLOCK_STATUSES, past_deadline_sql
 from gis.workflow import CaseStatus
 
@@ -40,11 +42,14 @@ def sweep_overdue(session: Session, *, now: datetime | None = None, escalation_g
     escalated = session.execute(text(
         "UPDATE service_case SET escalated_at = :at, updated_at = :at WHERE escalated_at IS NULL "
         f"AND supervised_at IS NOT NULL AND {past_deadline_sql('status = ANY(:statuses)', 'deadline', ':cutoff')} "
-        "RETURNING id, status, district_code, street_code, community_code"
+        "RETURNING id, status, district_code, street_code, community_code, grid_code"
     ), {"at": at, "cutoff": at - escalation_grace, "statuses": list(CLOCK_STATUSES)}).mappings().all()
+    # The liaison (联络员) of the case's grid on the day is named in the escalation (gis/liaisons.py).
+    liaisons = liaisons_for_grids(session, [r["grid_code"] for r in escalated if r["grid_code"]], district_today(at))
     for row in escalated:
         status, community = CaseStatus(row["status"]), row["community_code"]
-        record_event(session, row["id"], "system", "escalate", status, status,
-                     escalation_note(escalation_grace, community), None, at, {"community_code": community},
-                     row["district_code"], row["street_code"])
+        named = [{"id": a["id"], "name": a["name"]} for a in liaisons.get(row["grid_code"], [])]
+        note = escalation_note(escalation_grace, community) + "".join(f"; liaison {a['name']}" for a in named[:1])
+        record_event(session, row["id"], "system", "escalate", status, status, note, None, at,
+                     {"community_code": community, "liaisons": named}, row["district_code"], row["street_code"])
     return {"supervised": len(supervised), "escalated": len(escalated)}

@@ -20,12 +20,15 @@ from gis.permissions import Actor, area_of, check_record_visit
 from gis.store.area import area_sql
 from gis.store.cases import create_case
 from gis.store.models import Visit
+from gis.store.rosters import session_for_visit
 from gis.store.vocabulary import current_day, current_sql
 from gis.store.workdays import building_of
 from gis.workflow import Source
 
 PROBLEM_SOURCE = Source.work_day_visit
-"""The source of a case raised on a visit (DOMAIN.md: 社区/楼栋工作日 visits; the enum had it already)."""
+"""The source of a case raised on a visit (DOMAIN.md: 社区/楼栋工作日 visits; the enum had it already); a
+visit at a reception's session raises cases of source reception_day (gis/store/rosters.py SOURCE_OF_KIND).
+A visit with a work day belongs to its session (`session_for_visit`), and so do the cases it raises."""
 DEFAULT_PROBLEM_CATEGORY = "complaint"
 """A problem given as plain text (the phone's list) is filed as 投诉; the command centre re-sorts it when filing."""
 MAX_BACKDATE = timedelta(days=30)
@@ -67,25 +70,28 @@ def record_visit(session: Session, data: VisitInput, actor: Actor, *,
                        building["street_code"])
     visited_at = _visited_at(data.visited_at, moment)
     _check_households(data.households_reached, building)
+    session_date, source = None, PROBLEM_SOURCE.value
     if data.work_day_id is not None:
         _check_work_day(session, data.work_day_id, building)
+        session_date, source = session_for_visit(session, data.work_day_id, current_day(visited_at))
     table = Visit.__table__
     visit_id = session.execute(pg_insert(table).values(
         building_id=building["id"], person_id=actor.person_id, user_id=actor.user_id, visited_at=visited_at,
         note=data.note, district_code=building["district_code"], street_code=building["street_code"],
         households_reached=data.households_reached, problems_raised=len(data.problems),
-        work_day_id=data.work_day_id, idempotency_key=key,
+        work_day_id=data.work_day_id, session_date=session_date, idempotency_key=key,
     ).on_conflict_do_nothing(index_elements=["idempotency_key", "district_code"]).returning(table.c.id)
     ).scalar_one_or_none()
     if visit_id is None:  # a concurrent retry won the race
         return visit(session, _visit_with_key(session, key)), False
     for number, problem in enumerate(data.problems, start=1):
         create_case(session, CaseInput(
-            source=PROBLEM_SOURCE.value, category_code=problem.category or DEFAULT_PROBLEM_CATEGORY,
+            source=source, category_code=problem.category or DEFAULT_PROBLEM_CATEGORY,
             lon=building["lon"], lat=building["lat"], description=problem.description, address=building["address"],
             idempotency_key=_problem_key(visit_id, number),
             reported_at=visited_at,
             extras={"visit_id": str(visit_id), "building_code": building["code"]},
+            work_day_id=data.work_day_id, session_date=session_date,
         ), actor, now=moment)
     return visit(session, visit_id), True
 

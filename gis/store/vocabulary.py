@@ -15,6 +15,13 @@
   some day of a range: `is_current_during` / `current_during_sql` (OGC API `datetime` intervals). The day is
   the district's (`gis.periods.district_today`, Asia/Shanghai), never the machine's; a grid imported
   with a future `valid_from` is not current (routes nothing, is on no map) until that day.
+* **solved** — a closed case whose outcome is solved (`gis.workflow.Outcome`; NULL, from before outcomes
+  were kept, counts as solved): `is_solved` (from `gis.workflow`, so the pure ledger uses it too) /
+  `SOLVED_OUTCOME_SQL` (with the closed state beside it). A case
+  closed as explained (解释说明) is closed but not solved; a merged duplicate (status merged) is not a case of
+  its own and counts in no measure. **resolved locally** (矛盾不上交) — closed without leaving the locality:
+  no owning department and never escalated: `is_local_resolution` / `LOCAL_RESOLUTION_SQL`. The measures'
+  SQL (`gis/sql/measures_units.sql`) writes both texts literally; tests/api/test_repeats.py holds them equal.
 * **JIT off** — `no_jit`: the wide statements of measures, layers, coverage and large tiles cost more to
   JIT-compile than to run.
 
@@ -30,10 +37,11 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from gis.periods import district_today
-from gis.workflow import CaseStatus, clock_running, counts_as_open_case, is_closed, is_open
+from gis.workflow import CaseStatus, Outcome, clock_running, counts_as_open_case, is_closed, is_open, is_solved
 
 __all__ = [
-    "CLOCK_STATUSES", "CLOSED_STATUSES", "OPEN_CASE_STATUSES", "OPEN_STATUSES", "current_day", "current_during_sql",
+    "CLOCK_STATUSES", "CLOSED_STATUSES", "LOCAL_RESOLUTION_SQL", "SOLVED_OUTCOME_SQL", "is_local_resolution",
+    "is_solved", "OPEN_CASE_STATUSES", "OPEN_STATUSES", "current_day", "current_during_sql",
     "current_sql", "is_current", "is_current_during", "is_overdue", "is_overdue_open", "no_jit", "open_case_sql",
     "overdue_open_sql", "overdue_sql",
     "past_deadline_sql",
@@ -92,6 +100,21 @@ def overdue_sql(alias: str = "c", at: str = ":now") -> str:
     """SQL of `is_overdue` (never NULL)."""
     return (f"({alias}.deadline IS NOT NULL AND ({open_case_sql(alias)} AND {alias}.deadline < {at} "
             f"OR {alias}.closed_at IS NOT NULL AND {alias}.closed_at > {alias}.deadline))")
+
+
+# -- solved, explained, resolved locally ---------------------------------------------------------------
+
+SOLVED_OUTCOME_SQL = f"coalesce(c.outcome, '{Outcome.solved.value}') = '{Outcome.solved.value}'"
+"""SQL of the outcome half of `is_solved` for the case `c` (the closed half is the caller's state)."""
+LOCAL_RESOLUTION_SQL = "(c.department IS NULL AND c.escalated_at IS NULL)"
+"""SQL of the locality half of `is_local_resolution` for the case `c`."""
+
+
+def is_local_resolution(status: str, outcome: str | None, department: str | None, escalated_at: object) -> bool:
+    """Closed (solved or explained, not merged) without leaving the grid or community: no owning department
+    was asked and the case was never escalated to the level above (矛盾不上交)."""
+    closed = is_closed(CaseStatus(status)) and CaseStatus.merged not in (status, outcome)
+    return closed and department is None and escalated_at is None
 
 
 # -- current on a day ---------------------------------------------------------------------------------

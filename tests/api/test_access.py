@@ -24,10 +24,13 @@ PUBLIC = {
     ("get", "/open311/v2/requests.{fmt}"),
     ("get", "/open311/v2/requests/{service_request_id}.{fmt}"),
     ("post", "/api/session"),  # signing in (422 without a body, 401 with a wrong password)
+    ("get", "/api/workdays/roster"),  # published in advance; names only for those who may see them (gis/rosters.py)
 }
 PATH_VALUES = {"code": drawn.WEST_CODE, "fmt": "json", "z": "14", "x": "13294", "y": "6843", "layer": "grids",
                "service_code": "exposed_rubbish", "service_request_id": "1", "case_id": "1", "photo_id": "1",
-               "username": "admin", "plan_id": "1", "area": "500103001001"}
+               "username": "admin", "plan_id": "1", "area": "500103001001", "liaison_id": "1",
+               "household_id": "1", "work_day_id": "1", "day": "2026-01-06", "branch_id": "1", "commitment_id": "1",
+               "problem_id": "1"}
 QUERY = {"/api/buildings": {"bbox": "106.504,29.554,106.506,29.556"}}
 API = ("/api/", "/tiles/", "/open311/", "/healthz")  # pages have their own sign-in (their own tests)
 

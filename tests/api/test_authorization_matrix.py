@@ -28,6 +28,7 @@ from typing import Any
 import httpx
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import text
 from starlette.routing import Mount
 
 from api.app import create_app
@@ -58,6 +59,7 @@ ROLES = ("admin", "command_centre", "planner", "street_officer", "community_mana
          "open311_client", None)
 READ_ALL = {"admin", "command_centre", "planner"}
 AREA_ROLES = {"street_officer", "community_manager", "grid_worker"}
+MANAGER_ROLES = {"street_officer", "community_manager"}
 CREATORS = {"admin", "command_centre", "street_officer", "community_manager", "grid_worker", "open311_client"}
 DESK = {"admin", "command_centre", "street_officer", "community_manager"}
 PLAN_READERS = {"admin", "command_centre", "planner"}
@@ -300,6 +302,82 @@ def _schedule(ctx: Ctx, role: str | None, which: str) -> httpx.Response:
     return ctx.send(role, "POST", "/api/workdays", json=_work_day(ctx.community(which)))
 
 
+def _attendance(ctx: Ctx, role: str | None, which: str) -> httpx.Response:
+    """A session today in the caller's own or a foreign community (made by the command centre), one cadre."""
+    with ctx.world.database.session() as session:
+        user_id = session.execute(text("SELECT id FROM app_user WHERE username = 'centre'")).scalar_one()
+    day = district_today().isoformat()
+    made = ctx.client.post("/api/workdays", headers={"Authorization": "Bearer key-centre"}, json={
+        **_work_day(ctx.community(which)), "date": day, "assignees": [{"user_id": user_id}]})
+    assert made.status_code == 201, made.text
+    work_day = made.json()
+    return ctx.send(role, "PUT", f"/api/workdays/{work_day['id']}/sessions/{day}/attendance", json={
+        "attendance": [{"assignee_id": work_day["assignees"][0]["assignee_id"], "attended": True}]})
+
+
+FOCUS_KEEPERS = {"admin", "command_centre"} | AREA_ROLES
+
+
+def _focus_household(ctx: Ctx, role: str | None, which: str, *, fresh: bool = False) -> int:
+    """A focus household (paired) at the caller's own or a foreign building, made by the command centre; one
+    per building, or a new one with `fresh` (for a write that can be made once: end, unpair)."""
+    made: dict[str, int] = ctx.__dict__.setdefault("focus", {})
+    building = ctx.building(role, which)
+    if fresh or building not in made:
+        answer = ctx.client.post("/api/focus/households", headers={"Authorization": "Bearer key-centre"}, json={
+            "building_code": building, "household": "1-1", "person_name": "矩阵对象", "category": "hardship",
+            "helper": {"name": "矩阵志愿者"}})
+        assert answer.status_code == 201, answer.text
+        if fresh:
+            return answer.json()["id"]
+        made[building] = answer.json()["id"]
+    return made[building]
+
+
+def _focus_write(suffix: str, body: dict[str, Any] | None, *, method: str = "POST", fresh: bool = False) -> Call:
+    def call(ctx: Ctx, role: str | None, which: str) -> httpx.Response:
+        household = _focus_household(ctx, role, which, fresh=fresh)
+        return ctx.send(role, method, f"/api/focus/households/{household}{suffix}", json=body)
+    return call
+
+
+def _focus_create(ctx: Ctx, role: str | None, which: str) -> httpx.Response:
+    return ctx.send(role, "POST", "/api/focus/households", json={
+        "building_code": ctx.building(role, which), "household": "2-2", "person_name": "矩阵新对象",
+        "category": "lonely_elderly"})
+
+
+def _link(kind: str) -> Call:
+    """Merge (or link as a repeat) a fresh case in the caller's own or a foreign grid with an earlier one there."""
+    def call(ctx: Ctx, role: str | None, which: str) -> httpx.Response:
+        earlier = ctx.fresh_case(ctx.grid(role, which))
+        later = ctx.fresh_case(ctx.grid(role, which))
+        if kind == "merge":
+            return ctx.send(role, "POST", f"/api/cases/{later}/merge", json={"into": earlier, "message": "重复"})
+        return ctx.send(role, "POST", f"/api/cases/{later}/repeat-of", json={"of": earlier})
+    return call
+
+
+def _long_problem(ctx: Ctx, role: str | None, which: str) -> int:
+    """A long-standing problem in the caller's own or a foreign grid, made by the command centre."""
+    answer = ctx.client.post("/api/long-problems", headers={"Authorization": "Bearer key-centre"}, json={
+        "title": "矩阵老大难", "grid_code": ctx.grid(role, which), "owner_department": "街道",
+        "review_on": district_today().isoformat()})
+    assert answer.status_code == 201, answer.text
+    return answer.json()["id"]
+
+
+def _add_long_problem(ctx: Ctx, role: str | None, which: str) -> httpx.Response:
+    return ctx.send(role, "POST", "/api/long-problems", json={
+        "title": "矩阵老大难", "community_code": ctx.community(which), "owner_department": "街道",
+        "review_on": district_today().isoformat()})
+
+
+def _change_long_problem(ctx: Ctx, role: str | None, which: str) -> httpx.Response:
+    return ctx.send(role, "PATCH", f"/api/long-problems/{_long_problem(ctx, role, which)}",
+                    json={"status": "in_progress"})
+
+
 def _visit(ctx: Ctx, role: str | None, which: str) -> httpx.Response:
     return ctx.send(role, "POST", "/api/visits", json={"building_code": ctx.building(role, which),
                                                        "households_reached": 1})
@@ -313,6 +391,92 @@ def _open311_post(ctx: Ctx, role: str | None, which: str) -> httpx.Response:
 
 def _post(url: str, *, page: bool = False, **kwargs: Any) -> Call:
     return lambda ctx, role, which: ctx.send(role, "POST", url, page=page, **kwargs)
+
+
+def _liaison_body(ctx: Ctx, role: str | None, which: str) -> dict[str, Any]:
+    with ctx.world.database.session() as session:
+        person = session.execute(text("SELECT min(id) FROM person")).scalar_one()
+    return {"person_id": person, "scope": "grid", "codes": [ctx.grid(role, which)], "from_date": "2026-03-01"}
+
+
+def _assign_liaison(ctx: Ctx, role: str | None, which: str) -> httpx.Response:
+    return ctx.send(role, "POST", "/api/liaisons", json=_liaison_body(ctx, role, which))
+
+
+def _end_liaison(ctx: Ctx, role: str | None, which: str) -> httpx.Response:
+    made = ctx.client.post("/api/liaisons", json=_liaison_body(ctx, role, which),
+                           headers={"Authorization": "Bearer key-centre"})
+    assert made.status_code == 201, made.text
+    return ctx.send(role, "POST", f"/api/liaisons/{made.json()['id']}/end", json={"to_date": "2026-03-31"})
+
+
+def _card_report(ctx: Ctx, role: str | None, which: str) -> httpx.Response:
+    """The public report form: anyone, from this site's page (its Origin); a page's caller is its cookie."""
+    return ctx.send(role, "POST", f"/card/{WEST}/report", page=True, headers={"Origin": "http://testserver"},
+                    data={"category": "exposed_rubbish", "description": "矩阵"})
+
+
+def _branch(ctx: Ctx, grid: str) -> int:
+    with ctx.world.database.session() as session:
+        return session.execute(text("SELECT id FROM party_org WHERE level = 'grid_branch' AND place_code = :g "
+                                    "AND valid_to IS NULL"), {"g": grid}).scalar_one()
+
+
+PARTY_EDITORS = in_area({"admin", "command_centre"}, MANAGER_ROLES)
+
+
+def _party_member(ctx: Ctx, role: str | None, which: str) -> httpx.Response:
+    return ctx.send(role, "POST", "/api/party/members", json={
+        "branch_id": _branch(ctx, ctx.grid(role, which)), "person_name": f"矩阵党员{next(_serial)}",
+        "from_date": "2025-01-01"})
+
+
+def _party_import(ctx: Ctx, role: str | None, which: str) -> httpx.Response:
+    content = f"person_name,branch_code,from_date\n矩阵党员{next(_serial)},{ctx.grid(role, which)},2025-01-01\n"
+    return ctx.send(role, "POST", "/api/party/members/import",
+                    files={"file": ("members.csv", content.encode(), "text/csv")})
+
+
+def _party_grade(ctx: Ctx, role: str | None, which: str) -> httpx.Response:
+    return ctx.send(role, "POST", f"/api/party/branches/{_branch(ctx, ctx.grid(role, which))}/grades",
+                    json={"grade": "average", "graded_on": "2025-01-01"})
+
+
+def _pairing(ctx: Ctx, role: str | None, which: str) -> httpx.Response:
+    """Pair the caller's own (WEST) or a foreign branch, graded weak, with EAST, graded advanced."""
+    weak, strong = _branch(ctx, ctx.grid(role, which)), _branch(ctx, EAST)
+    for branch, grade in ((weak, "weak"), (strong, "advanced")):
+        if branch != strong or grade == "advanced":
+            body = {"grade": grade, "graded_on": district_today().isoformat()}
+            graded = ctx.client.post(f"/api/party/branches/{branch}/grades", json=body,
+                                     headers={"Authorization": "Bearer key-centre"})
+            assert graded.status_code == 201, graded.text
+    return ctx.send(role, "POST", "/api/party/pairings", json={"weak_branch_id": weak, "strong_branch_id": strong})
+
+
+def _commitment(ctx: Ctx, role: str | None, which: str) -> int:
+    """A fresh commitment of the caller's own or a foreign grid's branch, made by the command centre."""
+    answer = ctx.client.post("/api/commitments", headers={"Authorization": "Bearer key-centre"}, json={
+        "holder_kind": "branch", "branch_id": _branch(ctx, ctx.grid(role, which)), "title": "矩阵承诺",
+        "due_on": (district_today() + timedelta(days=30)).isoformat()})
+    assert answer.status_code == 201, answer.text
+    return answer.json()["id"]
+
+
+def _make_commitment(ctx: Ctx, role: str | None, which: str) -> httpx.Response:
+    return ctx.send(role, "POST", "/api/commitments", json={
+        "holder_kind": "branch", "branch_id": _branch(ctx, ctx.grid(role, which)), "title": "矩阵承诺",
+        "due_on": (district_today() + timedelta(days=30)).isoformat()})
+
+
+def _evaluation_import(ctx: Ctx, role: str | None, which: str) -> httpx.Response:
+    content = f"year,subject,code,score\n2026,grid,{ctx.grid(role, which)},90\n"
+    return ctx.send(role, "POST", "/api/evaluations/import", files={"file": ("s.csv", content.encode(), "text/csv")})
+
+
+def _report_url(suffix: str = "", page: bool = False) -> Call:
+    return lambda c, r, w: c.send(r, "GET", f"/{'' if page else 'api/'}open-report{suffix}", page=page,
+                                  params={"grid": c.grid(r, w), "half": "2026H1"})
 
 
 _SQUARE = {"type": "Polygon", "coordinates": [[[0, 0], [2, 0], [2, 1], [0, 1], [0, 0]]]}
@@ -359,6 +523,21 @@ RULES: dict[tuple[str, str], Rule] = {
         in_area({"admin", "command_centre"}, AREA_ROLES | {"open311_client"}, 201), _add_photo, OWN_FOREIGN),
     ("GET", "/api/cases/{case_id}/photos/{photo_id}"): Rule(CASE_READERS, get(_photo), OWN_FOREIGN),
     ("GET", "/api/categories"): Rule(public(), get("/api/categories")),
+    # repeats, duplicates, long-standing problems (issue 12.3): desk decisions in the area
+    ("GET", "/api/cases/{case_id}/similar"): Rule(
+        CASE_READERS, get(lambda c, r, w: f"/api/cases/{c.case(r, w)}/similar"), OWN_FOREIGN),
+    ("POST", "/api/cases/{case_id}/merge"): Rule(
+        in_area({"admin", "command_centre"}, MANAGER_ROLES), _link("merge"), OWN_FOREIGN),
+    ("POST", "/api/cases/{case_id}/repeat-of"): Rule(
+        in_area({"admin", "command_centre"}, MANAGER_ROLES), _link("repeat"), OWN_FOREIGN),
+    ("GET", "/api/long-problems"): Rule(roles(READ_ALL | AREA_ROLES), get("/api/long-problems")),
+    ("POST", "/api/long-problems"): Rule(
+        in_area({"admin", "command_centre"}, MANAGER_ROLES, 201), _add_long_problem, OWN_FOREIGN),
+    ("GET", "/api/long-problems/{problem_id}"): Rule(
+        in_area(READ_ALL, AREA_ROLES), get(lambda c, r, w: f"/api/long-problems/{_long_problem(c, r, w)}"),
+        OWN_FOREIGN),
+    ("PATCH", "/api/long-problems/{problem_id}"): Rule(
+        in_area({"admin", "command_centre"}, MANAGER_ROLES), _change_long_problem, OWN_FOREIGN),
     # plans: the district's planners (not area-bound)
     ("GET", "/api/plans"): Rule(roles(PLAN_READERS), get("/api/plans")),
     ("POST", "/api/plans"): Rule(roles(PLANNERS, 201), _create_plan, OWN_FOREIGN),
@@ -403,6 +582,7 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/tiles/{layer}/{z}/{x}/{y}.mvt"): Rule(
         LAYER, get(lambda c, r, w: TODAY_TILE if w == "cases" else "/tiles/grids/14/13039/6782.mvt"),
         ("cases", "grids")),
+    ("GET", "/tiles/grids/classes.json"): Rule(LAYER, get("/tiles/grids/classes.json")),
     ("GET", "/api/basemap"): Rule(public(), get("/api/basemap")),
     ("GET", "/basemap/{z}/{x}/{y}.{ext}"): Rule(public(404), get("/basemap/14/13039/6782.png")),  # none configured
     # work days and visits: managers schedule in their area, workers visit in their grids
@@ -411,6 +591,33 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/api/workdays"): Rule(signed_in(), get("/api/workdays")),
     ("POST", "/api/visits"): Rule(in_area({"admin", "command_centre"}, AREA_ROLES, 201), _visit, OWN_FOREIGN),
     ("GET", "/api/visits/summary"): Rule(signed_in(), get("/api/visits/summary")),
+    # focus households: by name for the keepers in their area, counts for the area's readers
+    ("POST", "/api/focus/households"): Rule(in_area({"admin", "command_centre"}, AREA_ROLES, 201), _focus_create,
+                                            OWN_FOREIGN),
+    ("GET", "/api/focus/households"): Rule(roles(FOCUS_KEEPERS), get("/api/focus/households")),
+    ("GET", "/api/focus/households/{household_id}"): Rule(
+        in_area({"admin", "command_centre"}, AREA_ROLES), _focus_write("", None, method="GET"), OWN_FOREIGN),
+    ("PATCH", "/api/focus/households/{household_id}"): Rule(
+        in_area({"admin", "command_centre"}, AREA_ROLES), _focus_write("", {"note": "矩阵"}, method="PATCH"),
+        OWN_FOREIGN),
+    ("POST", "/api/focus/households/{household_id}/end"): Rule(
+        in_area({"admin", "command_centre"}, AREA_ROLES), _focus_write("/end", {}, fresh=True), OWN_FOREIGN),
+    ("POST", "/api/focus/households/{household_id}/pair"): Rule(
+        in_area({"admin", "command_centre"}, AREA_ROLES), _focus_write("/pair", {"helper": {"name": "矩阵党员"}}),
+        OWN_FOREIGN),
+    ("POST", "/api/focus/households/{household_id}/unpair"): Rule(
+        in_area({"admin", "command_centre"}, AREA_ROLES), _focus_write("/unpair", {}, fresh=True), OWN_FOREIGN),
+    ("POST", "/api/focus/households/{household_id}/visits"): Rule(
+        in_area({"admin", "command_centre"}, AREA_ROLES, 201), _focus_write("/visits", {}), OWN_FOREIGN),
+    ("GET", "/api/focus/summary"): Rule(roles(READ_ALL | AREA_ROLES), get("/api/focus/summary")),
+    # rosters are published; attendance by managers in their area; the report for the area roles and readers
+    ("GET", "/api/workdays/roster"): Rule(public(), get("/api/workdays/roster")),
+    ("PUT", "/api/workdays/{work_day_id}/sessions/{day}/attendance"): Rule(
+        in_area({"admin", "command_centre"}, {"street_officer", "community_manager"}), _attendance, OWN_FOREIGN),
+    ("GET", "/api/workdays/report"): Rule(roles(READ_ALL | AREA_ROLES), get(
+        "/api/workdays/report", **{"from": "2026-01-01", "to": "2026-01-31"})),
+    ("GET", "/api/workdays/report.csv"): Rule(roles(READ_ALL | AREA_ROLES), get(
+        "/api/workdays/report.csv", **{"from": "2026-01-01", "to": "2026-01-31"})),
     # OGC API - Features: communities and grids public, buildings for the signed-in
     ("GET", "/ogc"): Rule(public(), get("/ogc")),
     ("GET", "/ogc/"): Rule(public(), get("/ogc/")),
@@ -427,6 +634,52 @@ RULES: dict[tuple[str, str], Rule] = {
         lambda role, which: 401 if which == "buildings" and role is None else 200,
         get(lambda c, r, w: f"/ogc/collections/{w}/items/" + ("B-WEST" if w == "buildings" else WEST)),
         ("grids", "buildings")),
+    # liaisons (联络员): assigned by the command centre and admins anywhere, street officers in their street;
+    # read by every signed-in role in its area
+    ("POST", "/api/liaisons"): Rule(in_area({"admin", "command_centre"}, {"street_officer"}, 201), _assign_liaison,
+                                    OWN_FOREIGN),
+    ("POST", "/api/liaisons/{liaison_id}/end"): Rule(in_area({"admin", "command_centre"}, {"street_officer"}),
+                                                     _end_liaison, OWN_FOREIGN),
+    ("GET", "/api/liaisons"): Rule(signed_in(), get("/api/liaisons")),
+    ("GET", "/api/liaisons/gaps"): Rule(signed_in(), get("/api/liaisons/gaps")),
+    # the public grid card (网格公示) and its report form: anyone, any grid
+    ("GET", "/card/{grid_code}"): Rule(public(), get(lambda c, r, w: f"/card/{c.grid(r, w)}", page=True),
+                                       OWN_FOREIGN),
+    ("GET", "/card/{grid_code}/report"): Rule(public(), get(lambda c, r, w: f"/card/{c.grid(r, w)}/report",
+                                                            page=True), OWN_FOREIGN),
+    ("POST", "/card/{grid_code}/report"): Rule(public(201), _card_report),
+    # party strength, commitments, evaluations, the 双公开 report (issue 12.5-6): area readers; managers change
+    ("POST", "/api/party/members"): Rule(in_area({"admin", "command_centre"}, MANAGER_ROLES, 201), _party_member,
+                                         OWN_FOREIGN),
+    ("POST", "/api/party/members/import"): Rule(PARTY_EDITORS, _party_import, OWN_FOREIGN),
+    ("GET", "/api/party/branches"): Rule(roles(READ_ALL | AREA_ROLES), get("/api/party/branches")),
+    ("GET", "/api/party/grids/{code}"): Rule(in_area(READ_ALL, AREA_ROLES),
+                                             get(lambda c, r, w: f"/api/party/grids/{c.grid(r, w)}"), OWN_FOREIGN),
+    ("GET", "/api/party/branches/{branch_id}/grades"): Rule(in_area(READ_ALL, AREA_ROLES), get(
+        lambda c, r, w: f"/api/party/branches/{_branch(c, c.grid(r, w))}/grades"), OWN_FOREIGN),
+    ("POST", "/api/party/branches/{branch_id}/grades"): Rule(
+        in_area({"admin", "command_centre"}, MANAGER_ROLES, 201), _party_grade, OWN_FOREIGN),
+    ("POST", "/api/party/pairings"): Rule(in_area({"admin", "command_centre"}, MANAGER_ROLES, 201), _pairing,
+                                          OWN_FOREIGN),
+    ("GET", "/api/commitments"): Rule(roles(READ_ALL | AREA_ROLES), get("/api/commitments")),
+    ("POST", "/api/commitments"): Rule(in_area({"admin", "command_centre"}, MANAGER_ROLES, 201), _make_commitment,
+                                       OWN_FOREIGN),
+    ("GET", "/api/commitments/{commitment_id}"): Rule(in_area(READ_ALL, AREA_ROLES), get(
+        lambda c, r, w: f"/api/commitments/{_commitment(c, r, w)}"), OWN_FOREIGN),
+    ("PATCH", "/api/commitments/{commitment_id}"): Rule(PARTY_EDITORS, lambda c, r, w: c.send(
+        r, "PATCH", f"/api/commitments/{_commitment(c, r, w)}", json={"status": "in_progress"}), OWN_FOREIGN),
+    ("DELETE", "/api/commitments/{commitment_id}"): Rule(
+        in_area({"admin", "command_centre"}, MANAGER_ROLES, 204),
+        lambda c, r, w: c.send(r, "DELETE", f"/api/commitments/{_commitment(c, r, w)}"), OWN_FOREIGN),
+    ("GET", "/api/evaluations"): Rule(roles(READ_ALL | AREA_ROLES), get("/api/evaluations")),
+    ("POST", "/api/evaluations"): Rule(in_area({"admin", "command_centre"}, MANAGER_ROLES, 201), lambda c, r, w: c.send(
+        r, "POST", "/api/evaluations", json={"year": 2026, "subject": "grid", "code": c.grid(r, w), "score": 90}),
+        OWN_FOREIGN),
+    ("POST", "/api/evaluations/import"): Rule(PARTY_EDITORS, _evaluation_import, OWN_FOREIGN),
+    ("GET", "/api/open-report"): Rule(in_area(READ_ALL, AREA_ROLES), _report_url(), OWN_FOREIGN),
+    ("GET", "/api/open-report.xlsx"): Rule(in_area(READ_ALL, AREA_ROLES), _report_url(".xlsx"), OWN_FOREIGN),
+    ("GET", "/open-report"): Rule(lambda role, which: 303 if role is None else in_area(READ_ALL, AREA_ROLES)(
+        role, which), _report_url(page=True), OWN_FOREIGN),
     # documents
     ("GET", "/openapi.json"): Rule(public(), get("/openapi.json")),
     ("GET", "/docs"): Rule(public(), get("/docs")),

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from api.app import create_app
-from api.pages import district_map, page_routers, planner, shell, wall, worker
+from api.pages import card_report, district_map, grid_card, open_report, page_routers, planner, shell, wall, worker
 from gis.settings import Settings
 
 
 def test_every_page_module_with_a_router_is_served() -> None:
     assert {id(r) for r in page_routers()} == {id(district_map.router), id(wall.router), id(shell.router),
-                                                 id(worker.router), id(planner.router)}
+                                                 id(worker.router), id(planner.router),
+                                                 id(grid_card.router), id(card_report.router),
+                                                 id(open_report.router)}
     app = create_app(Settings(database_url="postgresql+psycopg://nobody@127.0.0.1:1/none"))
     paths = set(app.openapi()["paths"])
     assert {"/", "/wall", "/signin", "/m", "/plan"} <= paths

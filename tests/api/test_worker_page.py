@@ -68,7 +68,8 @@ def test_the_page_for_a_signed_in_worker(worker: TestClient) -> None:
     config = _config(html)
     assert config["sw_url"] == "/m/sw.js" and config["scope"] == "/m"
     assert config["action_labels"]["accept"] == "签收处置"
-    assert config["role_actions"]["grid_worker"] == ["accept", "handle"]
+    assert config["role_actions"]["grid_worker"] == ["accept", "explain", "handle"]
+    assert config["date_required"] == ["explain"] and "expected_by" in config["repeat_strings"]
     assert set(config["task_statuses"]) == {"dispatched", "in_handling", "handled", "rework"}
     english = worker.get("/m?lang=en").text
     assert '<html lang="en">' in english and _config(english)["strings"]["tab_tasks"] == "Tasks"
@@ -123,7 +124,8 @@ def test_the_page_carries_its_reader_and_preloads_their_first_reads(worker: Test
     config = _config(html)
     assert config["task_url"].startswith("/api/cases?status=")
     assert _preloads(html) == [config["task_url"], config["grid_url"].replace("{code}", drawn.WEST_CODE),
-                               config["buildings_url"].replace("{code}", drawn.WEST_CODE)]
+                               config["buildings_url"].replace("{code}", drawn.WEST_CODE),
+                               config["focus_url"]]  # focus households overdue or unpaired (issue 12.2)
     for url in _preloads(html):
         assert worker.get(url).status_code == 200, url
     for language in ("zh-CN", "en"):
@@ -140,7 +142,7 @@ def test_the_page_carries_its_reader_and_preloads_their_first_reads(worker: Test
     assert _user(theirs)["area"]["codes"] == [drawn.EAST_CODE] and _user(theirs)["username"] == "m-east"
     assert drawn.WEST_CODE not in theirs and "m-worker" not in theirs
     assert _preloads(theirs)[1:] == [config["grid_url"].replace("{code}", drawn.EAST_CODE),
-                                     config["buildings_url"].replace("{code}", drawn.EAST_CODE)]
+                                     config["buildings_url"].replace("{code}", drawn.EAST_CODE), config["focus_url"]]
 
 
 def test_the_page_preloads_the_first_screens_modules_and_the_service_worker_keeps_all(worker: TestClient) -> None:

@@ -41,14 +41,14 @@ def test_a_retried_action_with_the_same_key_applies_once(client: TestClient, use
     first = _act(client, worker, case_id, "accept", "phone-1-accept")
     again = _act(client, worker, case_id, "accept", "phone-1-accept")
     assert first.status_code == again.status_code == 200
-    assert again.json()["status"] == "in_handling" and again.json()["my_actions"] == ["handle"]
+    assert again.json()["status"] == "in_handling" and again.json()["my_actions"] == ["handle", "explain"]
     handled = [_act(client, worker, case_id, "handle", "phone-1-handle", note="清理完毕") for _ in range(3)]
     assert [r.status_code for r in handled] == [200, 200, 200]
     assert handled[-1].json()["status"] == "handled"
     assert (_events(db, case_id, "accept"), _events(db, case_id, "handle")) == (1, 1)
     # Without a key a repeat is a new request, which the workflow refuses, naming what it allows now.
     repeat = _act(client, worker, case_id, "handle", None)
-    assert repeat.status_code == 409 and repeat.json()["details"]["allowed"] == ["verify", "reject"]
+    assert repeat.status_code == 409 and repeat.json()["details"]["allowed"] == ["verify", "reject", "merge"]
 
 
 def test_a_key_reused_for_another_step_is_a_conflict(client: TestClient, users: dict, db: Database) -> None:

@@ -161,6 +161,13 @@ def test_worker_accepts_and_handles_a_case_with_a_note_and_a_photo(field: Field,
     save_screenshot(page, "worker_case_dispatched")
     sheet.get_by_role("button", name="签收处置").click()
     expect(sheet.locator(".m-status")).to_have_text("处置中", timeout=15_000)
+    # The other way out of handling, 解释说明: why (a reason) and by when (a date), both required.
+    explain = sheet.locator("form.m-action[data-action='explain']")
+    expect(explain.locator("textarea[name='reason'][required]")).to_have_count(1)
+    expect(explain.locator("input[type='date'][name='expected_by'][required]")).to_have_count(1)
+    explain.scroll_into_view_if_needed()
+    save_screenshot(page, "worker_explain_form")
+    sheet.locator("#m-handle-note").scroll_into_view_if_needed()
     # Handle: a note and a camera photo, shrunk on the phone before it is sent.
     sheet.locator("#m-handle-note").fill("已清理干净，现场恢复")
     sheet.locator("#m-handle-photo").set_input_files(str(_photo(tmp_path)))
@@ -291,7 +298,8 @@ def test_first_reads_come_from_the_preloads_and_the_kept_page_belongs_to_no_one(
     page.wait_for_function("() => document.body.dataset.ready === 'network'", timeout=30_000)
     preloads = page.evaluate("() => Array.from(document.querySelectorAll('link[rel=preload][as=fetch]'), l => l.href)")
     assert [url.removeprefix(field.url) for url in preloads[1:]] == [f"/api/grids/{field.grid}",
-                                                                     f"/api/grids/{field.grid}/buildings?limit=5000"]
+                                                                     f"/api/grids/{field.grid}/buildings?limit=5000",
+                                                                     "/api/focus/households?gaps=true"]
     assert preloads[0].startswith(field.url + "/api/cases?status=")
     read = page.evaluate("async () => (await (await caches.open('gridmap-m-data')).keys()).map(r => r.url)")
     assert set(preloads) <= set(read)  # the page read each preloaded address (and kept the answer) ...

@@ -25,7 +25,8 @@ from gis.metrics import (
 
 KEYS = ["open_cases", "overdue", "response_p50_h", "response_p90_h", "resolution_p50_h", "resolution_p90_h",
         "closure_rate", "on_time_rate", "rework_rate", "satisfaction", "org_gaps", "unvisited_share",
-        "households_per_worker", "score", "grade"]
+        "households_per_worker", "focus_gap", "explained_share", "repeat_rate", "local_share",
+        "party_members", "weak_branches", "score", "grade"]
 
 
 def test_every_measure_is_defined_once_with_its_colours() -> None:
@@ -66,12 +67,16 @@ def test_missing_rates_are_left_out_not_punished() -> None:
 
 
 def test_finish_measures_recomputes_rates_from_counts() -> None:
-    counts = {"due": 6, "closed": 4, "closed_on_time": 2, "handled": 5, "reworked": 3, "rated": 4,
-              "satisfied": 3, "buildings": 4, "unvisited": 2, "households": 100, "workers": 1, "grids": 2,
-              "org_gaps": 2}
+    # 5 of the 6 due cases closed: 4 solved (2 on time), 1 explained, which closure does not count as solved.
+    counts = {"due": 6, "closed": 5, "solved": 4, "explained": 1, "closed_on_time": 3, "solved_on_time": 2,
+              "handled": 5, "reworked": 3, "rated": 4, "satisfied": 3, "buildings": 4, "unvisited": 2,
+              "households": 100, "workers": 1, "grids": 2, "org_gaps": 2, "reported": 8, "repeats": 2,
+              "closed_in_period": 5, "closed_locally": 4}
     done = finish_measures(counts)
     assert done["closure_rate"] == pytest.approx(4 / 6)
     assert done["on_time_rate"] == pytest.approx(2 / 6)
+    assert done["explained_share"] == pytest.approx(1 / 6)
+    assert (done["repeat_rate"], done["local_share"]) == (0.25, 0.8)
     assert (done["rework_rate"], done["satisfaction"], done["unvisited_share"]) == (0.6, 0.75, 0.5)
     assert (done["households_per_worker"], done["org_coverage"]) == (100.0, 0.75)
     # 35/3 + 20 × 2/3 + 25 × 0.75 + 10 × 0.4 + 10 × 0.75 = 55.25

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from datetime import date
 
 import pytest
 
@@ -50,18 +51,27 @@ EXPECTED: dict[tuple[CaseStatus, Action], CaseStatus] = {
     (S.closed, A.evaluate_unsatisfied): S.rework,
     (S.rework, A.accept): S.in_handling,
     (S.rework, A.reassign): S.dispatched,
+    # 解释说明: the other way out of handling; a duplicate merged from any status before closure
+    (S.in_handling, A.explain): S.handled,
+    (S.reported, A.merge): S.merged,
+    (S.filed, A.merge): S.merged,
+    (S.dispatched, A.merge): S.merged,
+    (S.in_handling, A.merge): S.merged,
+    (S.handled, A.merge): S.merged,
+    (S.rework, A.merge): S.merged,
 }
 
 ALLOWED_BY_HAND: dict[CaseStatus, list[Action]] = {
-    S.reported: [A.file, A.decline],
-    S.filed: [A.dispatch, A.reassign],
+    S.reported: [A.file, A.decline, A.merge],
+    S.filed: [A.dispatch, A.reassign, A.merge],
     S.declined: [],
-    S.dispatched: [A.accept, A.reassign],
-    S.in_handling: [A.handle, A.reassign],
-    S.handled: [A.verify, A.reject],
+    S.dispatched: [A.accept, A.reassign, A.merge],
+    S.in_handling: [A.handle, A.reassign, A.explain, A.merge],
+    S.handled: [A.verify, A.reject, A.merge],
     S.closed: [A.evaluate_satisfied, A.evaluate_unsatisfied],
-    S.rework: [A.accept, A.reassign],
+    S.rework: [A.accept, A.reassign, A.merge],
     S.evaluated: [],
+    S.merged: [],
 }
 
 ALL_PAIRS = list(itertools.product(CaseStatus, Action))
@@ -69,8 +79,10 @@ ALL_PAIRS = list(itertools.product(CaseStatus, Action))
 
 def _extras(action: Action) -> dict[str, object]:
     """The reason or rating an action needs, so table tests exercise only the table."""
-    if action in (A.decline, A.reject, A.reassign):
+    if action in (A.decline, A.reject, A.reassign, A.merge):
         return {"reason": "wrong grid"}
+    if action is A.explain:
+        return {"reason": "needs the owners' vote", "expected_by": date(2027, 3, 1)}
     if action is A.evaluate_satisfied:
         return {"satisfaction": Satisfaction.satisfied}
     if action is A.evaluate_unsatisfied:
@@ -80,8 +92,8 @@ def _extras(action: Action) -> dict[str, object]:
 
 def test_table_is_exactly_the_hand_written_one() -> None:
     assert dict(TRANSITIONS) == EXPECTED
-    assert len(ALL_PAIRS) == 90
-    assert len(TRANSITIONS) == 14
+    assert len(ALL_PAIRS) == 120
+    assert len(TRANSITIONS) == 21
 
 
 @pytest.mark.parametrize(("status", "action"), ALL_PAIRS, ids=[f"{s}-{a}" for s, a in ALL_PAIRS])
@@ -106,8 +118,10 @@ def test_every_status_action_pair(status: CaseStatus, action: Action) -> None:
 def test_illegal_transition_message_and_details() -> None:
     with pytest.raises(IllegalTransition) as caught:
         next_status("handled", "accept")
-    assert str(caught.value) == "cannot accept a case that is handled; allowed next actions: verify, reject"
-    assert caught.value.details == {"current": "handled", "action": "accept", "allowed": ["verify", "reject"]}
+    assert str(caught.value) == ("cannot accept a case that is handled; allowed next actions: verify, reject, "
+                                 "merge")
+    assert caught.value.details == {"current": "handled", "action": "accept",
+                                    "allowed": ["verify", "reject", "merge"]}
     assert isinstance(caught.value, Conflict)
 
 
@@ -120,7 +134,7 @@ def test_final_status_message_says_none() -> None:
 def test_allowed_actions_in_stable_order(status: CaseStatus) -> None:
     assert allowed_actions(status) == ALLOWED_BY_HAND[status]
     assert allowed_actions(status.value) == ALLOWED_BY_HAND[status]
-    assert is_final(status) == (status in (S.declined, S.evaluated))
+    assert is_final(status) == (status in (S.declined, S.evaluated, S.merged))
 
 
 def test_unknown_status_or_action_is_invalid_input_naming_allowed_values() -> None:
@@ -263,6 +277,7 @@ def test_a_case_life_with_two_reworks() -> None:
         (S.closed, StatusCategory.closed, False, False),
         (S.rework, StatusCategory.open, True, True),
         (S.evaluated, StatusCategory.closed, False, False),
+        (S.merged, StatusCategory.closed, False, False),
     ],
 )
 def test_status_categories(
@@ -288,7 +303,7 @@ def test_every_status_has_its_own_timestamp_field() -> None:
     ("status", "zh"),
     [(S.reported, "上报"), (S.filed, "立案"), (S.declined, "不予立案"), (S.dispatched, "派遣"),
      (S.in_handling, "处置中"), (S.handled, "已处置"), (S.closed, "结案"), (S.rework, "返工"),
-     (S.evaluated, "已评价")],
+     (S.evaluated, "已评价"), (S.merged, "已合并")],
 )
 def test_status_labels(status: CaseStatus, zh: str) -> None:
     assert label(status) == zh

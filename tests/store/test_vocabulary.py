@@ -19,7 +19,7 @@ HOUR = timedelta(hours=1)
 def test_status_sets_are_the_workflows() -> None:
     assert set(v.OPEN_STATUSES) == {"reported", "filed", "dispatched", "in_handling", "handled", "rework"}
     assert set(v.OPEN_CASE_STATUSES) == {"filed", "dispatched", "in_handling", "handled", "rework"}
-    assert set(v.CLOSED_STATUSES) == {"closed", "evaluated"}
+    assert set(v.CLOSED_STATUSES) == {"closed", "evaluated", "merged"}
     assert set(v.CLOCK_STATUSES) == {"dispatched", "in_handling", "handled", "rework"}
     assert v.open_case_sql("c") == "c.status IN ('filed', 'dispatched', 'in_handling', 'handled', 'rework')"
 
@@ -36,7 +36,7 @@ def test_overdue_sql_equals_python(db: Database) -> None:
         found = session.execute(text(
             f"SELECT i, {v.overdue_sql('c', ':at')}, {v.overdue_open_sql('c', ':at')} IS TRUE FROM c ORDER BY i"
         ), {"at": AT}).all()
-    assert len(found) == len(rows) == 9 * 4 * 4
+    assert len(found) == len(rows) == 10 * 4 * 4
     for (i, status, deadline, closed), (j, overdue, overdue_open) in zip(rows, found, strict=True):
         assert i == j
         assert overdue is v.is_overdue(status, deadline, closed, AT), (status, deadline, closed)
@@ -87,3 +87,30 @@ def test_current_during_sql_equals_python_and_is_current_on_some_day_of_the_rang
 def test_current_day_is_the_districts() -> None:
     assert v.current_day(datetime(2026, 3, 9, 17, 0, tzinfo=UTC)) == date(2026, 3, 10)  # 01:00 in Shanghai
     assert v.current_day(datetime(2026, 3, 9, 15, 0, tzinfo=UTC)) == date(2026, 3, 9)
+
+
+def test_solved_and_local_resolution_sql_equal_python(db: Database) -> None:
+    """The closed state beside each SQL form is the caller's (the measures' `state`), as in the measures."""
+    outcomes = [None, "solved", "explained", "merged"]
+    rows = [(i, status.value, outcome, department, escalated)
+            for i, (status, outcome, department, escalated) in enumerate(itertools.product(
+                CaseStatus, outcomes, [None, "区住建委"], [None, AT]))]
+    closed = set(v.CLOSED_STATUSES)
+    with db.session() as session:
+        session.execute(text("CREATE TEMP TABLE c (i int, status text, outcome text, department text, "
+                             "escalated_at timestamptz)"))
+        session.execute(text("INSERT INTO c VALUES (:i, :s, :o, :d, :e)"),
+                        [{"i": i, "s": s, "o": o, "d": d, "e": e} for i, s, o, d, e in rows])
+        found = session.execute(text(
+            f"SELECT i, c.status = ANY(:closed) AND {v.SOLVED_OUTCOME_SQL}, "
+            f"c.status = ANY(:closed) AND c.status <> 'merged' AND c.outcome IS DISTINCT FROM 'merged' "
+            f"AND {v.LOCAL_RESOLUTION_SQL} "
+            "FROM c ORDER BY i"), {"closed": sorted(closed)}).all()
+    assert len(found) == len(rows) == 10 * 4 * 2 * 2
+    for (i, status, outcome, department, escalated), (j, solved, local) in zip(rows, found, strict=True):
+        assert i == j
+        assert solved is v.is_solved(status, outcome), (status, outcome)
+        assert local is v.is_local_resolution(status, outcome, department, escalated), (status, outcome)
+    assert v.is_solved("evaluated", None) and not v.is_solved("evaluated", "explained")
+    assert v.is_local_resolution("closed", "explained", None, None)
+    assert not v.is_local_resolution("closed", "solved", "区住建委", None)

@@ -7,6 +7,7 @@ import { cached, forgetData, fresh, newKey, saved } from './api.js';
 import { createMap, insideGrids } from './mapview.js';
 import { byDeadline, caseList, caseSheet, el, fmt, syncLists, urgency } from './views.js';
 import { COLOURS } from './mapview.js';
+import { drawFocus, focusSection, visitItem } from './focus.js';
 
 performance.mark('m-main'); // the modules are here (bench/field.py --waterfall shows when)
 
@@ -41,6 +42,7 @@ const $ = function (id) { return document.getElementById(id); };
 const state = {
   session: null, codes: [], grids: new Map(), buildings: new Map(), tasks: [], tasksRead: false, mine: [], categories: [],
   queue: [], openCase: null, fromCache: false, online: navigator.onLine, needsSignIn: false,
+  focus: [], // focus households overdue or unpaired (关爱对象), for the roles that keep them
 };
 const report = { latlng: null, accuracy: null, photos: [] };
 
@@ -109,11 +111,16 @@ async function load() {
       }));
     });
   }
+  let focusAsked = false;
   function useSession(session) {
     state.session = session;
     config.role = session.role;
     state.codes = session.area.level === 'grid' ? session.area.codes : [];
     readArea();
+    if (!focusAsked && config.focus_roles.includes(session.role)) {
+      focusAsked = true; // a preloaded read (worker.py first_reads), like the task list
+      reads.push(read(config.focus_url, function (page) { state.focus = page.items; drawFocusList(); }));
+    }
   }
   // The task list first: its answer is applied before the buildings' (the heaviest to draw).
   reads.push(read(config.task_url, function (page) {
@@ -190,6 +197,18 @@ function drawCases() {
   $('m-tasks-note').textContent = fmt(T.tasks_note, { n: tasks.length });
   $('m-count-tasks').textContent = tasks.length ? String(tasks.length) : '';
   if (state.openCase) drawSheet();
+}
+
+function queuedFocus() {
+  return new Set(state.queue.filter(function (i) { return i.kind === 'focus_visit' && i.state === 'queued'; })
+    .map(function (i) { return i.householdId; }));
+}
+
+function drawFocusList() {
+  const F = config.focus_strings;
+  drawFocus(focusSection($('tab-tasks'), F), state.focus, F, queuedFocus(), function (household) {
+    enqueue(visitItem(household, newKey())).then(function () { toast(navigator.onLine ? F.visit_sent : T.sent_queued); });
+  });
 }
 
 function drawMine() {
@@ -378,6 +397,7 @@ function outboxChanged(box, all, info) {
   drawNet();
   drawCases();
   drawMine();
+  drawFocusList();
   if (info.sent) {
     toast(T.sent);
     load();

@@ -142,6 +142,10 @@ async function deliver(item) {
   if (item.kind === 'visit') {
     return send('POST', '/api/visits', { json: { ...item.body, idempotency_key: item.key }, key: item.key });
   }
+  if (item.kind === 'focus_visit') { // a visit to a focus household (focus.js)
+    return send('POST', '/api/focus/households/' + item.householdId + '/visits',
+      { json: { ...item.body, idempotency_key: item.key }, key: item.key });
+  }
   throw new HttpError(400, { detail: 'unknown item ' + item.kind }, '');
 }
 

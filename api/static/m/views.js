@@ -129,6 +129,10 @@ function actionForm(action, config, handlers) {
     fields.push(el('label', { for: 'm-reason-' + action }, T.reason),
       el('textarea', { id: 'm-reason-' + action, name: 'reason', rows: 2, required: true }));
   }
+  if ((config.date_required || []).includes(action)) {  // explain: the date the resident is told to expect
+    fields.push(el('label', { for: 'm-date-' + action }, config.repeat_strings.expected_by),
+      el('input', { id: 'm-date-' + action, name: 'expected_by', type: 'date', required: true }));
+  }
   let photos = null;
   if (action === 'handle') {
     photos = { list: [], box: el('div', { class: 'm-thumbs' }) };
@@ -151,6 +155,7 @@ function actionForm(action, config, handlers) {
     const data = new FormData(form);
     const body = { action: action, note: String(data.get('note') || '') };
     if (data.get('reason')) body.reason = String(data.get('reason'));
+    if (data.get('expected_by')) body.expected_by = String(data.get('expected_by'));
     handlers.act(body, photos ? photos.list.slice() : []);
   });
   return form;
@@ -162,6 +167,7 @@ function describe(item, config) {
     return fmt(T.kind_action, { id: item.caseId, action: config.action_labels[item.body.action] || item.body.action });
   }
   if (item.kind === 'report') return fmt(T.kind_report, { category: item.label || item.body.category });
+  if (item.kind === 'focus_visit') return fmt(config.focus_strings.kind_visit, { name: item.label });
   return fmt(T.kind_visit, { building: item.label || item.body.building_code });
 }
 

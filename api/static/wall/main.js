@@ -10,14 +10,17 @@
  *   poll.js    the one polling chain, measure switch and rotation
  *   grids.js   the grids layer       points.js  overdue cases and coverage gaps
  *   panel.js   buttons, legend, figures, worst grids, clock and status
+ *   roster.js  the coming week's work days and receptions (a card over the map)
  */
 
 import { addBasemap } from '../shell/basemap.js';
 import { fitHome, gridById, createGridLayer, restyleAll } from './grids.js';
-import { renderClock, renderMeasureTitle, setStatus } from './panel.js';
+import { renderClock, renderMeasureTitle, setStatus, watchLiaisons } from './panel.js';
 import { createPointLayers, layers, updateToggles } from './points.js';
 import { refreshNow, schedule, selectMeasure } from './poll.js';
+import { startRoster } from './roster.js';
 import { ctx, IDLE_HOME_MS, measureRem, remPx, state, stats } from './state.js';
+import { createTileLayer, focusGrid, table, tileStats } from './tiles.js';
 
 function createMap() {
   return L.map('wall-map', {
@@ -49,6 +52,7 @@ function wireWorstList() {
   document.getElementById('wall-worst').addEventListener('click', function (event) {
     const item = event.target.closest('li[data-code]');
     const layer = item && gridById.get(item.dataset.code);
+    if (item && ctx.config.tiles) focusGrid(item.dataset.code);
     if (!layer) return;
     ctx.map.fitBounds(layer.getBounds(), { maxZoom: 16, padding: [remPx(4), remPx(4)] });
     layer.openPopup(layer.getBounds().getCenter());
@@ -74,9 +78,10 @@ function start() {
   ctx.config = JSON.parse(document.getElementById('page-config').textContent);
   ctx.T = ctx.config.strings;
   ctx.map = createMap();
+  watchLiaisons(ctx.map); // the liaison row of a grid's details (panel.js)
   measureRem();
   state.measure = ctx.config.measure;
-  const grids = createGridLayer();
+  const grids = ctx.config.tiles ? createTileLayer() : createGridLayer(); // tiles at city scale (tiles.js)
   // The basemap goes beneath the grids (which then let it show through); polling starts once it is known,
   // so the wall never has more than one request in flight.
   addBasemap(ctx.map, { dark: true }).catch(function () { return null; }).then(function (basemap) {
@@ -91,12 +96,13 @@ function start() {
   wireWorstList();
   wireInteraction();
   renderMeasureTitle();
+  startRoster(); // the coming week's work days and receptions (roster.js)
   tick();
   setInterval(tick, 1000);
   setStatus('connecting');
   window.gridmapWall = {
     map: ctx.map, grids: grids, overdue: layers.overdue, coverage: layers.coverage, state: state, stats: stats,
-    select: selectMeasure, basemap: null,
+    select: selectMeasure, basemap: null, tiles: ctx.config.tiles ? { table: table, stats: tileStats } : null,
   };
 }
 

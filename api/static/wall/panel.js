@@ -107,3 +107,33 @@ export function renderClock() {
     { year: 'numeric', month: '2-digit', day: '2-digit', weekday: 'short' });
   renderUpdated();
 }
+
+/** The liaison (联络员) of the grid whose details popup opens: one row added under the popup's table, read
+ * from the grid's card (GET /api/grids/{code}), which names today's liaisons or none (a coverage gap). */
+export function watchLiaisons(map) {
+  map.on('popupopen', function (event) {
+    const box = event.popup.getElement();
+    const table = box && box.querySelector('table');
+    const codeBox = box && box.querySelector('.code');
+    const match = codeBox && /\d{15}/.exec(codeBox.textContent);
+    if (table && match && !table.querySelector('tr.liaison')) addLiaisonRow(table, match[0]);
+  });
+}
+
+async function addLiaisonRow(table, code) {
+  const row = document.createElement('tr');
+  row.className = 'liaison';
+  row.innerHTML = '<th>' + esc(ctx.T.liaison) + '</th><td>…</td>';
+  table.appendChild(row);
+  const cell = row.lastChild;
+  try {
+    const response = await fetch('/api/grids/' + encodeURIComponent(code),
+      { credentials: 'same-origin', headers: { Accept: 'application/json' } });
+    if (!response.ok) throw new Error(String(response.status));
+    const liaisons = (await response.json()).properties.liaisons || [];
+    cell.textContent = liaisons.length ? liaisons.map(function (a) { return a.name; }).join('、') : ctx.T.no_liaison;
+    row.classList.toggle('gap', liaisons.length === 0);
+  } catch (error) {
+    cell.textContent = '—';
+  }
+}

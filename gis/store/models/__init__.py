@@ -12,6 +12,9 @@ from __future__ import annotations
 from gis.store.models.accounts import AppUser, AuditLog, UserRole, UserSession
 from gis.store.models.base import SRID, Base
 from gis.store.models.cases import CalendarDay, CaseCategory, CaseEvent, CasePhoto, ServiceCase
+from gis.store.models.focus import FocusHousehold
+from gis.store.models.liaisons import Liaison, LiaisonArea
+from gis.store.models.party import BranchGradeEntry, BranchPairing, Commitment, Evaluation, PartyMembership
 from gis.store.models.places import (
     Building,
     Community,
@@ -27,11 +30,17 @@ from gis.store.models.places import (
     Visit,
 )
 from gis.store.models.plans import PlanGridRow, RedrawPlan
-from gis.store.models.workdays import WorkDay, WorkDayAssignee
+from gis.store.models.repeats import LongProblem, LongProblemCase
+from gis.store.models.workdays import WorkDay, WorkDayAssignee, WorkDayAttendance
 
 __all__ = [
     "AppUser", "AuditLog", "Base", "Building", "CalendarDay", "CaseCategory", "CaseEvent", "CasePhoto", "Community",
     "District", "Grid", "OrgLevel", "PartyOrg", "Person", "PlanGridRow", "RedrawPlan", "SRID", "ServiceCase",
     "ServiceTeam", "Street",
-    "TeamMembership", "TeamRole", "UserRole", "UserSession", "Visit", "WorkDay", "WorkDayAssignee"
+    "FocusHousehold",
+    "Liaison", "LiaisonArea",
+    "LongProblem", "LongProblemCase",
+    "BranchGradeEntry", "BranchPairing", "Commitment", "Evaluation", "PartyMembership",
+    "TeamMembership", "TeamRole", "UserRole", "UserSession", "Visit", "WorkDay", "WorkDayAssignee",
+    "WorkDayAttendance",
 ]

@@ -91,6 +91,15 @@ class ServiceCase(Base):
         Index("ix_case_grid_reported", "grid_code", "reported_at"),
         Index("ix_case_community_reported", "community_code", "reported_at"),
         Index("ix_case_street_reported", "street_code", "reported_at"),
+        Index("ix_case_work_day_session", "work_day_id", "session_date"),
+        CheckConstraint("(work_day_id IS NULL) = (session_date IS NULL)", name="ck_service_case_session"),
+        # How a case ended, and its links to other cases (gis/repeats.py, migration 0012).
+        CheckConstraint("outcome IS NULL OR outcome IN ('solved', 'explained', 'merged')", name="ck_case_outcome"),
+        CheckConstraint("(outcome = 'explained') = (expected_by IS NOT NULL)", name="ck_case_explained"),
+        CheckConstraint("(status = 'merged') = (merged_into IS NOT NULL)", name="ck_case_merged"),
+        CheckConstraint("repeat_of IS NULL OR repeat_of <> id", name="ck_case_repeat_of"),
+        Index("ix_case_repeat_of", "repeat_of", postgresql_where=text("repeat_of IS NOT NULL")),
+        Index("ix_case_merged_into", "merged_into", postgresql_where=text("merged_into IS NOT NULL")),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, autoincrement=True)
@@ -136,6 +145,18 @@ class ServiceCase(Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     # Posted fields stored but not worked with (api/open311_input.py STORED_EXTRAS); staff read them.
     extras: Mapped[dict[str, str]] = mapped_column(JSONB, server_default=text("'{}'::jsonb"), default=dict)
+    # The work-day or reception session the problem was raised at (gis/store/rosters.py, migration 0010).
+    work_day_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    session_date: Mapped[date | None] = mapped_column(Date, nullable=True)
+    # Outcome (solved | explained | merged: gis.workflow.Outcome), set by handle, explain or merge; an
+    # explanation's text and the date the resident was told to expect; the case a duplicate was merged into
+    # and the earlier case a repeat was linked to (ids only: a case may move to another district).
+    outcome: Mapped[str | None] = mapped_column(String(10), nullable=True)
+    explanation: Mapped[str | None] = mapped_column(Text, nullable=True)
+    expected_by: Mapped[date | None] = mapped_column(Date, nullable=True)
+    merged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    merged_into: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    repeat_of: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
 
 
 class CaseEvent(Base):

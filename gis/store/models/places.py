@@ -257,6 +257,7 @@ class Visit(Base):
         CheckConstraint("households_reached IS NULL OR households_reached >= 0", name="ck_visit_households"),
         CheckConstraint("problems_raised >= 0", name="ck_visit_problems"),
         CheckConstraint("person_id IS NOT NULL OR user_id IS NOT NULL", name="ck_visit_who"),
+        CheckConstraint("(work_day_id IS NULL) = (session_date IS NULL)", name="ck_visit_session"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, autoincrement=True)
@@ -266,6 +267,9 @@ class Visit(Base):
     households_reached: Mapped[int | None] = mapped_column(Integer, nullable=True)
     problems_raised: Mapped[int] = mapped_column(Integer, server_default=text("0"))
     work_day_id: Mapped[int | None] = mapped_column(BigInteger, index=True, nullable=True)
+    session_date: Mapped[date | None] = mapped_column(Date, nullable=True)  # the work day's session (0010)
+    # a visit to a focus household (gis/focus.py, migration 0011): kept by id, as work_day_id
+    focus_household_id: Mapped[int | None] = mapped_column(BigInteger, index=True, nullable=True)
     idempotency_key: Mapped[str | None] = mapped_column(String(200), nullable=True)
     visited_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
     note: Mapped[str] = mapped_column(Text, default="")
