@@ -1,4 +1,4 @@
-"""The `gridmap` command: serve, import, export, check, sample."""
+"""The `gridmap` command: serve, import, generate, export, check, sample."""
 
 from __future__ import annotations
 
@@ -85,13 +85,15 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_sample(args: argparse.Namespace, settings: Settings) -> int:
-    """Load (or refresh) the sample district, add a year of case history if it has none, and print a
-    fresh sign-in link for the demo command-centre screen and a password for the demo grid worker. Idempotent."""
+    """Load (or refresh) the sample district, add a year of case history if it has none and the institutional
+    records (gis/sample/institutions.py) if it has none, and print a fresh sign-in link for the demo
+    command-centre screen and a password for the demo grid worker. Idempotent."""
     from datetime import timedelta
 
     from sqlalchemy import text
 
     from gis.sample.history import generate_history
+    from gis.sample.institutions import generate_institutions, has_institutions
 
     with _opened(settings) as database:  # one database for every step: the embedded server starts once
         for kind, name in SAMPLE_FILES:
@@ -105,6 +107,13 @@ def cmd_sample(args: argparse.Namespace, settings: Settings) -> int:
                 _progress(f"history: {summary['cases']} cases, {summary['visits']} visits")
             else:
                 _progress("history: cases exist already; left as they are")
+        with database.session() as session:  # work days, focus households, party records, liaisons (issue 12)
+            if has_institutions(session):
+                _progress("institutions: sample records exist already; left as they are")
+            else:
+                made = generate_institutions(session, progress=_progress)
+                _progress(f"institutions: {made['work_days']} work days, {made['focus_households']} focus households, "
+                          f"{made['commitments']} commitments")
         with database.session() as session:
             key, worker = _demo_accounts(session)
     url = f"http://{settings.host}:{settings.port}"
@@ -143,6 +152,17 @@ def _demo_accounts(session: Session) -> tuple[str, tuple[str, str, str] | None]:
         users.create_user(session, "demo-worker", "grid_worker", display_name="演示网格员", password=password,
                           person_id=serving["person_id"])
     return key, ("demo-worker", password, serving["grid_code"])
+
+
+def cmd_generate(args: argparse.Namespace, settings: Settings) -> int:
+    """A seeded synthetic city in the configured (empty) database: gis/generate."""
+    from gis.generate import CityScale, generate_city
+
+    scale = CityScale(args.grids, args.buildings, args.cases, args.seed)
+    with _opened(settings) as database:
+        made = generate_city(database, scale, show_progress=not args.quiet)
+    _progress(f"generated {made}")
+    return 0
 
 
 def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
@@ -249,6 +269,14 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--layer", help="layer name in a multi-layer file")
     imp.add_argument("--repair", action="store_true", help="fix invalid polygons with make_valid")
     imp.set_defaults(run=cmd_import)
+
+    gen = commands.add_parser("generate", help="make a seeded synthetic city (grids, buildings, a year of cases)")
+    gen.add_argument("--grids", type=int, default=2_000)
+    gen.add_argument("--buildings", type=int, default=20_000)
+    gen.add_argument("--cases", type=int, default=50_000)
+    gen.add_argument("--seed", type=int, default=2024)
+    gen.add_argument("--quiet", action="store_true", help="no progress bar")
+    gen.set_defaults(run=cmd_generate)
 
     exp = commands.add_parser("export", help="export grids to a GeoPackage QGIS opens")
     exp.add_argument("what", choices=["grids"])
