@@ -37,11 +37,8 @@ sample: install
 lint:
 	$(VENV)/bin/ruff check gis api tests bench data/grids
 
-bench: install  ## every benchmark, each beside its baseline (several minutes; layers builds 5M cases once)
-	$(PY) bench/import_assign.py
-	$(PY) bench/intake.py
-	$(PY) bench/layers.py
-	$(PY) bench/load.py
+bench: install  ## every benchmark at 2,000 / 10,000 / 50,000 grids beside its baseline; writes docs/performance.md (long)
+	$(PY) bench/run_all.py
 
 clean-db:
 	$(VENV)/bin/gridmap db stop || true
