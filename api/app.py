@@ -27,6 +27,7 @@ from api.routers.party import router as party_routes
 from api.routers.repeats import router as repeat_routes
 from api.sweeper import run_sweeper
 from api.throttle import SignInThrottle
+from api.warmer import run_warmer
 from gis.basemap import configured as configured_basemap
 from gis.settings import Settings
 from gis.store.database import Database, open_database
@@ -50,12 +51,14 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             owned = open_database(settings)
             app.state.database = owned
         sweeper = asyncio.create_task(run_sweeper(app.state.database, settings))
+        warmer = asyncio.create_task(run_warmer(app, settings))
         try:
             yield
         finally:
-            sweeper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await sweeper
+            for task in (warmer, sweeper):
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             if owned is not None:
                 owned.close()
                 app.state.database = None

@@ -4,7 +4,11 @@
 Measured, on the database bench/layers.py builds (var/bench/layers-cluster, port 54369; made here the
 same way if it is missing), against the app served in a subprocess:
   (a) time to the first full map: from the navigation's start until every tile in view is drawn
-      (Leaflet.VectorGrid's `load`) and the measure table has coloured it; tiles asked, their bytes;
+      (Leaflet.VectorGrid's `load`) and the measure table has coloured it; tiles asked, their bytes. On a
+      server started afresh that has finished warming (`/healthz` warmth "warm": api/warmer.py made the
+      measure table at start-up), in a new browser: no tile the server or browser has made before;
+  (a0) the same on a server opened the moment it answers, before its warming is done (a second start of
+      the app, first): the worst a wall can meet, a start of the server or of a new day;
   (b) time to switch measure, for each of the wall's measures: from the button's click until the next
       painted frame shows it (restyled from the table, no request), and until its summary is in;
   (c) a soak: a new case reported and filed every second through the API for --minutes N (default 60);
@@ -68,6 +72,29 @@ def sample_points(database: Database, n: int) -> list[tuple[float, float]]:
 
 def open_wall(page: Page, url: str, key: str, draw: str, timeout_s: float) -> None:
     page.goto(f"{url}/wall?key={key}&rotate=0&draw={draw}", wait_until="commit", timeout=timeout_s * 1000)
+
+
+def wait_warm(url: str, timeout_s: float = 300) -> float:
+    """Until `/healthz` says the server has warmed (api/warmer.py); returns the warming's own seconds."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        warmth = httpx.get(f"{url}/healthz", timeout=30).json().get("warmth") or {}
+        if warmth.get("state") == "warm":
+            return float(warmth["seconds"])
+        if warmth.get("state") == "small":
+            raise SystemExit(f"the server found {warmth['grids']} grids: too few to warm (bench/layers.py's data?)")
+        time.sleep(0.2)
+    raise SystemExit(f"the server did not warm within {timeout_s:.0f} s")
+
+
+def cold_first_map(browser: Any, database_url: str, key: str) -> dict[str, Any]:
+    """(a0): the wall opened the moment a new server answers, while its warming runs."""
+    with bench_layers.served_app(database_url) as url:
+        context = browser.new_context(viewport={"width": 1920, "height": 1080}, locale="zh-CN")
+        got = first_map(context.new_page(), url, key)
+        context.close()
+        wait_warm(url)  # not stopped mid-computation
+    return got
 
 
 def first_map(page: Page, url: str, key: str) -> dict[str, Any]:
@@ -186,9 +213,12 @@ def baseline(page: Page, url: str, key: str) -> float | None:
         return None
 
 
-def report(first: dict[str, Any], switched: list[dict[str, Any]], soaked: list[dict[str, Any]],
-           geojson_s: float | None, minutes: int) -> None:
+def report(cold: dict[str, Any], warmed_s: float, first: dict[str, Any], switched: list[dict[str, Any]],
+           soaked: list[dict[str, Any]], geojson_s: float | None, minutes: int) -> None:
     print()
+    print(f"(a0) first full map on a server not yet warm, opened as it starts: {cold['full_s']:.2f} s (tiles "
+          f"drawn {cold['tiles_at'] / 1000:.2f} s, table applied {cold['table_at'] / 1000:.2f} s)")
+    print(f"     the server's own warming at start-up: {warmed_s:.2f} s")
     print(f"(a) first full map, {first['grids']} grids, 1920x1080, zoom {first['zoom']:.1f}: "
           f"{first['full_s']:.2f} s (tiles drawn {first['tiles_at'] / 1000:.2f} s, table applied "
           f"{first['table_at'] / 1000:.2f} s); {first['tiles']} tiles, {first['bytes'] / 1e6:.2f} MB; "
@@ -232,8 +262,15 @@ def main() -> int:
         with database.session() as session:
             key = create_user(session, f"bench-wall-{int(time.time())}", "command_centre")
         points = sample_points(database, 2000)
+        with sync_playwright() as playwright:
+            browser = launch_browser(playwright)
+            say("(a0) first full map on a server opened as it starts")
+            cold = cold_first_map(browser, settings.database_url, key)
+            say(f"first full map, server not yet warm: {cold['full_s']:.2f} s: {cold}")
         with bench_layers.served_app(settings.database_url) as url, sync_playwright() as playwright:
             browser = launch_browser(playwright)
+            warmed_s = wait_warm(url)
+            say(f"the new server warmed in {warmed_s:.2f} s")
             context = browser.new_context(viewport={"width": 1920, "height": 1080}, locale="zh-CN")
             page = context.new_page()
             say("(a) first full map")
@@ -257,7 +294,7 @@ def main() -> int:
         if started:
             cluster.stop()
     print(f"\ndata: {scale.grids} grids, {scale.cases} cases (made {made}); screenshot {SCREENSHOT}")
-    report(first, switched, soaked, geojson_s, args.minutes)
+    report(cold, warmed_s, first, switched, soaked, geojson_s, args.minutes)
     say(f"load average at end: {bench_layers.loads()}")
     return 0
 

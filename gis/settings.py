@@ -8,6 +8,11 @@ from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
+CITY_SCALE_GRIDS = 2000
+"""From this many current grids on, the wall draws vector tiles coloured from its measure table
+(api/pages/wall.py) and the server computes that table at start-up instead of at the first wall's request
+(gis/store/warmth.py): below it, both are quick enough to make when first asked."""
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -28,6 +33,8 @@ class Settings:
     grid_households_range: tuple[int, int] = (200, 1500)  # households per grid a redraw plan should keep to
     escalation_grace_hours: float = 24.0  # overdue this long after the deadline: escalate to the community
     sweep_interval_seconds: float = 30.0  # how often the overdue sweeper runs inside the server
+    warm_from_grids: int = CITY_SCALE_GRIDS  # from this many grids, the wall's first answers are made at start-up
+    warm_interval_seconds: float = 60.0  # and kept warm this often (a new day's measures, aged rows)
     # The basemap beneath the grids (gis/basemap.py): an archive, else the one in <data_dir>/basemap/, or a
     # tile service with its coordinate system declared; none of them: the grids alone.
     basemap: Path | None = None  # a .pmtiles or .mbtiles file
@@ -63,6 +70,10 @@ class Settings:
             kwargs["escalation_grace_hours"] = float(env["GRIDMAP_ESCALATION_GRACE_HOURS"])
         if env.get("GRIDMAP_SWEEP_INTERVAL_SECONDS"):
             kwargs["sweep_interval_seconds"] = float(env["GRIDMAP_SWEEP_INTERVAL_SECONDS"])
+        if env.get("GRIDMAP_WARM_FROM_GRIDS"):
+            kwargs["warm_from_grids"] = int(env["GRIDMAP_WARM_FROM_GRIDS"])
+        if env.get("GRIDMAP_WARM_INTERVAL_SECONDS"):
+            kwargs["warm_interval_seconds"] = float(env["GRIDMAP_WARM_INTERVAL_SECONDS"])
         if env.get("GRIDMAP_BASEMAP"):
             kwargs["basemap"] = Path(env["GRIDMAP_BASEMAP"]).resolve()
         for name in ("url", "crs", "attribution"):

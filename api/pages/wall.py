@@ -7,7 +7,7 @@ posting to `/wall/session` with a password or a kiosk key, or the kiosk start-up
 the shell's, limited to the roles that may read every grid's measures. Its words are the `wall` section of the message
 catalogues; which measures it shows, in which order and with which short names, is gis/metrics.py's.
 
-How the grids are drawn (`draw`): up to `TILES_FROM_GRIDS` current grids, as today, one GeoJSON layer of
+How the grids are drawn (`draw`): below `gis.settings.CITY_SCALE_GRIDS` current grids, as today, one GeoJSON layer of
 polygons (at 2,000 grids about 1 MB gzipped; every polygon carries its figures for the tooltip and popup,
 and the wall's browser tests read them); beyond that, vector tiles (`/tiles/grids/...`, drawn on canvas
 by Leaflet.VectorGrid) coloured from the wall's measure table (`/tiles/grids/classes.json`,
@@ -32,6 +32,7 @@ from api.pages import shell
 from api.pages.assets import VENDOR_PACKAGES
 from api.pages.i18n import messages, other_language, pick_language
 from gis.permissions import READ_ALL
+from gis.settings import CITY_SCALE_GRIDS
 from gis.store.tiles import current_grids
 
 router = APIRouter(tags=["pages"])
@@ -40,8 +41,6 @@ WALL_ROLES = READ_ALL  # admin, command_centre, planner: the roles that may read
 PERIOD_PATTERN = re.compile(r"^[0-9A-Za-z:._-]{1,40}$")  # 30d, 2026-10, 2026-10-01..2026-10-31
 MEASURE_KEY = r"^[a-z0-9_]+$"
 DRAW_MODES = ("auto", "tiles", "geojson")
-TILES_FROM_GRIDS = 2000
-"""From this many current grids on, `draw=auto` draws vector tiles (module doc)."""
 
 
 @dataclass(frozen=True)
@@ -125,7 +124,7 @@ def wall(
     if signed.actor.role not in WALL_ROLES:
         return shell.signin_page(form, message=shell.role_problem(signed.actor, form), status=403)
     count, extent = current_grids(session)
-    tiles = options.draw == "tiles" or (options.draw == "auto" and count >= TILES_FROM_GRIDS)
+    tiles = options.draw == "tiles" or (options.draw == "auto" and count >= CITY_SCALE_GRIDS)
     return shell.no_store(HTMLResponse(wall_html(options, tiles=tiles, home=extent)))
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
@@ -17,7 +17,7 @@ router = APIRouter(tags=["health"])
 
 @router.get("/healthz", summary="Service and database health (503 with Retry-After while the database is away)",
             responses={503: {"description": "the database is unavailable"}})
-def healthz(database: StoreDatabase) -> JSONResponse:
+def healthz(request: Request, database: StoreDatabase) -> JSONResponse:
     try:
         with database.engine.connect() as connection:
             postgis = connection.execute(text("SELECT postgis_lib_version()")).scalar_one()
@@ -29,8 +29,10 @@ def healthz(database: StoreDatabase) -> JSONResponse:
         body: dict[str, Any] = {"error": "ServiceUnavailable", "detail": f"the database is unreachable: {reason}",
                                 "status": "unavailable", "database": "unreachable"}
         return JSONResponse(body, status_code=503, headers=retry_headers())
+    # warmth (api/warmer.py): "warming" until the wall's first answers are made at start-up, then "warm"
+    # (or "small": a district that needs none); absent when the app runs without its lifespan
     return JSONResponse({"status": "ok", "database": "ok", "postgis": postgis, "grids": grids,
-                         "replica": _replica(database)})
+                         "replica": _replica(database), "warmth": getattr(request.app.state, "warmth", None)})
 
 
 def _replica(database: Database) -> dict[str, Any]:

@@ -4,10 +4,11 @@ cases, coverage gaps and the data version. Readable by admin, command_centre and
 from __future__ import annotations
 
 import gzip
+import threading
 from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, FastAPI, Query, Request, Response
 
 from api.auth import CurrentActor
 from api.deps import AppSettings, ReadSession
@@ -27,12 +28,20 @@ def map_reader(actor: CurrentActor) -> Actor:
     return actor
 
 
-def layer_cache(request: Request) -> layers.LayerCache:
-    """One cache per application (so per database), made on first use."""
-    cache = getattr(request.app.state, "layer_cache", None)
-    if cache is None:
-        cache = request.app.state.layer_cache = layers.LayerCache(sessions=request.app.state.database.read_session)
+def app_layer_cache(app: FastAPI) -> layers.LayerCache:
+    """One cache per application (so per database), made on first use (a request or the warmer)."""
+    with _CACHE_LOCK:
+        cache = getattr(app.state, "layer_cache", None)
+        if cache is None:
+            cache = app.state.layer_cache = layers.LayerCache(sessions=app.state.database.read_session)
     return cache
+
+
+_CACHE_LOCK = threading.Lock()
+
+
+def layer_cache(request: Request) -> layers.LayerCache:
+    return app_layer_cache(request.app)
 
 
 def layer_query(
