@@ -32,13 +32,14 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from functools import cached_property
 
 import numpy as np
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from gis.errors import NotFound
-from gis.mvt import MvtFeature, read_layer, write_layer
+from gis.mvt import LayerTemplate, MvtFeature, read_layer, write_layer
 from gis.periods import district_today
 from gis.store.layers import (
     VALUES_MAX_AGE_SECONDS,
@@ -135,6 +136,16 @@ class TileShapes:
     extent: int
     features: tuple[MvtFeature, ...]
 
+    @cached_property
+    def codes(self) -> tuple[str, ...]:
+        return tuple(f.properties["code"] for f in self.features)
+
+    @cached_property
+    def template(self) -> LayerTemplate:
+        """The `grids` layer with code and name encoded once; a tile's values are written in per request."""
+        fixed = [{"code": f.properties["code"], "name": f.properties.get("name")} for f in self.features]
+        return LayerTemplate("grids", self.extent, self.features, fixed, GRID_TILE_KEYS, 2)
+
 
 @dataclass(frozen=True)
 class GridBoxes:
@@ -208,15 +219,15 @@ def grid_tile(session: Session, z: int, x: int, y: int, values: LayerValues, box
         shapes = grid_shapes(session, z, x, y, values.query.day(values.generated_at), boxes)
     colours = values.colours()
     classes = values.classes
-    props = []
-    for feature in shapes.features:
-        code = feature.properties["code"]
+    rows, measure = values.rows, values.query.measure
+    changing = []  # value, class, colour: GRID_TILE_KEYS after code and name
+    for code in shapes.codes:
         cls = classes.get(code)
-        value = values.value(code)
-        props.append({"code": code, "name": feature.properties.get("name"),
-                      "value": value if isinstance(value, str) or value is None else float(value),
-                      "class": cls, "colour": colours.get(cls) or colours[None]})
-    return write_layer("grids", shapes.extent, shapes.features, props, GRID_TILE_KEYS)
+        row = rows.get(code)
+        value = None if row is None else row[measure]
+        changing.append((value if isinstance(value, str) or value is None else float(value), cls,
+                         colours.get(cls) or colours[None]))
+    return shapes.template.write(changing)
 
 
 # -- cases --------------------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ from __future__ import annotations
 import mapbox_vector_tile
 import pytest
 
-from gis.mvt import MvtFeature, read_layer, write_layer
+from gis.mvt import LayerTemplate, MvtFeature, read_layer, write_layer
 
 SQUARE = "POLYGON ((10 10, 200 10, 200 200, 10 200, 10 10))"
 HOLED = "POLYGON ((300 300, 900 300, 900 900, 300 900, 300 300), (400 400, 400 500, 500 500, 500 400, 400 400))"
@@ -48,3 +48,27 @@ def test_an_unknown_key_is_refused() -> None:
     feature = MvtFeature(1, 3, {}, b"")
     with pytest.raises(KeyError):
         write_layer("grids", 4096, [feature], [{"other": 1}], ("code",))
+
+
+def test_a_template_writes_what_write_layer_writes() -> None:
+    _name, extent, features = read_layer(encoded())
+    keys = ("code", "name", "value", "class", "colour")
+    fixed = [{"code": f.properties["code"], "name": f.properties.get("name")} for f in features]
+    template = LayerTemplate("grids", extent, features, fixed, keys, 2)
+    for changing in ([(2.0, 1, "#abcdef"), (None, None, "#bdbdbd")], [(0.5, 0, "#abcdef"), (0.5, 0, "#abcdef")],
+                     [(3, 4, "#123456"), ("A", None, None)]):
+        props = [{**f, **dict(zip(keys[2:], row, strict=True))} for f, row in zip(fixed, changing, strict=True)]
+        plain = write_layer("grids", extent, features, props, keys)
+        options = {"y_coord_down": True}
+        assert (mapbox_vector_tile.decode(template.write(changing), default_options=options)
+                == mapbox_vector_tile.decode(plain, default_options=options))
+    assert LayerTemplate("grids", 4096, [], [], keys, 2).write([]) == b""
+
+
+def test_a_template_with_many_distinct_values_indexes_past_one_byte() -> None:
+    feature = MvtFeature(1, 3, {}, read_layer(encoded())[2][0].geometry)
+    features = [MvtFeature(i, 3, {}, feature.geometry) for i in range(300)]
+    fixed = [{"code": str(i)} for i in range(300)]
+    template = LayerTemplate("grids", 4096, features, fixed, ("code", "value"), 1)
+    decoded = mapbox_vector_tile.decode(template.write([(i / 7,) for i in range(300)]))["grids"]["features"]
+    assert [f["properties"] for f in decoded] == [{"code": str(i), "value": i / 7} for i in range(300)]
