@@ -8,7 +8,7 @@ Two layers (`TILE_LAYERS`), each one MVT layer of the same name:
   bounding boxes, kept in memory (`GridBoxes`, cached by the places version): none, no round trip. A tile
   is made in two steps: its shapes (`grid_shapes`: PostGIS clips, simplifies and encodes the polygons;
   kept by places version, day and tile, since cases never change them), then the values written in
-  (`grid_tile`, `gis.mvt.write_layer`, in Python, no round trip). So a tile with fresh measures (every
+  (`grid_tile`, the shapes' `gis.mvt.LayerTemplate`, in Python, no round trip). So a tile with fresh measures (every
   case changes them) costs a few microseconds a feature once its shapes were made; measured at 50,000
   grids against tipg's plain tiles in bench/layers.py ("tiles_compared").
 * `cases` — the open cases (`gis.store.vocabulary.open_case_sql`, the partial GiST index of migration
@@ -214,7 +214,7 @@ def grid_shapes(session: Session, z: int, x: int, y: int, on: date, boxes: GridB
 def grid_tile(session: Session, z: int, x: int, y: int, values: LayerValues, boxes: GridBoxes,
               shapes: TileShapes | None = None) -> bytes:
     """The `grids` tile, coloured by `values` (code, name, value, class, colour): `shapes` (made if not
-    given) with the values written in (`gis.mvt.write_layer`)."""
+    given) with the values written into its template (`gis.mvt.LayerTemplate`: code and name encoded once)."""
     if shapes is None:
         shapes = grid_shapes(session, z, x, y, values.query.day(values.generated_at), boxes)
     colours = values.colours()
