@@ -25,7 +25,9 @@ of their grids', and a community also counts the cases no grid answers for.
 Anything else recomputes everything: another day (teams, grids valid on a day), a change of places or
 organisations (data version), a TRUNCATE (the log's `everything` row), more touched grids than
 `FULL_SHARE` of all, or rows older than `FULL_AFTER_SECONDS` (a safety net for a count added later whose
-value moves with the clock in a way not listed above; the log is pruned after `PRUNE_AFTER`).
+value moves with the clock in a way not listed above; the log is pruned after `PRUNE_AFTER`). The layer
+cache takes that safety net out of requests: it renews aged rows in a thread of its own and swaps them in
+(`gis.store.layers`, `renew_rows`).
 
 Writers that bypass triggers (a bulk load with `session_replication_role = replica`) must add an
 `everything` row to `measure_change`, as they add a `layer_change` row. A new count that reads a table not
@@ -160,16 +162,17 @@ class MeasureRows:
 def fresh_rows(
     session: Session, previous: MeasureRows | None, period: Period, level: Level, version: DataVersion, at: datetime,
     *, households_per_worker_target: int = 500, visit_cycle_days: int = 30, kept: Iterable[str] | None = None,
-    full_share: float = FULL_SHARE,
+    full_share: float = FULL_SHARE, full_after: float = FULL_AFTER_SECONDS,
 ) -> MeasureRows:
     """The rows of every unit of `level` for `period`, judged at `at` (current statuses) on the data committed
     now: `previous` refreshed for the units touched since it (module doc), or computed in full (also when
-    more than `full_share` of the units were touched)."""
+    more than `full_share` of the units were touched, or `previous` descends from a full computation more
+    than `full_after` seconds old: a caller that renews rows in the background passes a longer one)."""
     keys = tuple(kept) if kept is not None else None
     args = {"households_per_worker_target": households_per_worker_target, "visit_cycle_days": visit_cycle_days}
     day = district_today(at)
     seen = mark(session, at)
-    if _refreshable(previous, period, level, version, day):
+    if _refreshable(previous, period, level, version, day, full_after):
         assert previous is not None
         touched = touched_since(session, previous.mark, at, visit_cycle_days)
         units = touched.of(level)
@@ -185,11 +188,12 @@ def fresh_rows(
     return MeasureRows(level, period, version, seen, day, time.monotonic(), rows, None)
 
 
-def _refreshable(previous: MeasureRows | None, period: Period, level: str, version: DataVersion, day: date) -> bool:
+def _refreshable(previous: MeasureRows | None, period: Period, level: str, version: DataVersion, day: date,
+                 full_after: float) -> bool:
     return (previous is not None and previous.level == level and previous.period == period
             and previous.day == day and previous.version.places == version.places
             and previous.version.org == version.org
-            and time.monotonic() - previous.made <= FULL_AFTER_SECONDS)
+            and time.monotonic() - previous.made <= full_after)
 
 
 def _grids_of(session: Session, level: str, units: frozenset[str]) -> list[str]:

@@ -10,8 +10,8 @@ import threading
 import time
 import zlib
 from collections import OrderedDict
-from collections.abc import Callable, Hashable, Sequence
-from contextlib import AbstractContextManager
+from collections.abc import Callable, Hashable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -21,6 +21,10 @@ __all__ = ["GZIP_LEVEL", "VALUES_MAX_AGE_SECONDS", "VALUES_MIN_INTERVAL_SECONDS"
            "LruStore", "Newest", "gzip_joined", "pack"]
 
 GZIP_LEVEL = 5
+RENEW_AFTER_SECONDS = 600.0
+"""Rows whose last full computation is this old are computed in full again in a background thread and
+swapped in (`gis.store.layers.renew_rows`): the safety net of gis/store/incremental.py, whose
+`FULL_AFTER_SECONDS` then applies inline only to rows twice as old (renewals that failed)."""
 VALUES_MAX_AGE_SECONDS = 30.0
 """Measures older than this (same data version) are refreshed in the background."""
 VALUES_MIN_INTERVAL_SECONDS = 2.0
@@ -67,6 +71,19 @@ class LruStore:
                 with self._lock:
                     self._flights.pop(key, None)
             return value
+
+    @contextmanager
+    def holding(self, key: Hashable) -> Iterator[None]:
+        """Hold `key`'s computation slot: no `get` or background refresh of `key` makes its value meanwhile
+        (they wait), so a value changed from outside (a swap) cannot interleave with one."""
+        with self._lock:
+            flight = self._flights.setdefault(key, threading.Lock())
+        with flight:
+            try:
+                yield
+            finally:
+                with self._lock:
+                    self._flights.pop(key, None)
 
     def refreshing(self, key: Hashable, make: Callable[[Session], T], session: Session, max_age: float,
                    sessions: Callable[[], AbstractContextManager[Session]] | None) -> T:
@@ -195,6 +212,22 @@ class LayerCache(LruStore):
         """The newest body pieces per layer (gis/store/layer_pieces.py), rebuilt from on the next change."""
         self.changes = Newest(8)
         """Per period, which grids each computation of its rows recomputed (`layer_pieces.Changes`)."""
+        self.renew_after = RENEW_AFTER_SECONDS
+        self.renewals = 0
+        """How many background renewals of the rows were swapped in (`gis.store.layers.renew_rows`)."""
+        self._renewing: set[Hashable] = set()
+
+    def start_renewal(self, key: Hashable) -> bool:
+        """Claim the one background renewal of `key`'s rows; False while one runs."""
+        with self._lock:
+            if key in self._renewing:
+                return False
+            self._renewing.add(key)
+            return True
+
+    def end_renewal(self, key: Hashable) -> None:
+        with self._lock:
+            self._renewing.discard(key)
 
 
 class LayerBody:

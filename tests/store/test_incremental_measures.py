@@ -8,6 +8,8 @@ from __future__ import annotations
 import gzip
 import json
 import random
+import threading
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -25,7 +27,7 @@ from gis.errors import GridmapError
 from gis.periods import parse_period
 from gis.permissions import Actor
 from gis.settings import Settings
-from gis.store import cases, layer_pieces
+from gis.store import cases, layer_pieces, layers
 from gis.store.data_version import data_version
 from gis.store.database import Database
 from gis.store.incremental import Mark, MeasureRows, fresh_rows, mark, touched_since
@@ -284,3 +286,53 @@ def test_newest_forgets_the_oldest_keys() -> None:
     newest.keep("tue", "TUE2")  # kept again: now the newest
     newest.keep("thu", "THU")
     assert list(newest) == ["tue", "thu"] and newest["tue"] == "TUE2"
+
+
+def test_aged_rows_are_renewed_in_the_background_and_the_layer_stays_right(
+    places: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The safety net's full computation (rows descending from an old full one) runs in the cache's own
+    thread and is swapped in; requests only refresh; the layer after each step equals one built afresh."""
+    fulls: list[str] = []
+    real = layers.fresh_rows
+
+    def recording(session: Session, previous: MeasureRows | None, *args: Any, **kwargs: Any) -> MeasureRows:
+        # six grids: any share of them touched would do; the renewal is under test
+        rows = real(session, previous, *args, **{**kwargs, "full_share": 1.0})
+        if rows.changed is None and (previous is not None or threading.current_thread().name != "MainThread"):
+            fulls.append(threading.current_thread().name)  # not the first computation of a new cache
+        return rows
+
+    monkeypatch.setattr(layers, "fresh_rows", recording)
+    monkeypatch.setattr(layer_pieces, "PIECE", 2)
+    world = World(places, 7)
+    cache = LayerCache(sessions=places.session)
+    cache.values_min_interval = 0
+    period = parse_period("30d")
+    query = layer_query("open_cases", period, "fixed", 5)
+    with places.session() as session:
+        grid_layer(session, cache, query)
+    assert fulls == []  # the first computation (a request's) is not counted
+    cache.renew_after = 0  # from now on every refresh finds its rows aged
+    for step in range(12):
+        with places.session() as session:
+            was = data_version(session)
+        while True:  # a step that wrote something: the next request refreshes the rows
+            world.step()
+            with places.session() as session:
+                if data_version(session) != was:
+                    break
+        renewed = cache.renewals
+        with places.session() as session:
+            body = grid_layer(session, cache, query)
+            afresh = grid_layer(session, LayerCache(), query)
+        assert json.loads(body.raw)["features"] == json.loads(afresh.raw)["features"], f"step {step}"
+        deadline = time.monotonic() + 30
+        while cache.renewals == renewed and time.monotonic() < deadline:
+            time.sleep(0.01)  # the renewal this refresh started
+        assert cache.renewals > renewed, f"step {step}: no renewal swapped in"
+    assert "MainThread" not in fulls  # no request computed in full for the safety net
+    assert fulls.count("measure-renewal") >= 12
+    with places.session() as session:
+        rows = grid_layer(session, cache, query)
+        assert json.loads(rows.raw)["features"] == json.loads(grid_layer(session, LayerCache(), query).raw)["features"]
