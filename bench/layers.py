@@ -112,6 +112,11 @@ class Scale:
 # -- data ---------------------------------------------------------------------------------------
 
 
+def database_for(grids: int) -> str:
+    """One database per size, so runs at several sizes (bench/run_all.py) do not rebuild each other's."""
+    return "gridmap_layers" if grids == 50_000 else f"gridmap_layers_{grids}"
+
+
 def ensure_data(cluster: EmbeddedCluster, scale: Scale, rebuild: bool) -> tuple[Settings, str]:
     """The database for `scale`, made unless it already holds it; (settings, when its data was made)."""
     settings = Settings(database_url=cluster.url(scale.database), sweep_interval_seconds=SWEEP_INTERVAL_S)
@@ -626,10 +631,10 @@ def main() -> int:
     parser.add_argument("--buildings", type=int)
     args = parser.parse_args()
     quick = args.quick
-    scale = Scale(args.grids or (2_000 if quick else 50_000),
-                  args.buildings or (20_000 if quick else 500_000),
+    grids = args.grids or (2_000 if quick else 50_000)
+    scale = Scale(grids, args.buildings or (20_000 if quick else 500_000),
                   args.cases or (50_000 if quick else 5_000_000),
-                  "gridmap_layers_quick" if quick else "gridmap_layers")
+                  "gridmap_layers_quick" if quick else database_for(grids))
     repeats, rounds, passes, z16 = (5, 2, 2, 20) if quick else (10, 5, 3, 30)
     say(f"load average at start: {loads()} ({os.cpu_count()} cores); {code_state()}")
     tipg_python = ensure_venv(say)

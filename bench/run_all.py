@@ -135,6 +135,15 @@ BENCHES = [
                   baseline_name="none")],
           what="the wall in Chromium at 1920x1080 on bench/layers.py's 50,000-grid database (the soak's length: "
                "GRIDMAP_SOAK_MINUTES, default 10; the issue's soak is 60)", fixed_scale="50000"),
+    Bench("wall_growth", "bench/wall_scale.py", lambda g: ["--grids", str(g), "--minutes", "1"],
+          [Figure("wall first full map (a new server, warmed)", rf"\(a\) first full map.*?: {NUMBER} s", "s",
+                  "≤ 5 s", base=rf"first map: {NUMBER} s", baseline_name="the GeoJSON wall, same page"),
+           Figure("wall first full map, a server opened as it starts", rf"\(a0\) first full map.*?: {NUMBER} s",
+                  "s", "(the worst case)", base=rf"first map: {NUMBER} s", baseline_name="the GeoJSON wall, same page"),
+           Figure("wall measure switch, painted p50", rf"painted p50 {NUMBER} ms", "ms", "≤ 1 s (max)",
+                  baseline_name="none")],
+          scaled=True, what="the wall benchmark at each size (10 buildings and 100 cases a grid, a one-minute "
+                            "soak): how the first map and the switch grow"),
     Bench("plans", "bench/plans.py", lambda g: [],
           [Figure("plan impact preview", rf"impact, through store\s+{NUMBER} s", "s", "< 0.5 s",
                   base=rf"baseline, sjoin memory\s+{NUMBER} s", baseline_name="sjoin in memory")],

@@ -250,8 +250,10 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--minutes", type=int, default=60, help="soak length (default 60)")
     parser.add_argument("--no-baseline", action="store_true", help="skip the GeoJSON wall")
+    parser.add_argument("--grids", type=int, default=50_000,
+                        help="grids (default 50,000; buildings 10 and cases 100 per grid, as bench/layers.py)")
     args = parser.parse_args()
-    scale = bench_layers.Scale(50_000, 500_000, 5_000_000, "gridmap_layers")
+    scale = bench_layers.Scale(args.grids, 10 * args.grids, 100 * args.grids, bench_layers.database_for(args.grids))
     say(f"load average at start: {bench_layers.loads()} ({os.cpu_count()} cores); {bench_layers.code_state()}")
     cluster = EmbeddedCluster(bench_layers.CLUSTER_DIR, bench_layers.PORT, database=scale.database)
     started = cluster.ensure_running()
