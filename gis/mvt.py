@@ -186,53 +186,15 @@ def _encode_value(value: Any) -> bytes:
 def write_layer(name: str, extent: int, features: Sequence[MvtFeature], properties: Sequence[Mapping[str, Any]],
                 keys: Sequence[str]) -> bytes:
     """A one-layer tile: each feature's id, type and geometry with `properties[i]` (a None is left out, as
-    ST_AsMVT does); `keys` in the layer's key order. No feature: b""."""
-    if not features:
-        return b""
-    if len(keys) > 0x7F:
-        raise ValueError(f"at most 127 keys, not {len(keys)}")
-    key_index = {key: i for i, key in enumerate(keys)}
-    value_index: dict[tuple[type, Any], int] = {}
-    encoded_values: list[bytes] = []
-    layer = bytearray()
-    _put_varint(layer, (15 << 3) | _VARINT)
-    _put_varint(layer, 2)
-    _put_bytes(layer, 1, name.encode("utf-8"))
-    tag_field = (2 << 3) | _BYTES
-    feature_field = (2 << 3) | _BYTES
-    for feature, props in zip(features, properties, strict=True):
-        tags = bytearray()
-        for key, value in props.items():
-            if value is None:
-                continue
-            slot = (type(value), value)
-            index = value_index.get(slot)
-            if index is None:
-                index = value_index[slot] = len(encoded_values)
-                encoded_values.append(_encode_value(value))
-            tags.append(key_index[key])  # fewer than 128 keys: one byte
-            if index < 0x80:
-                tags.append(index)
-            else:
-                _put_varint(tags, index)
-        head, tail = feature.encoded
-        size = len(head) + 1 + _varint_size(len(tags)) + len(tags) + len(tail)
-        layer.append(feature_field)
-        _put_varint(layer, size)
-        layer += head
-        layer.append(tag_field)
-        _put_varint(layer, len(tags))
-        layer += tags
-        layer += tail
-    for key in keys:
-        _put_bytes(layer, 3, key.encode("utf-8"))
-    for value in encoded_values:
-        _put_bytes(layer, 4, value)
-    _put_varint(layer, (5 << 3) | _VARINT)
-    _put_varint(layer, extent)
-    out = bytearray()
-    _put_bytes(out, 3, bytes(layer))
-    return bytes(out)
+    ST_AsMVT does; a key not in `keys` is refused); `keys` in the layer's key order. No feature: b""."""
+    known = frozenset(keys)
+    rows = []
+    for props in properties:
+        unknown = [key for key in props if key not in known]
+        if unknown:
+            raise KeyError(f"properties {unknown} are not among the layer's keys {list(keys)}")
+        rows.append(tuple(props.get(key) for key in keys))
+    return LayerTemplate(name, extent, features, [{}] * len(features), keys, 0).write(rows)
 
 
 class LayerTemplate:
