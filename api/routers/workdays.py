@@ -6,9 +6,10 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Path, Query
+from fastapi import APIRouter, Header, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
 
+from api.audit import record_personal_read
 from api.auth import CurrentActor, MaybeActor
 from api.deps import DbSession
 from api.schemas import AttendanceRecord, ProblemCreate, VisitCreate, WorkDayCreate
@@ -93,28 +94,35 @@ def record_attendance(work_day_id: Annotated[int, Path(ge=1, le=2**63 - 1)], day
 @router.get("/workdays/report", summary="The work-day report for a period: sessions, attendance, households, "
                                          "problems and satisfaction, each cadre's attendance (caller's area)")
 def report(
-    session: DbSession, actor: CurrentActor,
+    request: Request, session: DbSession, actor: CurrentActor,
     first: Annotated[date, Query(alias="from", description="first day")],
     last: Annotated[date, Query(alias="to", description="last day, included")],
     community: CommunityQ = None,
     kind: Annotated[str | None, Query(max_length=20, description="work_day or reception")] = None,
 ) -> dict[str, Any]:
-    return workday_report(session, actor, check_day("from", first), check_day("to", last), community=community,
-                          kind=kind)
+    return _named_read(session, request, actor, workday_report(
+        session, actor, check_day("from", first), check_day("to", last), community=community, kind=kind))
+
+
+def _named_read(session: DbSession, request: Request, actor: CurrentActor, answer: dict[str, Any]) -> dict[str, Any]:
+    """Cadres named in the report (those who never came: team members' names) are a personal read, audited
+    as the focus households' and the cases' are."""
+    record_personal_read(session, request, actor, "cadre", [c["key"] for c in answer["cadres"].get("never", [])])
+    return answer
 
 
 @router.get("/workdays/report.csv", summary="The work-day report as CSV (UTF-8 with BOM; zh-CN or en)",
             response_class=Response, responses={200: {"content": {"text/csv": {}}}})
 def report_csv(
-    session: DbSession, actor: CurrentActor,
+    request: Request, session: DbSession, actor: CurrentActor,
     first: Annotated[date, Query(alias="from", description="first day")],
     last: Annotated[date, Query(alias="to", description="last day, included")],
     community: CommunityQ = None,
     kind: Annotated[str | None, Query(max_length=20, description="work_day or reception")] = None,
     lang: Annotated[str | None, Query(max_length=20, description="zh-CN (default) or en")] = None,
 ) -> Response:
-    answer = workday_report(session, actor, check_day("from", first), check_day("to", last), community=community,
-                            kind=kind)
+    answer = _named_read(session, request, actor, workday_report(
+        session, actor, check_day("from", first), check_day("to", last), community=community, kind=kind))
     name = f"workday-report-{answer['from']}-{answer['counted_to']}.csv"
     return Response(files.report_csv(answer, lang), media_type=files.CSV_MEDIA_TYPE,
                     headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"})

@@ -129,6 +129,9 @@ def test_a_session_with_three_cadres_and_one_absentee(client: TestClient, manage
     cadres = body["cadres"]
     assert (cadres["cadres_scheduled"], cadres["came_regularly"], cadres["never_came"]) == (3, 0, 1)
     assert [(n["name"], n["title"]) for n in cadres["never"]] == [("王干部", "区民政局干部")]
+    audited = _rows(db, "SELECT username, detail->>'what', detail->'ids' FROM audit_log WHERE kind = 'personal_read' "
+                        "AND detail->>'what' = 'cadre'")
+    assert audited == [("street-1", "cadre", [cadres["never"][0]["key"]])]  # a named cadre is a personal read
     # A mark given again replaces the first: 王干部 came after all.
     assert _attend(client, managers["street-1"], work_day["id"], day, {ids["王干部"]: True}).status_code == 200
     assert _report(client, managers["admin"], day, day).json()["cadres"]["never"] == []
