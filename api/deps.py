@@ -18,11 +18,16 @@ MAX_BIGINT = 2**63 - 1
 """The largest id or offset PostgreSQL's bigint holds: larger numbers are refused, not sent to the database."""
 
 
-def get_database(request: Request) -> Database:
+# Dependencies that only read the request or the app state are `async def`: FastAPI runs a plain `def`
+# dependency in its thread pool, a hop per dependency per request (the tile and layer routes have several);
+# anything that touches the database stays a plain `def`.
+
+
+async def get_database(request: Request) -> Database:
     return request.app.state.database
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
@@ -82,7 +87,7 @@ CaseId = Annotated[int, Path(ge=1, le=MAX_BIGINT, description="case number")]
 PhotoId = Annotated[int, Path(ge=1, le=MAX_BIGINT, description="photo number")]
 
 
-def storable_query(request: Request) -> None:
+async def storable_query(request: Request) -> None:
     """Every route's guard: a query parameter with a NUL byte or broken UTF-8 is refused by name."""
     for name, value in request.query_params.multi_items():
         storable_text(f"query parameter {name!r}", value)

@@ -22,7 +22,7 @@ GEOJSON = "application/geo+json"
 GZIP_FROM_BYTES = 2048
 
 
-def map_reader(actor: CurrentActor) -> Actor:
+async def map_reader(actor: CurrentActor) -> Actor:
     """The caller, if their role may read the map layers (and tiles)."""
     check_read_layers(actor)
     return actor
@@ -40,11 +40,11 @@ def app_layer_cache(app: FastAPI) -> layers.LayerCache:
 _CACHE_LOCK = threading.Lock()
 
 
-def layer_cache(request: Request) -> layers.LayerCache:
+async def layer_cache(request: Request) -> layers.LayerCache:
     return app_layer_cache(request.app)
 
 
-def layer_query(
+async def layer_query(
     measure: Annotated[str, Query(description="a key of GET /api/layers/measures")] = "open_cases",
     period: Annotated[str, Query(description=f"one of {', '.join(FORMS)}")] = DEFAULT_PERIOD,
     classify: Annotated[str, Query(description="fixed (the measure's thresholds) or quantile")] = "fixed",
