@@ -13,12 +13,15 @@ let pulsing = new Set(); // ids of the overdue cases whose marker pulses
 let dotRenderer = null; // one canvas for the overdue dots of a city: thousands of DOM markers stall the wall
 let dense = false; // more overdue cases than DOM markers can carry: plain ones drawn as canvas dots
 const DENSE_FROM = 1500;
+const DOT_COVER = 0.15; // the dots in view may cover at most this share of the map: the grids' colours stay read
+let dotRadius = null; // px: fitted to how many dots are in view (fitDots)
 let dotColour = '#e5243b'; // the page's --bad, read once a refresh
 
 export function createPointLayers() {
   ctx.map.createPane('wall-coverage').style.zIndex = 450; // above the grids, below the overdue markers
   coverageRenderer = L.svg({ pane: 'wall-coverage' });
   dotRenderer = L.canvas({ padding: 0.2 });
+  ctx.map.on('zoomend moveend', fitDots);
   layers.overdue = L.geoJSON(null, {
     pointToLayer: function (f, latlng) {
       const p = f.properties || {};
@@ -49,10 +52,43 @@ export function createPointLayers() {
 
 /** A city's overdue case as a canvas dot in its flag's colour (the pulsing few stay DOM markers). */
 function overdueDot(p, latlng) {
+  const r = dotRadius === null ? remPx(0.2) : dotRadius;
   return L.circleMarker(latlng, {
-    renderer: dotRenderer, radius: remPx(p.escalated ? 0.25 : 0.2), stroke: false,
+    renderer: dotRenderer, radius: p.escalated ? r * 1.25 : r, stroke: false, escalated: !!p.escalated,
     fillColor: p.escalated ? '#c4001d' : dotColour, fillOpacity: 0.85,
   });
+}
+
+/** The dots' radius for the view: at most remPx(0.2), at least 1 px, and small enough that the dots in view
+ * cover no more than DOT_COVER of the screen area they spread over (their bounding box on the map): a city's
+ * 25,000 overdue cases at full size would hide every grid's colour; zoomed in, fewer are in view and they
+ * grow back. */
+export function fitDots() {
+  if (!dense || !layers.overdue) return dotRadius;
+  const map = ctx.map;
+  const size = map.getSize();
+  const bounds = map.getBounds();
+  const dots = [];
+  let inView = 0;
+  let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
+  layers.overdue.eachLayer(function (layer) {
+    if (!(layer instanceof L.CircleMarker)) return;
+    dots.push(layer);
+    const at = layer.getLatLng();
+    if (!bounds.contains(at)) return;
+    inView += 1;
+    const p = map.latLngToContainerPoint(at);
+    x0 = Math.min(x0, p.x); y0 = Math.min(y0, p.y); x1 = Math.max(x1, p.x); y1 = Math.max(y1, p.y);
+  });
+  const full = remPx(0.2);
+  const spread = inView ? Math.max(1, Math.min(size.x, x1 - x0)) * Math.max(1, Math.min(size.y, y1 - y0)) : 0;
+  const fitted = inView ? Math.sqrt(DOT_COVER * spread / (Math.PI * inView)) : full;
+  const r = Math.max(1, Math.min(full, Math.round(fitted * 4) / 4));
+  if (r !== dotRadius) {
+    dotRadius = r;
+    dots.forEach(function (dot) { dot.setRadius(dot.options.escalated ? r * 1.25 : r); });
+  }
+  return dotRadius;
 }
 
 function overdueIcon(p) {
@@ -92,6 +128,7 @@ export function applyOverdue(collection) {
   dotColour = getComputedStyle(document.documentElement).getPropertyValue('--bad').trim() || dotColour;
   layers.overdue.clearLayers();
   layers.overdue.addData(collection);
+  fitDots();
   document.getElementById('wall-overdue-count').textContent = String(features.length);
   document.getElementById('wall-toggle-overdue').title = fmt(ctx.T.pulse_note, { n: Math.min(PULSE_LIMIT, features.length) });
 }
