@@ -5,7 +5,7 @@ What it carries: the boundary, the grid's leader and grid workers with their wor
 roles, `gis.permissions.NOTICE_BOARD_ROLES`), the branch and its secretary, the public commitments
 (`gis.store.commitments.commitments_for_grid`: holders by branch or team name, never a person), the next work
 day (`gis.store.workdays.next_session`) and the closure rate and satisfaction of the last 90 days from the
-one definition of the measures (`gis.store.measures.grid_measures`). What it never carries: the private
+one definition of the measures (`gis.store.measures.measures_now` for the one grid). What it never carries: the private
 residents who serve (party-member central households, volunteers, caring residents: not even their count),
 reporters, cases' texts or addresses. Each part is copied field by field, so a field added to a store's
 answer later does not reach the public by accident.
@@ -13,7 +13,7 @@ answer later does not reach the public by accident.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import text
@@ -24,7 +24,7 @@ from gis.metrics import RATES
 from gis.periods import parse_period
 from gis.permissions import NOTICE_BOARD_ROLES
 from gis.store.commitments import commitments_for_grid
-from gis.store.measures import grid_measures
+from gis.store.measures import measures_now
 from gis.store.places import grid_detail
 from gis.store.vocabulary import current_day, current_sql
 from gis.store.workdays import next_session
@@ -70,7 +70,10 @@ def _session(found: dict[str, Any] | None) -> dict[str, Any] | None:
 def _figures(session: Session, grid_code: str) -> dict[str, Any]:
     """Closure rate and satisfaction of the grid over the last 90 days, with the counts behind them."""
     period = parse_period(FIGURES_PERIOD)
-    row = next((r for r in grid_measures(session, period) if r["code"] == grid_code), None)
+    # the one grid's row by the measures' own statement restricted to it (as the incremental refresh does):
+    # a public page must not compute a city's 50,000 rows per view
+    rows = measures_now(session, period, "grid", datetime.now(UTC), units=[grid_code])
+    row = next((r for r in rows if r["code"] == grid_code), None)
     values = {key: (row or {}).get(key) for key in (*FIGURES, *FIGURE_COUNTS)}
     return {**values, "from": period.first_day.isoformat(), "to": period.last_day.isoformat()}
 
