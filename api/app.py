@@ -50,8 +50,9 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         if getattr(app.state, "database", None) is None:
             owned = open_database(settings)
             app.state.database = owned
-        sweeper = asyncio.create_task(run_sweeper(app.state.database, settings))
-        warmer = asyncio.create_task(run_warmer(app, settings))
+        swept = asyncio.Event()  # the first sweep is done: the warmer starts after it (api/warmer.py)
+        sweeper = asyncio.create_task(run_sweeper(app.state.database, settings, swept))
+        warmer = asyncio.create_task(run_warmer(app, settings, swept))
         try:
             yield
         finally:

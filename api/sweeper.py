@@ -27,8 +27,10 @@ def sweep_once(database: Database, settings: Settings) -> dict[str, int]:
     return result
 
 
-async def run_sweeper(database: Database, settings: Settings) -> None:
-    """Sweep every `sweep_interval_seconds` until cancelled; a failed sweep is logged and retried."""
+async def run_sweeper(database: Database, settings: Settings, swept: asyncio.Event | None = None) -> None:
+    """Sweep every `sweep_interval_seconds` until cancelled; a failed sweep is logged and retried. `swept` is
+    set once the first sweep has ended (the warmer waits for it: a server that was down flags a backlog of
+    late cases at once, which would otherwise change the measures it has just warmed)."""
     while True:
         try:
             result = await asyncio.to_thread(sweep_once, database, settings)
@@ -38,4 +40,6 @@ async def run_sweeper(database: Database, settings: Settings) -> None:
                 log.info("redraw plans settled on their effective date: %(plans_settled)d", result)
         except Exception:  # noqa: BLE001 - the loop must survive a database hiccup
             log.exception("overdue sweep failed; retrying in %.0f s", settings.sweep_interval_seconds)
+        if swept is not None:
+            swept.set()
         await asyncio.sleep(settings.sweep_interval_seconds)
