@@ -27,7 +27,7 @@ organisations (data version), a TRUNCATE (the log's `everything` row), more touc
 `FULL_SHARE` of all, or rows older than `FULL_AFTER_SECONDS` (a safety net for a count added later whose
 value moves with the clock in a way not listed above; the log is pruned after `PRUNE_AFTER`). The layer
 cache takes that safety net out of requests: it renews aged rows in a thread of its own and swaps them in
-(`gis.store.layers`, `renew_rows`).
+(`gis.store.measure_rows`, `renew_rows`).
 
 Writers that bypass triggers (a bulk load with `session_replication_role = replica`) must add an
 `everything` row to `measure_change`, as they add a `layer_change` row. A new count that reads a table not

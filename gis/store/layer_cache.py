@@ -23,7 +23,7 @@ __all__ = ["GZIP_LEVEL", "VALUES_MAX_AGE_SECONDS", "VALUES_MIN_INTERVAL_SECONDS"
 GZIP_LEVEL = 5
 RENEW_AFTER_SECONDS = 600.0
 """Rows whose last full computation is this old are computed in full again in a background thread and
-swapped in (`gis.store.layers.renew_rows`): the safety net of gis/store/incremental.py, whose
+swapped in (`gis.store.measure_rows.renew_rows`): the safety net of gis/store/incremental.py, whose
 `FULL_AFTER_SECONDS` then applies inline only to rows twice as old (renewals that failed)."""
 VALUES_MAX_AGE_SECONDS = 30.0
 """Measures older than this (same data version) are refreshed in the background."""
@@ -214,7 +214,7 @@ class LayerCache(LruStore):
         """Per period, which grids each computation of its rows recomputed (`layer_pieces.Changes`)."""
         self.renew_after = RENEW_AFTER_SECONDS
         self.renewals = 0
-        """How many background renewals of the rows were swapped in (`gis.store.layers.renew_rows`)."""
+        """How many background renewals of the rows were swapped in (`gis.store.measure_rows.renew_rows`)."""
         self._renewing: set[Hashable] = set()
 
     def start_renewal(self, key: Hashable) -> bool:

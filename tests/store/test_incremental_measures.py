@@ -27,7 +27,7 @@ from gis.errors import GridmapError
 from gis.periods import parse_period
 from gis.permissions import Actor
 from gis.settings import Settings
-from gis.store import cases, layer_pieces, layers
+from gis.store import cases, layer_pieces, measure_rows
 from gis.store.data_version import data_version
 from gis.store.database import Database
 from gis.store.incremental import Mark, MeasureRows, fresh_rows, mark, touched_since
@@ -294,7 +294,7 @@ def test_aged_rows_are_renewed_in_the_background_and_the_layer_stays_right(
     """The safety net's full computation (rows descending from an old full one) runs in the cache's own
     thread and is swapped in; requests only refresh; the layer after each step equals one built afresh."""
     fulls: list[str] = []
-    real = layers.fresh_rows
+    real = measure_rows.fresh_rows
 
     def recording(session: Session, previous: MeasureRows | None, *args: Any, **kwargs: Any) -> MeasureRows:
         # six grids: any share of them touched would do; the renewal is under test
@@ -303,7 +303,7 @@ def test_aged_rows_are_renewed_in_the_background_and_the_layer_stays_right(
             fulls.append(threading.current_thread().name)  # not the first computation of a new cache
         return rows
 
-    monkeypatch.setattr(layers, "fresh_rows", recording)
+    monkeypatch.setattr(measure_rows, "fresh_rows", recording)
     monkeypatch.setattr(layer_pieces, "PIECE", 2)
     world = World(places, 7)
     cache = LayerCache(sessions=places.session)
